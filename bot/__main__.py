@@ -1,0 +1,155 @@
+"""Command line: `python -m bot [run|sandbox|migrate]`.
+
+`run` with a BOT_TOKEN talks to Telegram (or TELEGRAM_API_BASE_URL) by long
+polling, or by webhook when WEBHOOK_URL is set.  Without a token it starts the
+local sandbox Bot API and the bot against it, and opens a terminal chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot import __version__
+from bot.config import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+# A well-formed fake token: the sandbox accepts any token of Telegram's shape.
+SANDBOX_TOKEN = "1000000001:SANDBOXsandboxSANDBOXsandboxSANDBOX12"
+SANDBOX_ADMIN_ID = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Gotong: campaign volunteer coordination on Telegram."
+    )
+    parser.add_argument("--version", action="version", version=f"gotong {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default); with no BOT_TOKEN, in the local sandbox")
+    sandbox = sub.add_parser("sandbox", help="run only the sandbox Bot API server")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--limits", action="store_true", help="enforce Telegram's rate limits")
+    migrate = sub.add_parser("migrate", help="upgrade the database schema (or --downgrade)")
+    migrate.add_argument("--revision", default="head")
+    migrate.add_argument("--downgrade", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.command == "sandbox":
+        from bot.sandbox import run_standalone
+
+        _setup_logging("INFO", False)
+        run_standalone(args.host, args.port, args.limits)
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"gotong: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        _setup_logging(settings.log_level, settings.log_json)
+        from bot import migrate as migrations
+
+        if args.downgrade:
+            migrations.downgrade(settings.database_url, args.revision)
+        else:
+            migrations.upgrade(settings.database_url, args.revision)
+        print(f"database at revision {migrations.current_revision_sync(settings.database_url)}")
+        return 0
+    return run(settings)
+
+
+def _setup_logging(level: str, as_json: bool) -> None:
+    from bot.logs import setup_logging
+
+    setup_logging(level, as_json=as_json)
+
+
+def run(settings: Settings) -> int:
+    if settings.auto_migrate:
+        from bot import migrate as migrations
+
+        migrations.upgrade(settings.database_url)
+    if settings.bot_token is None:
+        print(
+            "No BOT_TOKEN set: starting the local sandbox Bot API and a terminal chat "
+            "(type :help there; Ctrl-D quits).",
+            file=sys.stderr,
+        )
+        _setup_logging("WARNING", False)
+        asyncio.run(_run_in_sandbox(settings))
+        return 0
+    _setup_logging(settings.log_level, settings.log_json)
+    from bot.app import build_application
+
+    app = build_application(settings)
+    if settings.webhook_url:
+        asyncio.run(_run_webhook(app, settings))
+    else:
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+async def _run_webhook(app: Any, settings: Settings) -> None:
+    from aiohttp import web
+
+    from bot.webhook import make_webhook_app, webhook_path
+
+    assert settings.webhook_url and settings.webhook_secret
+    secret = settings.webhook_secret.get_secret_value()
+    async with app:
+        await app.start()
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=["message", "callback_query", "my_chat_member"],
+        )
+        runner = web.AppRunner(
+            make_webhook_app(app, path=webhook_path(settings.webhook_url), secret=secret)
+        )
+        await runner.setup()
+        await web.TCPSite(runner, settings.listen, settings.port).start()
+        log.info("webhook listening on %s:%s", settings.listen, settings.port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+            await app.stop()
+
+
+async def _run_in_sandbox(settings: Settings) -> None:
+    from bot.app import build_application
+    from bot.sandbox import SandboxServer, run_terminal_chat
+
+    server = SandboxServer()
+    await server.start()
+    settings = settings.model_copy(
+        update={
+            "bot_token": SecretStr(SANDBOX_TOKEN),
+            "telegram_api_base_url": server.base_url,
+            "telegram_file_base_url": server.base_file_url,
+            "admin_ids": settings.admin_ids or [SANDBOX_ADMIN_ID],
+            "webhook_url": None,
+        }
+    )
+    app = build_application(settings)
+    try:
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=10)
+            await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The one place that wires the bot: handlers, jobs, database and lifecycle.
+
+Handler order matters inside group 0 (the first match wins): commands and
+buttons first, then the free-text flow router, and the catch-all for unknown
+commands last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import AppState, GotongContext
+from bot.db import create_engine, create_sessionmaker
+from bot.i18n import I18n
+from handlers import admin, errors, flows, help, start
+from handlers.menus import set_default_menus
+
+log = logging.getLogger(__name__)
+
+GotongApp = Application[Any, GotongContext, Any, Any, AppState, Any]
+StartupHook = Callable[[GotongApp], Awaitable[None]]
+
+# Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
+FEATURE_MODULES: list[ModuleType] = [start, help, admin]
+# Always last: free text goes to flows, then anything left that looks like a command.
+CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
+# Startup hooks registered by features (e.g. scheduling their periodic jobs).
+STARTUP_HOOKS: list[StartupHook] = []
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    set_menus: bool = True,
+    extra_modules: Iterable[ModuleType] = (),
+) -> GotongApp:
+    if settings.bot_token is None:
+        raise ValueError("build_application needs BOT_TOKEN (the CLI starts the sandbox without)")
+    engine = engine or create_engine(settings.database_url)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        i18n=I18n(settings.default_language),
+        clock=clock or SystemClock(),
+    )
+
+    async def post_init(app: GotongApp) -> None:
+        app.bot_data.settings = state.settings
+        app.bot_data.engine = state.engine
+        app.bot_data.sessionmaker = state.sessionmaker
+        app.bot_data.i18n = state.i18n
+        app.bot_data.clock = state.clock
+        if set_menus:
+            await set_default_menus(app.bot, state.i18n, settings.default_language)
+        for hook in STARTUP_HOOKS:
+            await hook(app)
+        log.info("Gotong is up as @%s", app.bot.username)
+
+    async def post_shutdown(app: GotongApp) -> None:
+        await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .context_types(ContextTypes(context=GotongContext, bot_data=AppState))
+        .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
+        # Several updates at once: one slow database call must not hold everyone up.
+        .concurrent_updates(8)
+        .connection_pool_size(64)
+        .pool_timeout(10)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(
+            settings.telegram_file_base_url or base.replace("/bot", "/file/bot")
+        )
+    app: GotongApp = builder.build()
+    # Also set now, so code that runs before post_init (tests, CLI) sees the state.
+    for key, value in vars(state).items():
+        setattr(app.bot_data, key, value)
+
+    for module in [*FEATURE_MODULES, *extra_modules, *CATCH_ALL_MODULES]:
+        for handler in module.handlers():
+            app.add_handler(handler)
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,94 @@
+"""The bot's own CallbackContext: the sessionmaker, settings, i18n and clock travel here.
+
+A handler never keeps a live session; it asks the context for the sessionmaker
+and calls one service.  `AppState` is PTB's `bot_data`, filled by `build_application`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.services.people import Actor, TelegramUser, load_actor
+
+
+@dataclass
+class AppState:
+    """Everything long-lived that handlers and jobs need (never a session)."""
+
+    settings: Settings | None = None
+    engine: AsyncEngine | None = None
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    i18n: I18n = field(default_factory=I18n)
+    clock: Clock = field(default_factory=SystemClock)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class GotongContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
+    """Adds typed access to the app state and a per-update cached actor."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self._actor: Actor | None = None
+
+    @property
+    def state(self) -> AppState:
+        return self.bot_data
+
+    @property
+    def settings(self) -> Settings:
+        assert self.bot_data.settings is not None
+        return self.bot_data.settings
+
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]:
+        assert self.bot_data.sessionmaker is not None
+        return self.bot_data.sessionmaker
+
+    @property
+    def i18n(self) -> I18n:
+        return self.bot_data.i18n
+
+    @property
+    def clock(self) -> Clock:
+        return self.bot_data.clock
+
+    async def actor(self, update: Update) -> Actor:
+        """The person behind this update, registered on first contact; cached per update."""
+        if self._actor is None:
+            user = update.effective_user
+            assert user is not None, "actor() needs an update from a user"
+            self._actor = await load_actor(
+                self.db,
+                telegram_user(user),
+                admin_ids=frozenset(self.settings.admin_ids),
+                default_language=self.settings.default_language,
+                now=self.clock.now(),
+            )
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        """After a service changed the person (language, role), keep replies consistent."""
+        self._actor = actor
+
+
+def telegram_user(user: Any) -> TelegramUser:
+    return TelegramUser(
+        id=user.id,
+        first_name=user.first_name or "",
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )

@@ -1,0 +1,107 @@
+"""How one person reads a message: language, timezone, currency; plus plain buttons.
+
+Lives below `handlers/` so that outbox renderers (which run in the dispatcher,
+not in a handler) format text exactly as interactive replies do.  `Button` is a
+plain value; only the Telegram-facing code turns it into an inline keyboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot import formatting
+from bot.i18n import I18n
+from bot.money import format_money
+
+TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    data: str | None = None  # callback_data (≤ 64 bytes, checked here)
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("a button needs exactly one of data or url")
+        if self.data is not None and len(self.data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data over 64 bytes: {self.data!r}")
+
+
+Keyboard = Sequence[Sequence[Button]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A rendered message: HTML text, an optional keyboard and an optional attachment."""
+
+    text: str
+    keyboard: Keyboard = ()
+    photo: str | bytes | None = None  # file_id or bytes
+    document: bytes | str | None = None
+    filename: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    i18n: I18n
+    lang: str
+    tz: str
+    currency: str
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return self.i18n.t(self.lang, key, **params)
+
+    def when(self, moment: datetime) -> str:
+        return formatting.format_datetime(moment, self.lang, self.tz)
+
+    def time_range(self, start: datetime, end: datetime) -> str:
+        return formatting.format_time_range(start, end, self.lang, self.tz)
+
+    def date(self, moment: datetime) -> str:
+        return formatting.format_date(moment, self.lang, self.tz)
+
+    def number(self, value: float) -> str:
+        return formatting.format_number(value, self.lang)
+
+    def percent(self, ratio: float) -> str:
+        return formatting.format_percent(ratio, self.lang)
+
+    def money(self, minor: int, currency: str | None = None) -> str:
+        return format_money(minor, currency or self.currency, self.lang)
+
+
+def pack_lines(lines: Iterable[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Packs lines into as few messages as fit Telegram's limit, never splitting a line.
+
+    Lines are whole HTML fragments (a tag never spans two lines in our catalogs), so
+    every chunk stays valid HTML.  The raw length is an upper bound of the visible one.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if len(line) > limit:
+            line = line[: limit - 1] + "…"
+        extra = len(line) + (1 if current else 0)
+        if current and size + extra > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+            extra = len(line)
+        current.append(line)
+        size += extra
+    if current:
+        chunks.append("\n".join(current))
+    return chunks or [""]
+
+
+def truncate(text: str, limit: int) -> str:
+    """Shortens plain (not yet escaped) user text for a message or a button label."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

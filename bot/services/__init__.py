@@ -1,0 +1,1 @@
+"""Use cases: each opens one transaction, checks rules, writes, returns plain data."""

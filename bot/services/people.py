@@ -1,0 +1,170 @@
+"""People: registration on first contact, the per-update actor, language, profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import InvalidInput, NotFound
+from bot.i18n import LANGUAGES, normalize_language
+from models import Person, Role
+
+# Touch last_seen_at at most this often: saves a write on nearly every update.
+LAST_SEEN_GRANULARITY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramUser:
+    """The bits of a Telegram user we keep; built by the handler from `update.effective_user`."""
+
+    id: int
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    id: int
+    name: str
+    is_lead: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A plain snapshot of the person behind an update; safe to hold after the session."""
+
+    person_id: int
+    telegram_id: int
+    display_name: str
+    username: str | None
+    role: Role
+    language: str
+    language_chosen: bool
+    timezone: str | None
+    reachable: bool
+    teams: tuple[TeamRef, ...]
+    created: bool = False
+
+    @property
+    def team_ids(self) -> frozenset[int]:
+        return frozenset(t.id for t in self.teams)
+
+    @property
+    def lead_team_ids(self) -> frozenset[int]:
+        return frozenset(t.id for t in self.teams if t.is_lead)
+
+
+def actor_from(person: Person, default_language: str, *, created: bool = False) -> Actor:
+    return Actor(
+        person_id=person.id,
+        telegram_id=person.telegram_id,
+        display_name=person.display_name,
+        username=person.username,
+        role=person.role,
+        language=person.language or default_language,
+        language_chosen=person.language is not None,
+        timezone=person.timezone,
+        reachable=person.reachable,
+        teams=tuple(
+            sorted(
+                (TeamRef(m.team.id, m.team.name, m.is_lead) for m in person.memberships),
+                key=lambda t: t.name.lower(),
+            )
+        ),
+        created=created,
+    )
+
+
+async def upsert_person(
+    session: AsyncSession, user: TelegramUser, *, admin_ids: frozenset[int], now: datetime
+) -> tuple[Person, bool]:
+    """Find or create the person for a Telegram user, refreshing names; never commits."""
+    person = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+    created = person is None
+    if person is None:
+        person = Person(
+            telegram_id=user.id,
+            first_name=user.first_name[:128],
+            last_name=(user.last_name or None) and user.last_name[:128],
+            username=user.username,
+            role=Role.ADMIN if user.id in admin_ids else Role.VOLUNTEER,
+            joined_at=now,
+            last_seen_at=now,
+            memberships=[],
+        )
+        session.add(person)
+        await session.flush()
+        return person, created
+    if (person.first_name, person.last_name, person.username) != (
+        user.first_name[:128],
+        user.last_name,
+        user.username,
+    ):
+        person.first_name = user.first_name[:128]
+        person.last_name = user.last_name
+        person.username = user.username
+    if user.id in admin_ids and person.role != Role.ADMIN:
+        person.role = Role.ADMIN
+    if not person.reachable:
+        # They wrote to us, so they unblocked the bot.
+        person.reachable = True
+        person.unreachable_reason = None
+        person.unreachable_since = None
+    if now - person.last_seen_at > LAST_SEEN_GRANULARITY:
+        person.last_seen_at = now
+    return person, created
+
+
+async def load_actor(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    user: TelegramUser,
+    *,
+    admin_ids: frozenset[int],
+    default_language: str,
+    now: datetime,
+) -> Actor:
+    """The person behind an update, registered on first contact."""
+    async with sessionmaker.begin() as session:
+        person, created = await upsert_person(session, user, admin_ids=admin_ids, now=now)
+        # A brand-new person speaks what Telegram says they speak until they choose.
+        fallback = normalize_language(user.language_code, default_language)
+        return actor_from(person, fallback, created=created)
+
+
+async def set_language(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int, language: str
+) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput("lang.unknown")
+    async with sessionmaker.begin() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound()
+        person.language = language
+
+
+async def find_person(session: AsyncSession, ref: str) -> Person:
+    """A person by `@username`, username or numeric Telegram id, as typed in a command."""
+    ref = ref.strip()
+    if ref.lstrip("-").isdigit():
+        person = await session.scalar(select(Person).where(Person.telegram_id == int(ref)))
+    else:
+        name = ref.removeprefix("@").lower()
+        person = await session.scalar(select(Person).where(func.lower(Person.username) == name))
+    if person is None:
+        raise NotFound("people.not_found", ref=ref)
+    return person
+
+
+async def actor_by_telegram_id(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, default_language: str
+) -> Actor | None:
+    """Read-only snapshot of someone else (to refresh their menu after a role change)."""
+    async with sessionmaker() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        return actor_from(person, default_language) if person else None

@@ -1,0 +1,79 @@
+"""The one guard in front of every command and button.
+
+It loads the actor, checks the permission, and turns a service's `DomainError`
+into a friendly message in the person's language; a refusal is audited.  A
+forged or stale button gets "this button is no longer valid" and changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot.context import GotongContext
+from bot.errors import DomainError, NotAllowed
+from bot.services import audit
+from bot.services.authz import Permission, require
+from bot.services.people import Actor
+from handlers.common import reader_for, send
+
+log = logging.getLogger(__name__)
+
+GuardedCallback = Callable[[Update, GotongContext, Actor], Awaitable[None]]
+
+
+class StaleButton(DomainError):
+    """Callback data that does not parse or points at something gone."""
+
+    key = "error.stale_button"
+
+
+def guarded(
+    permission: Permission | None = None,
+) -> Callable[[GuardedCallback], Callable[[Update, GotongContext], Awaitable[None]]]:
+    def decorate(func: GuardedCallback) -> Callable[[Update, GotongContext], Awaitable[None]]:
+        @functools.wraps(func)
+        async def wrapper(update: Update, context: GotongContext) -> None:
+            if update.effective_user is None:
+                return
+            actor = await context.actor(update)
+            try:
+                if permission is not None:
+                    require(actor, permission)
+                await func(update, context, actor)
+            except NotAllowed as exc:
+                await _refuse(update, context, actor, func.__name__, exc)
+            except DomainError as exc:
+                await _explain(update, context, actor, exc)
+
+        return wrapper
+
+    return decorate
+
+
+async def _refuse(
+    update: Update, context: GotongContext, actor: Actor, action: str, exc: NotAllowed
+) -> None:
+    await audit.record_refusal(
+        context.db,
+        action=action,
+        actor_id=actor.person_id,
+        actor_telegram_id=actor.telegram_id,
+        permission=str(exc.params.get("permission", "")),
+        data=(update.callback_query.data if update.callback_query else None),
+    )
+    log.info("refused %s for %s (%s)", action, actor.telegram_id, exc.params)
+    await _explain(update, context, actor, exc)
+
+
+async def _explain(update: Update, context: GotongContext, actor: Actor, exc: DomainError) -> None:
+    reader = reader_for(context, actor)
+    text = reader.t(exc.key, **exc.params)
+    if update.callback_query is not None:
+        # An alert keeps the original message intact: nothing changed.
+        await update.callback_query.answer(text[:200], show_alert=True)
+        return
+    await send(update, context, text)

@@ -1,0 +1,34 @@
+"""/help and /me: what I may do here, and who I am in this campaign."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.commands import commands_for
+from bot.context import GotongContext
+from bot.services import profile
+from bot.services.people import Actor
+from handlers.common import reader_for, send
+from handlers.guard import guarded
+
+
+@guarded()
+async def cmd_help(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Lists exactly the commands this person may use, in their language."""
+    reader = reader_for(context, actor)
+    lines = [reader.t("help.title", role=reader.t(f"role.{actor.role}"))]
+    lines += [f"/{c.name} — {reader.t(c.description_key)}" for c in commands_for(actor)]
+    await send(update, context, lines)
+
+
+@guarded()
+async def cmd_me(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Shows name, teams, role, language and the person's own numbers."""
+    reader = reader_for(context, actor)
+    lines = await profile.profile_lines(context.db, actor, reader, now=context.clock.now())
+    await send(update, context, lines)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [CommandHandler("help", cmd_help), CommandHandler("me", cmd_me)]

@@ -1,0 +1,1 @@
+"""Alembic migrations of Gotong's schema (run with `python -m bot migrate`)."""

@@ -1,0 +1,22 @@
+"""SQLAlchemy models of Gotong; importing this package registers every table."""
+
+from models.audit import AuditEntry
+from models.base import Base, utcnow
+from models.enums import OutboxStatus, Role
+from models.flow import FlowState
+from models.outbox import OutboxMessage
+from models.people import Invite, Membership, Person, Team
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "FlowState",
+    "Invite",
+    "Membership",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "Role",
+    "Team",
+    "utcnow",
+]
