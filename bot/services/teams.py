@@ -136,20 +136,17 @@ async def list_teams(
         if actor.role == Role.LEAD:
             query = query.where(Team.id.in_(actor.lead_team_ids))
         teams = list(await session.scalars(query))
-        counts = dict(
-            (
-                await session.execute(
-                    select(Membership.team_id, func.count()).group_by(Membership.team_id)
-                )
-            ).tuples()
+        counted = await session.execute(
+            select(Membership.team_id, func.count()).group_by(Membership.team_id)
         )
+        counts = {team_id: n for team_id, n in counted}
         leads: dict[int, list[str]] = {}
         rows = await session.execute(
             select(Membership.team_id, Person)
             .join(Person, Person.id == Membership.person_id)
             .where(Membership.is_lead.is_(True))
         )
-        for team_id, person in rows.tuples():
+        for team_id, person in rows:
             leads.setdefault(team_id, []).append(person.display_name)
         return [
             TeamSummary(t.id, t.name, counts.get(t.id, 0), tuple(sorted(leads.get(t.id, []))))
@@ -170,7 +167,7 @@ async def team_members(
             .order_by(Membership.is_lead.desc(), func.lower(Person.first_name))
         )
         return team.name, [
-            MemberLine(p.display_name, p.username, p.role, lead) for p, lead in rows.tuples()
+            MemberLine(p.display_name, p.username, p.role, lead) for p, lead in rows
         ]
 
 

@@ -1,0 +1,1 @@
+"""The delivery engine: the outbox, its renderers, audiences, pacing and dispatcher."""

@@ -1,0 +1,101 @@
+"""Putting messages into the outbox, and withdrawing them.
+
+Call these inside a service's transaction: the message commits or rolls back
+with the change that causes it.  `dedup_key` makes enqueueing idempotent (the
+same reminder for the same signup is one row however often it is scheduled);
+`cause` groups rows so cancelling a shift withdraws all of its reminders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OutboxMessage, OutboxStatus
+from models.base import utcnow
+
+PRIORITY_INTERACTIVE = 0  # a follow-up to someone's own action (waitlist offer, approval)
+PRIORITY_REMINDER = 5
+PRIORITY_BULK = 9  # broadcasts and digests
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    kind: str
+    chat_id: int
+    dedup_key: str
+    due_at: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+    person_id: int | None = None
+    cause: str | None = None
+    priority: int = PRIORITY_REMINDER
+    urgent: bool = False
+    broadcast_id: int | None = None
+
+
+async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
+    """Inserts messages, skipping any whose dedup_key exists; returns how many were new.
+
+    One multi-row INSERT ... ON CONFLICT DO NOTHING, so 5,000 reminders are one statement.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "kind": m.kind,
+            "chat_id": m.chat_id,
+            "dedup_key": m.dedup_key,
+            "due_at": m.due_at,
+            "params": m.params,
+            "person_id": m.person_id,
+            "cause": m.cause,
+            "priority": m.priority,
+            "urgent": m.urgent,
+            "broadcast_id": m.broadcast_id,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for m in messages
+    ]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    # Stay well under SQLite's 32,766 bound-parameter limit (14 columns a row).
+    for start in range(0, len(rows), 1000):
+        stmt = stmt_factory(OutboxMessage).values(rows[start : start + 1000])
+        result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
+        inserted += result.rowcount or 0  # type: ignore[attr-defined]
+    return inserted
+
+
+async def cancel_cause(session: AsyncSession, cause: str) -> int:
+    """Withdraws every pending message of a cause (a released claim, a cancelled shift)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.cause == cause, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def reschedule_cause(session: AsyncSession, cause: str, kind: str, due_at: datetime) -> int:
+    """Moves pending messages of one kind for a cause (an event moved to another time)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.cause == cause,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(due_at=due_at, updated_at=utcnow())
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -1,0 +1,41 @@
+"""Every key exists in English and Bahasa Indonesia with the same placeholders."""
+
+from __future__ import annotations
+
+from bot.i18n import I18n, Html, catalog_problems, load_catalogs, normalize_language
+
+
+def test_catalogs_complete_and_consistent() -> None:
+    assert catalog_problems(load_catalogs()) == []
+
+
+def test_catalog_problems_reports_missing_keys_and_placeholder_drift() -> None:
+    broken = {"en": {"a": "Hi {name}", "b": "x"}, "id": {"a": "Hai {nama}"}}
+    problems = catalog_problems(broken)
+    assert "b: missing in id" in problems
+    assert any(p.startswith("a: placeholders differ") for p in problems)
+
+
+def test_params_are_escaped_unless_marked_html() -> None:
+    i18n = I18n("en", {"en": {"k": "<b>{who}</b> {extra}"}, "id": {"k": "<b>{who}</b> {extra}"}})
+    assert i18n.t("en", "k", who="<script>&", extra=Html("<i>ok</i>")) == (
+        "<b>&lt;script&gt;&amp;</b> <i>ok</i>"
+    )
+
+
+def test_language_codes_from_telegram() -> None:
+    assert normalize_language("en-US") == "en"
+    assert normalize_language("in") == "id"
+    assert normalize_language("fr", default="id") == "id"
+    assert normalize_language(None, default="en") == "en"
+
+
+def test_every_command_has_a_description() -> None:
+    import handlers.admin  # noqa: F401  (registers nothing extra, but loads the app's modules)
+    from bot.app import FEATURE_MODULES  # noqa: F401
+    from bot.commands import COMMANDS
+
+    catalogs = load_catalogs()
+    for spec in COMMANDS:
+        for lang in ("en", "id"):
+            assert spec.description_key in catalogs[lang], (spec.name, lang)
