@@ -61,3 +61,14 @@ def test_cli_reports_bad_setting_in_one_line(tmp_path) -> None:  # type: ignore[
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "TIMEZONE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_setting_is_documented_in_the_example_env() -> None:
+    import re
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    example = (Path(__file__).parent.parent / "config.example.env").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
