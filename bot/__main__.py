@@ -99,12 +99,12 @@ def run(settings: Settings) -> int:
 async def _run_webhook(app: Any, settings: Settings) -> None:
     from aiohttp import web
 
+    from bot.app import running
     from bot.webhook import make_webhook_app, webhook_path
 
     assert settings.webhook_url and settings.webhook_secret
     secret = settings.webhook_secret.get_secret_value()
-    async with app:
-        await app.start()
+    async with running(app, polling=False):
         await app.bot.set_webhook(
             settings.webhook_url,
             secret_token=secret,
@@ -120,11 +120,10 @@ async def _run_webhook(app: Any, settings: Settings) -> None:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
-            await app.stop()
 
 
 async def _run_in_sandbox(settings: Settings) -> None:
-    from bot.app import build_application
+    from bot.app import build_application, running
     from bot.sandbox import SandboxServer, run_terminal_chat
 
     server = SandboxServer()
@@ -140,13 +139,8 @@ async def _run_in_sandbox(settings: Settings) -> None:
     )
     app = build_application(settings)
     try:
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=10)
+        async with running(app):
             await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
-            await app.updater.stop()
-            await app.stop()
     finally:
         await server.stop()
 

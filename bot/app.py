@@ -8,7 +8,8 @@ commands last.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
 
@@ -57,11 +58,6 @@ def build_application(
     )
 
     async def post_init(app: GotongApp) -> None:
-        app.bot_data.settings = state.settings
-        app.bot_data.engine = state.engine
-        app.bot_data.sessionmaker = state.sessionmaker
-        app.bot_data.i18n = state.i18n
-        app.bot_data.clock = state.clock
         if set_menus:
             await set_default_menus(app.bot, state.i18n, settings.default_language)
         for hook in STARTUP_HOOKS:
@@ -89,7 +85,6 @@ def build_application(
             settings.telegram_file_base_url or base.replace("/bot", "/file/bot")
         )
     app: GotongApp = builder.build()
-    # Also set now, so code that runs before post_init (tests, CLI) sees the state.
     for key, value in vars(state).items():
         setattr(app.bot_data, key, value)
 
@@ -98,3 +93,26 @@ def build_application(
             app.add_handler(handler)
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return app
+
+
+@asynccontextmanager
+async def running(app: GotongApp, *, polling: bool = True) -> AsyncIterator[GotongApp]:
+    """Starts the app by hand (tests, sandbox, webhook) with the same hooks as run_polling.
+
+    PTB calls post_init/post_shutdown only from run_polling/run_webhook; every other way
+    of running the bot goes through here so start-up and shutdown are never skipped.
+    """
+    async with app:
+        assert app.post_init is not None and app.post_shutdown is not None
+        await app.post_init(app)
+        await app.start()
+        if polling:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=10)
+        try:
+            yield app
+        finally:
+            if polling and app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+            await app.post_shutdown(app)

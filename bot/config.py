@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     def _token(cls, value: object) -> object:
         if value is None:
             return None
-        raw = str(value).strip()
+        raw = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
         if raw == "":
             return None
         if raw.lower() in PLACEHOLDER_TOKENS or "your" in raw.lower():

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import GotongApp, build_application
+from bot.app import GotongApp, build_application, running
 from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
@@ -92,18 +92,11 @@ async def start_harness(
     settings = test_settings(database_url, sandbox, **settings_overrides)
     app = build_application(settings, clock=clock, engine=engine, extra_modules=extra_modules)
     try:
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield BotHarness(
-                    sandbox, SandboxClient(sandbox), app, engine, settings,
-                    clock or app.bot_data.clock,
-                )
-            finally:
-                await app.updater.stop()
-                await app.stop()
+        async with running(app):
+            yield BotHarness(
+                sandbox, SandboxClient(sandbox), app, engine, settings,
+                clock or app.bot_data.clock,
+            )
     finally:
         if own_sandbox:
             await sandbox.stop()
