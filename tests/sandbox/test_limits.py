@@ -1,0 +1,70 @@
+"""The flood-limit referee: bursts get 429 with retry_after, the log never exceeds a window."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from telegram import Bot
+from telegram.error import RetryAfter
+
+from bot.sandbox import Limits, SandboxClient, SandboxServer
+from bot.sandbox.limits import RateReferee
+
+# PTB 22 warns that RetryAfter.retry_after will become a timedelta; not our concern here.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+async def test_private_chat_burst_gets_retry_after(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    await client.user(3).send("hi")
+    server.set_limits(enabled=True)
+    await bot.send_message(3, "first")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(3, "second")
+    assert caught.value.retry_after == 1  # PTB exposes a timedelta-compatible value
+    assert server.stats.answered_429 == 1
+    assert server.stats.texts(3) == ["first"]  # a 429'd message is not delivered
+
+
+async def test_global_burst_never_exceeds_the_window(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    for user_id in range(1, 61):
+        await client.user(user_id).send("hi")
+    server.set_limits(enabled=True, global_per_second=30)
+    results = await asyncio.gather(
+        *(bot.send_message(user_id, "news") for user_id in range(1, 61)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, RetryAfter)]
+    assert refused and server.stats.answered_429 == len(refused)
+    assert server.stats.max_in_window(1.0) <= 30
+    assert len(server.stats.deliveries) + len(refused) == 60
+
+
+async def test_paid_broadcast_uses_the_paid_limit(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    for user_id in range(1, 41):
+        await client.user(user_id).send("hi")
+    server.set_limits(enabled=True, global_per_second=30, paid_per_second=1000)
+    for user_id in range(1, 41):
+        await bot.send_message(user_id, "paid", allow_paid_broadcast=True)
+    assert server.stats.answered_429 == 0
+    assert all(d.paid for d in server.stats.deliveries)
+
+
+def test_referee_windows_and_retry_after_values() -> None:
+    referee = RateReferee(Limits(enabled=True, group_chat_per_minute=20))
+    for i in range(20):
+        assert referee.retry_after(-1, True, False, now=100.0 + i) is None
+        referee.record(-1, 100.0 + i)
+    # The 21st group send must wait until the first leaves the 60 s window (t=160).
+    assert referee.retry_after(-1, True, False, now=130.0) == 30
+    assert referee.retry_after(-1, True, False, now=160.0) is None
+    referee.record(7, 200.0)
+    assert referee.retry_after(7, False, False, now=200.4) == 1
+    assert referee.retry_after(7, False, False, now=201.0) is None
+    assert RateReferee(Limits(enabled=False)).retry_after(7, False, False, now=0.0) is None
