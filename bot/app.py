@@ -91,7 +91,7 @@ def build_application(
     for module in [*FEATURE_MODULES, *extra_modules, *CATCH_ALL_MODULES]:
         for handler in module.handlers():
             app.add_handler(handler)
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
     return app
 
 

@@ -237,7 +237,7 @@ async def _apply_role(
         await sync_person_menu(context.bot, context.i18n, target)
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("invite", cmd_invite),
         CommandHandler("team", cmd_team),

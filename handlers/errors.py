@@ -65,5 +65,5 @@ async def on_unknown_command(update: Update, context: GotongContext, actor: Acto
     )
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     return [MessageHandler(filters.COMMAND, on_unknown_command)]

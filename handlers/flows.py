@@ -37,7 +37,7 @@ async def on_private_input(update: Update, context: GotongContext, actor: Actor)
     await send(update, context, reader_for(context, actor).t("flow.no_flow_hint"))
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     private_input = filters.ChatType.PRIVATE & (
         (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL | filters.LOCATION
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 
@@ -23,6 +24,7 @@ from handlers.common import reader_for, send
 log = logging.getLogger(__name__)
 
 GuardedCallback = Callable[[Update, GotongContext, Actor], Awaitable[None]]
+HandlerCallback = Callable[[Update, GotongContext], Coroutine[Any, Any, None]]
 
 
 class StaleButton(DomainError):
@@ -31,10 +33,8 @@ class StaleButton(DomainError):
     key = "error.stale_button"
 
 
-def guarded(
-    permission: Permission | None = None,
-) -> Callable[[GuardedCallback], Callable[[Update, GotongContext], Awaitable[None]]]:
-    def decorate(func: GuardedCallback) -> Callable[[Update, GotongContext], Awaitable[None]]:
+def guarded(permission: Permission | None = None) -> Callable[[GuardedCallback], HandlerCallback]:
+    def decorate(func: GuardedCallback) -> HandlerCallback:
         @functools.wraps(func)
         async def wrapper(update: Update, context: GotongContext) -> None:
             if update.effective_user is None:

@@ -30,5 +30,5 @@ async def cmd_me(update: Update, context: GotongContext, actor: Actor) -> None:
     await send(update, context, lines)
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     return [CommandHandler("help", cmd_help), CommandHandler("me", cmd_me)]

@@ -126,7 +126,7 @@ async def cmd_cancel(update: Update, context: GotongContext, actor: Actor) -> No
     await send(update, context, reader.t("flow.cancelled" if ended else "flow.nothing_to_cancel"))
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     register_deep_link(INVITE_PREFIX, deep_link_invite)
     return [
         CommandHandler("start", cmd_start),

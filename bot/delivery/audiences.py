@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.people import Actor
 from models import Membership, Person, Role
 
-AudienceQuery = Callable[[AsyncSession, str | None], Awaitable[Select[tuple[int]]]]
+PersonIds = Select[int]  # a SELECT of Person.id
+AudienceQuery = Callable[[AsyncSession, str | None], Awaitable[PersonIds]]
 # (arg, label) pairs for the buttons; label is plain text (escaped when shown).
 AudienceChoices = Callable[[AsyncSession, Actor], Awaitable[list[tuple[str, str]]]]
 OUTSIDERS = (Role.PARTNER, Role.MEDIA)
@@ -53,7 +54,7 @@ def audience(
     return register
 
 
-async def recipients(session: AsyncSession, key: str) -> Select[tuple[int, int]]:
+async def recipients(session: AsyncSession, key: str) -> Select[int, int]:
     """(person id, telegram id) of everyone reachable in audience `kind[:arg]`."""
     kind, _, arg = key.partition(":")
     spec = AUDIENCES.get(kind)
@@ -69,7 +70,7 @@ async def recipients(session: AsyncSession, key: str) -> Select[tuple[int, int]]
 
 
 @audience("all", label_key="audience.all")
-async def everyone(session: AsyncSession, arg: str | None) -> Select[tuple[int]]:
+async def everyone(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id)
 
 
@@ -83,7 +84,7 @@ async def _team_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, 
 
 
 @audience("team", label_key="audience.team", choices=_team_choices, team_scoped=True)
-async def team_members(session: AsyncSession, arg: str | None) -> Select[tuple[int]]:
+async def team_members(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Membership.person_id).where(Membership.team_id == int(arg or 0))
 
 
@@ -92,15 +93,15 @@ async def _role_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, 
 
 
 @audience("role", label_key="audience.role", choices=_role_choices)
-async def by_role(session: AsyncSession, arg: str | None) -> Select[tuple[int]]:
+async def by_role(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role(arg or Role.VOLUNTEER.value))
 
 
 @audience("partners", label_key="audience.partners", for_outsiders=True)
-async def partners(session: AsyncSession, arg: str | None) -> Select[tuple[int]]:
+async def partners(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role.PARTNER)
 
 
 @audience("media", label_key="audience.media", for_outsiders=True)
-async def media(session: AsyncSession, arg: str | None) -> Select[tuple[int]]:
+async def media(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role.MEDIA)
