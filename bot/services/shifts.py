@@ -1,0 +1,300 @@
+"""Shifts as coordinators see them: create, edit, cancel, and the open list volunteers browse.
+
+Claims, releases, the waitlist and cover live in `shift_claims` and
+`shift_waitlist`; this module owns the shift itself.  Leads act only on their
+own teams' shifts; everyone signed up hears about an edit or a cancellation
+through the outbox, in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, enqueue
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services import audit
+from bot.services.authz import Permission, is_team_scoped, require
+from bot.services.people import Actor
+from bot.services.shift_common import ShiftView, eligibility_filter, shift_view
+from bot.services.shift_input import (
+    MAX_SHIFT_LENGTH,
+    ShiftDraft,
+    check_capacity,
+    parse_place,
+)
+from bot.services.skills import find_skill, person_skill_ids
+from bot.services.teams import find_team
+from models import (
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+PAGE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftPage:
+    shifts: tuple[ShiftView, ...]
+    page: int
+    pages: int
+
+
+async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | None) -> int | None:
+    """The team a new shift/task belongs to; leads must name one of their own teams."""
+    if team_ref is None:
+        if is_team_scoped(actor):
+            if len(actor.lead_team_ids) == 1:
+                return next(iter(actor.lead_team_ids))
+            raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
+        require(actor, Permission.MANAGE_SHIFTS)
+        return None
+    team = await find_team(session, team_ref)
+    require(actor, Permission.MANAGE_SHIFTS, team.id)
+    return team.id
+
+
+async def create_shift(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, draft: ShiftDraft,
+    *, now: datetime,
+) -> ShiftView:
+    require(actor, Permission.MANAGE_SHIFTS)
+    if draft.starts_at <= now:
+        raise InvalidInput("shifts.in_past", text=draft.starts_at.isoformat())
+    if draft.ends_at <= draft.starts_at:
+        raise InvalidInput("shifts.end_before_start")
+    check_capacity(draft.capacity)
+    async with sessionmaker.begin() as session:
+        team_id = await resolve_team_for(session, actor, draft.team_ref)
+        skill_id = (await find_skill(session, draft.skill_ref)).id if draft.skill_ref else None
+        shift = Shift(
+            title=draft.title,
+            team_id=team_id,
+            place=draft.place,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            capacity=draft.capacity,
+            taken=0,
+            skill_id=skill_id,
+            notes=draft.notes,
+            status=ShiftStatus.OPEN,
+            created_by_id=actor.person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(shift)
+        await session.flush()
+        audit.record(
+            session,
+            action="shift.create",
+            actor_id=actor.person_id,
+            target_type="shift",
+            target_id=shift.id,
+            title=draft.title,
+        )
+        return await shift_view(session, shift)
+
+
+async def _managed_shift(session: AsyncSession, actor: Actor, shift_id: int) -> Shift:
+    shift = await session.get(Shift, shift_id, with_for_update=True)
+    if shift is None:
+        raise NotFound("shifts.not_found")
+    if shift.team_id is None and is_team_scoped(actor):
+        raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
+    require(actor, Permission.MANAGE_SHIFTS, shift.team_id)
+    if shift.status == ShiftStatus.CANCELLED:
+        raise Conflict("shifts.cancelled")
+    return shift
+
+
+async def _signed_up(session: AsyncSession, shift_id: int) -> list[tuple[int, int, int]]:
+    """(signup id, person id, telegram id) of everyone on the shift."""
+    rows = await session.execute(
+        select(ShiftSignup.id, Person.id, Person.telegram_id)
+        .join(Person, Person.id == ShiftSignup.person_id)
+        .where(ShiftSignup.shift_id == shift_id)
+        .order_by(ShiftSignup.id)
+    )
+    return [(a, b, c) for a, b, c in rows.tuples()]
+
+
+async def edit_shift(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    shift_id: int,
+    settings: Settings,
+    *,
+    now: datetime,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    place: str | None = None,
+    capacity: int | None = None,
+) -> ShiftView:
+    """Changes time, place or capacity; everyone signed up is told what changed."""
+    async with sessionmaker.begin() as session:
+        shift = await _managed_shift(session, actor, shift_id)
+        changed: list[str] = []
+        if starts_at is not None:
+            if starts_at <= now:
+                raise InvalidInput("shifts.in_past", text="")
+            length = shift.ends_at - shift.starts_at
+            new_end = ends_at or starts_at + length
+            if new_end <= starts_at:
+                raise InvalidInput("shifts.end_before_start")
+            if new_end - starts_at > MAX_SHIFT_LENGTH:
+                raise InvalidInput("shifts.too_long")
+            shift.starts_at, shift.ends_at = starts_at, new_end
+            changed.append("time")
+        if place is not None:
+            shift.place = parse_place(place)
+            changed.append("place")
+        if capacity is not None:
+            check_capacity(capacity)
+            if capacity < shift.taken:
+                raise Conflict("shifts.capacity_below_taken", taken=shift.taken)
+            shift.capacity = capacity
+            changed.append("capacity")
+        shift.updated_at = now
+        people = await _signed_up(session, shift.id)
+        if "time" in changed:
+            await _move_reminders(session, settings, shift, [p[0] for p in people])
+        stamp = int(now.timestamp())
+        await enqueue(
+            session,
+            [
+                NewMessage(
+                    kind="shift.changed",
+                    chat_id=telegram_id,
+                    person_id=person_id,
+                    dedup_key=f"shift-chg:{shift.id}:{person_id}:{stamp}",
+                    due_at=now,
+                    params={"shift_id": shift.id, "what": changed},
+                    cause=f"shift:{shift.id}",
+                    priority=PRIORITY_INTERACTIVE,
+                )
+                for _, person_id, telegram_id in people
+            ],
+        )
+        audit.record(
+            session,
+            action="shift.edit",
+            actor_id=actor.person_id,
+            target_type="shift",
+            target_id=shift.id,
+            changed=changed,
+        )
+        await session.flush()
+        return await shift_view(session, shift)
+
+
+async def _move_reminders(
+    session: AsyncSession, settings: Settings, shift: Shift, signup_ids: list[int]
+) -> None:
+    """Pending reminders follow the shift to its new time (same dedup keys, new due_at)."""
+    from datetime import timedelta
+
+    for hours in settings.shift_reminder_offsets_hours:
+        keys = [f"shift-rem:{sid}:{hours}" for sid in signup_ids]
+        if keys:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.dedup_key.in_(keys),
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .values(due_at=shift.starts_at - timedelta(hours=hours))
+            )
+
+
+async def cancel_shift(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, shift_id: int,
+    *, now: datetime,
+) -> tuple[ShiftView, int]:
+    """Cancels the shift, withdraws its reminders and offers, tells everyone signed up."""
+    async with sessionmaker.begin() as session:
+        shift = await _managed_shift(session, actor, shift_id)
+        shift.status = ShiftStatus.CANCELLED
+        shift.updated_at = now
+        people = await _signed_up(session, shift.id)
+        for signup_id, _, _ in people:
+            await cancel_cause(session, f"signup:{signup_id}")
+        await cancel_cause(session, f"shift:{shift.id}")
+        waiting = await session.scalars(
+            select(WaitlistEntry.id).where(
+                WaitlistEntry.shift_id == shift.id,
+                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)),
+            )
+        )
+        for entry_id in waiting:
+            await cancel_cause(session, f"waitlist:{entry_id}")
+        await enqueue(
+            session,
+            [
+                NewMessage(
+                    kind="shift.cancelled",
+                    chat_id=telegram_id,
+                    person_id=person_id,
+                    dedup_key=f"shift-cancel:{shift.id}:{person_id}",
+                    due_at=now,
+                    params={"shift_id": shift.id},
+                    priority=PRIORITY_INTERACTIVE,
+                    urgent=True,
+                )
+                for _, person_id, telegram_id in people
+            ],
+        )
+        audit.record(
+            session,
+            action="shift.cancel",
+            actor_id=actor.person_id,
+            target_type="shift",
+            target_id=shift.id,
+            notified=len(people),
+        )
+        await session.flush()
+        return await shift_view(session, shift), len(people)
+
+
+async def open_shifts(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime, page: int = 0
+) -> ShiftPage:
+    """Upcoming open shifts the actor may take and has not taken, soonest first."""
+    async with sessionmaker() as session:
+        skills = await person_skill_ids(session, actor.person_id)
+        mine = select(ShiftSignup.shift_id).where(ShiftSignup.person_id == actor.person_id)
+        where = (
+            Shift.status == ShiftStatus.OPEN,
+            Shift.starts_at > now,
+            eligibility_filter(actor.team_ids, skills, Shift.team_id, Shift.skill_id),
+            Shift.id.not_in(mine),
+        )
+        total = await session.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(max(page, 0), pages - 1)
+        rows = await session.scalars(
+            select(Shift)
+            .where(*where)
+            .order_by(Shift.starts_at, Shift.id)
+            .offset(page * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        views = [await shift_view(session, s) for s in rows]
+        return ShiftPage(tuple(views), page, pages)
+
+
+async def get_shift(sessionmaker: async_sessionmaker[AsyncSession], shift_id: int) -> ShiftView:
+    async with sessionmaker() as session:
+        shift = await session.get(Shift, shift_id)
+        if shift is None:
+            raise NotFound("shifts.not_found")
+        return await shift_view(session, shift)
