@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
 from bot.i18n import I18n
-from handlers import admin, budget, errors, flows, help, start
+from handlers import admin, broadcast, budget, errors, flows, help, start
 from handlers.menus import set_default_menus
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ GotongApp = Application[Any, GotongContext, Any, Any, AppState, Any]
 StartupHook = Callable[[GotongApp], Awaitable[None]]
 
 # Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
-FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget]
+FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget, broadcast]
 # Always last: free text goes to flows, then anything left that looks like a command.
 CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
 # Startup hooks registered by features (e.g. scheduling their periodic jobs).

@@ -1,0 +1,333 @@
+"""The dispatcher: keeps a few sender workers busy with leased outbox rows, at Telegram's pace.
+
+Shape (why): the JobQueue job (`outbox-dispatch`) must never block, so it only returns
+expired leases, wakes the refill loop and updates broadcast progress.  A refill loop
+leases and renders rows while the in-memory queue is short (a few seconds of work, so
+texts are fresh and leases never run out in the queue); a handful of long-lived worker
+tasks pull from that queue, take a pacer slot and send (DESIGN "Performance facts": a few
+workers beat `asyncio.gather` over thousands of sends 3x); a flusher writes outcomes in
+small batches.  `run_once` does the same work synchronously for tests and tools.
+
+Retries: 429 waits `retry_after` (the pacer pauses everyone) and sends the same message
+again, never dropping it; 5xx/timeouts go back to `pending` with an exponential backoff
+(durable: a restart keeps the schedule) until `MAX_ATTEMPTS`, then failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.delivery import broadcasts
+from bot.delivery.leasing import (
+    Audience,
+    Claim,
+    Outcome,
+    Prepared,
+    claim,
+    expire_leases,
+    has_due,
+    record,
+)
+from bot.delivery.pacing import Pacer
+from bot.delivery.quiet import QuietHours
+from bot.delivery.sender import Blocked, Flood, Rejected, Transient, Transport
+from bot.i18n import I18n
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 300.0
+# Do not start a send whose lease ends this soon: another replica may take the row back.
+LEASE_MARGIN = timedelta(seconds=5)
+FLUSH_EVERY_SECONDS = 0.25
+FLUSH_BATCH = 200
+PROGRESS_EVERY_SECONDS = 3.0
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Counters:
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    retried: int = 0
+    flood: int = 0
+    released: int = 0
+    deferred: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class DrainReport:
+    """What `run_once` did (tests assert on the database; this helps them say why)."""
+
+    rounds: int = 0
+    leased: int = 0
+    counters: Counters = field(default_factory=Counters)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        transport: Transport,
+        settings: Settings,
+        i18n: I18n,
+        clock: Clock,
+        *,
+        pacer: Pacer | None = None,
+        instance: str | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.db = sessionmaker
+        self.transport = transport
+        self.settings = settings
+        self.clock = clock
+        self.paid = settings.paid_broadcast
+        self.rate = settings.paid_rate_per_second if self.paid else settings.send_rate_per_second
+        self.pacer = pacer or Pacer(self.rate)
+        self.instance = instance or instance_name()
+        start, end = settings.quiet_hours
+        self.quiet = QuietHours(start, end)
+        self.audience = Audience(
+            i18n, settings.default_language, settings.timezone, settings.currency
+        )
+        self.lease = timedelta(seconds=settings.outbox_lease_seconds)
+        # Enough workers to keep the pace while some sends wait on a slow answer.
+        self.worker_count = workers or max(16, min(48, int(self.rate // 20)))
+        # The queue holds ~2-4 s of sending: fresh renders, leases far from expiry.
+        self.low_water = max(20, int(self.rate * 2))
+        self.high_water = max(50, min(4000, int(self.rate * 4)))
+        self.queue: asyncio.Queue[Prepared] = asyncio.Queue()
+        self.counters = Counters()
+        self._outcomes: list[Outcome] = []
+        self._refill = asyncio.Event()
+        self._flush = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._claim_lock = asyncio.Lock()
+        self._record_lock = asyncio.Lock()
+        self._last_progress = 0.0
+        self._ticking = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def start(self, *, refill: bool = True) -> None:
+        if self._tasks:
+            return
+        self._tasks = [
+            asyncio.create_task(self._worker(), name=f"outbox-sender-{i}")
+            for i in range(self.worker_count)
+        ]
+        self._tasks.append(asyncio.create_task(self._flusher(), name="outbox-flusher"))
+        if refill:
+            self._tasks.append(asyncio.create_task(self._refill_loop(), name="outbox-refill"))
+
+    async def stop(self) -> None:
+        """Stops the workers; rows still queued are released so nobody waits for a lease."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        now = self.clock.now()
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            self._outcomes.append(Outcome(item.id, "release", now))
+        await self._write_outcomes()
+
+    # ---- the job ----------------------------------------------------------------------------
+    async def tick(self) -> None:
+        """What the repeating job runs: cheap, never waits for sends."""
+        if self._ticking:  # a slow database must not stack ticks
+            return
+        self._ticking = True
+        try:
+            now = self.clock.now()
+            await expire_leases(self.db, now)
+            self._refill.set()
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now - self._last_progress >= PROGRESS_EVERY_SECONDS:
+                self._last_progress = loop_now
+                await self.update_broadcasts(now)
+        finally:
+            self._ticking = False
+
+    async def update_broadcasts(self, now: datetime) -> None:
+        """Starts due scheduled broadcasts, edits live progress, finishes completed ones."""
+        for view in await broadcasts.advance(self.db, now, rate=self.pacer.rate):
+            text = broadcasts.progress_text(self.audience, view)
+            if view.progress_message_id is None:
+                try:
+                    message_id = await self.transport.send(
+                        view.progress_chat_id, broadcasts.outgoing_text(text), paid=False
+                    )
+                except (Flood, Blocked, Rejected, Transient) as exc:
+                    log.info("broadcast %d: progress message failed: %s", view.id, exc)
+                    continue
+                await broadcasts.set_progress_message(self.db, view.id, message_id)
+            else:
+                await self.transport.edit(view.progress_chat_id, view.progress_message_id, text)
+
+    # ---- refill -----------------------------------------------------------------------------
+    async def _refill_loop(self) -> None:
+        while True:
+            await self._refill.wait()
+            self._refill.clear()
+            try:
+                await self.fill()
+            except Exception:
+                log.exception("outbox: claiming failed; will retry on the next tick")
+
+    async def fill(self) -> int:
+        """Leases due rows until the queue holds `high_water` or nothing more is due."""
+        leased = 0
+        async with self._claim_lock:
+            while self.queue.qsize() < self.low_water or leased == 0:
+                want = self.high_water - self.queue.qsize()
+                if want <= 0:
+                    break
+                batch = await self._claim(min(want, 1000))
+                leased += len(batch.prepared)
+                for item in batch.prepared:
+                    self.queue.put_nowait(item)
+                if batch.candidates < min(want, 1000):
+                    break
+        return leased
+
+    async def _claim(self, limit: int) -> Claim:
+        batch = await claim(
+            self.db,
+            instance=self.instance,
+            now=self.clock.now(),
+            limit=limit,
+            lease=self.lease,
+            quiet=self.quiet,
+            audience=self.audience,
+        )
+        self.counters.deferred += batch.deferred
+        self.counters.skipped += batch.skipped
+        self.counters.failed += batch.failed
+        return batch
+
+    # ---- workers ----------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while True:
+            item = await self.queue.get()
+            try:
+                outcome = await self._deliver(item)
+            except asyncio.CancelledError:
+                self._outcomes.append(Outcome(item.id, "release", self.clock.now()))
+                self.queue.task_done()
+                raise
+            except Exception as exc:  # a bug must not kill the worker or lose the row
+                log.exception("outbox: sending #%d crashed", item.id)
+                outcome = self._transient(item, f"crash: {exc!r}")
+            self._outcomes.append(outcome)
+            self.queue.task_done()
+            if len(self._outcomes) >= FLUSH_BATCH:
+                self._flush.set()
+            if self.queue.qsize() < self.low_water:
+                self._refill.set()
+
+    async def _deliver(self, item: Prepared) -> Outcome:
+        while True:
+            now = self.clock.now()
+            if item.lease_until - now < LEASE_MARGIN:
+                self.counters.released += 1
+                return Outcome(item.id, "release", now)
+            slot = await self.pacer.acquire(item.chat_id)
+            try:
+                message_id = await self.transport.send(item.chat_id, item.outgoing, paid=self.paid)
+            except Flood as exc:
+                # Same message again after the wait: never dropped.
+                self.counters.flood += 1
+                self.pacer.pause(exc.retry_after)
+                continue
+            except Blocked as exc:
+                self.counters.blocked += 1
+                return Outcome(
+                    item.id, "blocked", self.clock.now(), person_id=item.person_id,
+                    error=f"forbidden: {exc}",
+                )
+            except Rejected as exc:
+                self.counters.failed += 1
+                return Outcome(item.id, "failed", self.clock.now(), error=f"bad request: {exc}")
+            except Transient as exc:
+                return self._transient(item, str(exc))
+            finally:
+                self.pacer.release(slot)
+            self.counters.sent += 1
+            return Outcome(item.id, "sent", self.clock.now(), message_id=message_id)
+
+    def _transient(self, item: Prepared, error: str) -> Outcome:
+        now = self.clock.now()
+        if item.attempts + 1 >= MAX_ATTEMPTS:
+            self.counters.failed += 1
+            return Outcome(item.id, "failed", now, error=f"gave up: {error}")
+        self.counters.retried += 1
+        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**item.attempts)
+        return Outcome(item.id, "retry", now, error=error, retry_at=now + timedelta(seconds=delay))
+
+    # ---- outcomes ---------------------------------------------------------------------------
+    async def _flusher(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush.wait(), FLUSH_EVERY_SECONDS)
+            self._flush.clear()
+            try:
+                await self._write_outcomes()
+            except Exception:
+                log.exception("outbox: recording outcomes failed; retrying")
+
+    async def _write_outcomes(self) -> None:
+        async with self._record_lock:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                await record(self.db, self.instance, batch)
+            except BaseException:
+                self._outcomes[:0] = batch  # keep them for the next flush
+                raise
+
+    # ---- synchronous drain (tests, tools) ---------------------------------------------------
+    async def run_once(self, *, max_rounds: int = 50) -> DrainReport:
+        """Sends everything due now and records it; returns when nothing due is left.
+
+        Works with a `FrozenClock`: retries scheduled for later are not due, so it ends.
+        """
+        report = DrainReport(counters=self.counters)
+        started_here = not self.running
+        if started_here:
+            self.start(refill=False)
+        try:
+            for _ in range(max_rounds):
+                now = self.clock.now()
+                await expire_leases(self.db, now)
+                leased = await self.fill()
+                await self.queue.join()
+                await self._write_outcomes()
+                await self.update_broadcasts(self.clock.now())
+                report.rounds += 1
+                report.leased += leased
+                if leased == 0 and not await has_due(self.db, self.clock.now()):
+                    break
+        finally:
+            if started_here:
+                await self.stop()
+        return report
