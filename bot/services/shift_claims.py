@@ -243,5 +243,5 @@ async def my_signups(
         )
         return [
             MySignup(signup_id, await shift_view(session, shift), signup_id in open_covers)
-            for signup_id, shift in rows.tuples()
+            for signup_id, shift in rows.all()
         ]

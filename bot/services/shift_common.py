@@ -109,7 +109,7 @@ async def lead_targets(session: AsyncSession, team_id: int | None) -> list[tuple
             .where(Membership.team_id == team_id, Membership.is_lead.is_(True))
             .order_by(Person.id)
         )
-        rows = [(a, b) for a, b in result.tuples()]
+        rows = [(a, b) for a, b in result.all()]
     return rows or await coordinator_targets(session)
 
 
@@ -119,7 +119,7 @@ async def coordinator_targets(session: AsyncSession) -> list[tuple[int, int]]:
         .where(Person.role.in_(COORDINATOR_ROLES))
         .order_by(Person.id)
     )
-    return [(a, b) for a, b in result.tuples()]
+    return [(a, b) for a, b in result.all()]
 
 
 def reminder_messages(

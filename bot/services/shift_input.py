@@ -7,6 +7,7 @@ refusal is an `InvalidInput` whose key names what to fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,10 @@ MAX_CAPACITY = 10_000
 MAX_TITLE = 120
 MAX_PLACE = 200
 MAX_SHIFT_LENGTH = timedelta(hours=24)
+_BARE_TIME_RE = re.compile(
+    r"(?:jam |pukul |pkl |at )?\d{1,2}(?:[:.]\d{2})?(?: ?(?:am|pm|pagi|siang|sore|malam))?"
+    r"(?: ?(?:wib|wita|wit))?"
+)
 NO_VALUE = ("-", "", "—", "none", "tidak", "tidak ada", "skip", "lewati")
 
 
@@ -78,11 +83,16 @@ def parse_start(text: str, *, now: datetime, tz: str, language: str) -> datetime
 def parse_end(text: str, start: datetime, *, now: datetime, tz: str, language: str) -> datetime:
     """A length ("3j", "90m", "1:30") or an end time ("12:00", "besok 12:00") after `start`."""
     try:
+        # "12:30" is an end time here, not a length: lengths carry a unit ("3j", "90m").
+        if re.fullmatch(r"\d{1,2}[:.]\d{2}", text.strip()):
+            raise WhenParseError("unparseable", text)
         end = start + parse_duration(text)
     except WhenParseError:
         try:
-            # A bare time is read relative to the start's day, not to now.
-            end = parse_when(text, now=start, tz=tz, language=language)
+            # A bare time ("12:00", "jam 6 sore") is read relative to the start, so it is the
+            # next such time after the start; a text with a day ("besok 07:00") relative to now.
+            bare = _BARE_TIME_RE.fullmatch(text.strip().lower()) is not None
+            end = parse_when(text, now=start if bare else now, tz=tz, language=language)
         except WhenParseError:
             raise InvalidInput(
                 "shifts.bad_end", text=text, formats=describe_formats(language)

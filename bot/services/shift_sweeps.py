@@ -102,7 +102,7 @@ async def escalate_overdue(
                 )
                 .limit(500)
             )
-        ).tuples()
+        ).all()
         coordinators = await coordinator_targets(session)
         for claim, task, person in rows:
             targets = dict(await lead_targets(session, task.team_id))

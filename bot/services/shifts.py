@@ -125,7 +125,7 @@ async def _signed_up(session: AsyncSession, shift_id: int) -> list[tuple[int, in
         .where(ShiftSignup.shift_id == shift_id)
         .order_by(ShiftSignup.id)
     )
-    return [(a, b, c) for a, b, c in rows.tuples()]
+    return [(a, b, c) for a, b, c in rows.all()]
 
 
 async def edit_shift(

@@ -119,7 +119,7 @@ async def list_skills(
             .outerjoin(counts, counts.c.skill_id == Skill.id)
             .order_by(Skill.name_key)
         )
-        return [SkillView(i, n, i in mine, int(c)) for i, n, c in rows.tuples()]
+        return [SkillView(i, n, i in mine, int(c)) for i, n, c in rows.all()]
 
 
 async def toggle_skill(
@@ -142,7 +142,7 @@ async def toggle_skill(
 
 async def _skill_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
     rows = await session.execute(select(Skill.id, Skill.name).order_by(Skill.name_key))
-    return [(str(i), n) for i, n in rows.tuples()]
+    return [(str(i), n) for i, n in rows.all()]
 
 
 @audience("skill", label_key="skills.audience_label", choices=_skill_choices)

@@ -322,4 +322,4 @@ async def my_tasks(
             .order_by(Task.deadline)
             .limit(50)
         )
-        return [MyTask(cid, await task_view(session, t)) for cid, t in rows.tuples()]
+        return [MyTask(cid, await task_view(session, t)) for cid, t in rows.all()]
