@@ -10,7 +10,9 @@ from bot.sandbox.faults import Faults
 from bot.sandbox.limits import Limits
 from bot.sandbox.models import CallbackAnswer, SandboxEvent, SandboxMessage, UserSpec
 from bot.sandbox.server import SandboxServer
+from bot.sandbox.standalone import run_standalone, serve_forever
 from bot.sandbox.stats import Delivery, Stats
+from bot.sandbox.terminal import run_terminal_chat
 from bot.sandbox.webhook import WebhookSettings
 
 __all__ = [
@@ -31,4 +33,7 @@ __all__ = [
     "Stats",
     "UserSpec",
     "WebhookSettings",
+    "run_standalone",
+    "run_terminal_chat",
+    "serve_forever",
 ]

@@ -135,7 +135,8 @@ class BotApi:
     async def _pause(self, seconds: float) -> None:
         """Sleep, but end early when the server stops so shutdown never waits on a fault."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.closing.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self.closing.wait()
 
     def _chat(self, params: Params) -> Chat:
         chat_id = params.chat_id()

@@ -5,6 +5,8 @@ a press records an answer).  `asyncio.Condition.notify_all` needs its lock held,
 code cannot take, so instead every waiter awaits the *current* `asyncio.Event` and a change
 swaps in a fresh one after setting the old.  Waiters re-check their predicate on each wake:
 no polling, no sleeps, no lost wake-ups (the predicate is checked before each wait).
+`asyncio.timeout` rather than `asyncio.wait_for`: on Python 3.11, wait_for can swallow a
+cancellation that arrives as the event is set, which left shutdown waiting forever.
 """
 
 # The wait helpers take `timeout=` on purpose (tests read better with it); each one turns it
@@ -32,7 +34,8 @@ class Signal:
     async def wait(self, timeout: float) -> None:
         """Sleep until the next `fire()` or `timeout` seconds, whichever comes first."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
 
     async def wait_for(self, probe: Callable[[], T | None], timeout: float) -> T | None:
         """Return the first non-None `probe()` result, or None once `timeout` seconds passed."""
@@ -46,6 +49,7 @@ class Signal:
             if remaining <= 0:
                 return None
             try:
-                await asyncio.wait_for(self._event.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._event.wait()
             except TimeoutError:
                 return probe()

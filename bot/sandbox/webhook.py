@@ -70,9 +70,11 @@ class WebhookPusher:
         self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._busy_chats: set[int | None] = set()
+        self._closed = False
 
     def set(self, config: WebhookConfig) -> None:
         self.config = config
+        self._closed = False
         self.last_error_date = None
         self.last_error_message = None
         if self._task is None or self._task.done():
@@ -85,6 +87,8 @@ class WebhookPusher:
 
     async def close(self) -> None:
         self.config = None
+        self._closed = True  # ends `_run` even if its cancellation were lost
+        self.world.updates_signal.fire()
         tasks = [t for t in (self._task, *self._inflight.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -97,7 +101,7 @@ class WebhookPusher:
             self._session = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._dispatch()
             await self.world.updates_signal.wait(3600)
 
