@@ -23,6 +23,8 @@ from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
 from bot.i18n import I18n
 from handlers import admin, broadcast, budget, errors, flows, help, start
+from handlers import attendance as attendance_handlers
+from handlers import events as event_handlers
 from handlers.menus import set_default_menus
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ StartupHook = Callable[[GotongApp], Awaitable[None]]
 
 # Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
 FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget, broadcast]
+FEATURE_MODULES += [event_handlers, attendance_handlers]
 # Always last: free text goes to flows, then anything left that looks like a command.
 CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
 # Startup hooks registered by features (e.g. scheduling their periodic jobs).
