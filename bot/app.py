@@ -25,6 +25,7 @@ from bot.i18n import I18n
 from handlers import admin, broadcast, budget, errors, flows, help, start
 from handlers import attendance as attendance_handlers
 from handlers import events as event_handlers
+from handlers import progress as progress_handlers
 from handlers.menus import set_default_menus
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ StartupHook = Callable[[GotongApp], Awaitable[None]]
 # Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
 FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget, broadcast]
 FEATURE_MODULES += [event_handlers, attendance_handlers]
+FEATURE_MODULES += [progress_handlers]
 # Always last: free text goes to flows, then anything left that looks like a command.
 CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
 # Startup hooks registered by features (e.g. scheduling their periodic jobs).
