@@ -107,7 +107,9 @@ class ShiftSignup(IdMixin, Base):
     """A person's place on a shift; released places are deleted (the audit keeps history)."""
 
     __tablename__ = "shift_signup"
-    __table_args__ = (UniqueConstraint("shift_id", "person_id"),)
+    # AUTOINCREMENT: SQLite would reuse a released signup's id, and the reminders' dedup keys
+    # (`shift-rem:<signup>:<h>`) of the old one would silently swallow the new one's.
+    __table_args__ = (UniqueConstraint("shift_id", "person_id"), {"sqlite_autoincrement": True})
 
     shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(
@@ -175,7 +177,8 @@ class Task(IdMixin, Base):
 
 class TaskClaim(IdMixin, Base):
     __tablename__ = "task_claim"
-    __table_args__ = (UniqueConstraint("task_id", "person_id"),)
+    # AUTOINCREMENT for the same reason as shift_signup: nudge dedup keys carry the claim id.
+    __table_args__ = (UniqueConstraint("task_id", "person_id"), {"sqlite_autoincrement": True})
 
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
