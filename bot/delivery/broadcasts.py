@@ -494,8 +494,9 @@ async def advance(
         for b, author in live:
             tally = tallies.get(b.id, {})
             b.sent_count = tally.get(OutboxStatus.SENT.value, 0)
-            b.failed_count = tally.get(OutboxStatus.FAILED.value, 0)
+            # failed_count includes the blocked ones; the report shows them apart.
             b.blocked_count = tally.get("blocked", 0)
+            b.failed_count = tally.get(OutboxStatus.FAILED.value, 0) + b.blocked_count
             b.skipped_count = tally.get(OutboxStatus.SKIPPED.value, 0)
             remaining = tally.get(OutboxStatus.PENDING.value, 0) + tally.get(
                 OutboxStatus.SENDING.value, 0
