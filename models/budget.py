@@ -54,9 +54,7 @@ class Fund(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     note: Mapped[str | None] = mapped_column(String(500))
-    recorded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", ondelete="SET NULL")
-    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str | None] = mapped_column(String(500))
@@ -92,9 +90,7 @@ class Expense(IdMixin, Base):
     receipt_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
     receipt_mime: Mapped[str | None] = mapped_column(String(100))
     receipt_size: Mapped[int | None] = mapped_column(BigInteger)
-    reviewed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", ondelete="SET NULL")
-    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None]
     reject_reason: Mapped[str | None] = mapped_column(Text)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))

@@ -124,9 +124,7 @@ def split_amount(
             continue
         chunk = " ".join(tokens[start : start + width])
         try:
-            minor = parse_amount(
-                chunk, currency=currency, locale=lang, max_major=MAX_AMOUNT_MAJOR
-            )
+            minor = parse_amount(chunk, currency=currency, locale=lang, max_major=MAX_AMOUNT_MAJOR)
         except AmountParseError:
             continue
         return minor, width
@@ -268,8 +266,12 @@ async def set_budget_line(
             )
             return (
                 LineView(
-                    line.id, line.category, line.planned_minor, line.currency,
-                    team.name if team else None, line.event_id,
+                    line.id,
+                    line.category,
+                    line.planned_minor,
+                    line.currency,
+                    team.name if team else None,
+                    line.event_id,
                 ),
                 created,
             )
@@ -296,9 +298,7 @@ async def list_lines(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Lin
             .order_by(BudgetLine.category_key)
         )
         return [
-            LineView(
-                line.id, line.category, line.planned_minor, line.currency, team, line.event_id
-            )
+            LineView(line.id, line.category, line.planned_minor, line.currency, team, line.event_id)
             for line, team in rows
         ]
 
@@ -406,9 +406,7 @@ async def status_in(session: AsyncSession, *, currency: str = "IDR") -> BudgetSt
         func.sum(case((Expense.status.in_(COUNTED), Expense.amount_minor), else_=0)), 0
     )
     pending_sum = func.coalesce(
-        func.sum(
-            case((Expense.status == ExpenseStatus.PENDING, Expense.amount_minor), else_=0)
-        ),
+        func.sum(case((Expense.status == ExpenseStatus.PENDING, Expense.amount_minor), else_=0)),
         0,
     )
     per_line = (
@@ -427,8 +425,13 @@ async def status_in(session: AsyncSession, *, currency: str = "IDR") -> BudgetSt
     )
     lines = tuple(
         LineStatus(
-            line.id, line.category, line.team_id, line.event_id,
-            line.planned_minor, int(spent), int(pending),
+            line.id,
+            line.category,
+            line.team_id,
+            line.event_id,
+            line.planned_minor,
+            int(spent),
+            int(pending),
         )
         for line, spent, pending in rows
     )
@@ -437,9 +440,7 @@ async def status_in(session: AsyncSession, *, currency: str = "IDR") -> BudgetSt
     )
     counts = (
         await session.execute(
-            select(
-                Expense.status, func.count(), func.coalesce(func.sum(Expense.amount_minor), 0)
-            )
+            select(Expense.status, func.count(), func.coalesce(func.sum(Expense.amount_minor), 0))
             .where(Expense.status.in_((ExpenseStatus.PENDING, ExpenseStatus.APPROVED)))
             .group_by(Expense.status)
         )

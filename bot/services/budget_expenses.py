@@ -206,9 +206,7 @@ async def fire_alerts(session: AsyncSession, line: BudgetLine, *, now: datetime)
     # Lock the line first: on PostgreSQL (READ COMMITTED) two approvals on one line would
     # otherwise each sum without the other's and neither see the threshold crossed.  After
     # the lock, the sum is a fresh statement that sees the other's committed approval.
-    await session.execute(
-        select(BudgetLine.id).where(BudgetLine.id == line.id).with_for_update()
-    )
+    await session.execute(select(BudgetLine.id).where(BudgetLine.id == line.id).with_for_update())
     spent = await line_spent(session, line.id)
     fired: list[int] = []
     for threshold in THRESHOLDS:

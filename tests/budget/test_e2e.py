@@ -158,3 +158,19 @@ async def test_refusals_are_clear_and_change_nothing(bot: BotHarness) -> None:
     assert statuses == [ExpenseStatus.PENDING]
     voided = await vol.send_and_wait("/void E1 salah ketik")
     assert "dibatalkan" in voided.text
+
+    # Reject by button: the reviewer is asked why, and the volunteer reads the reason.
+    await vol.send_and_wait("/expense 80rb Transport bensin")
+    await deliver(bot)
+    review = await admin.next_message(predicate=lambda m: "E2" in m.text)
+    # E1's review (sent before the volunteer voided it) no longer approves anything.
+    stale = next(m for m in admin.bot_messages() if "E1" in m.text and m.button_texts)
+    late = await admin.press(stale, "✅ Setujui", expect="answer")
+    assert late.answer.text == "E1 was voided."
+    asked = await admin.press(review, "❌ Tolak", expect="message")
+    assert asked.message is not None and "E2" in asked.message.text
+    done = await admin.send_and_wait("tanpa struk")
+    assert "rejected" in done.text and "tanpa struk" in done.text
+    await deliver(bot)
+    told = await vol.next_message(predicate=lambda m: "E2" in m.text)
+    assert "ditolak" in told.text and "tanpa struk" in told.text

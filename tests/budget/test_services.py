@@ -39,8 +39,12 @@ def test_parse_money_accepts_what_people_type_and_explains_refusals() -> None:
     assert budget.parse_money("250rb", currency="IDR", lang="en") == 25_000_000
     assert budget.parse_money("Rp 75.000", currency="IDR", lang="id") == 7_500_000
     assert budget.parse_money("12.50", currency="USD", lang="en") == 1250
-    for text, reason in [("-5000", "negative"), ("0", "zero"), ("99999jt", "too_large"),
-                         ("abc", "unparseable")]:
+    for text, reason in [
+        ("-5000", "negative"),
+        ("0", "zero"),
+        ("99999jt", "too_large"),
+        ("abc", "unparseable"),
+    ]:
         with pytest.raises(InvalidInput) as err:
             budget.parse_money(text, currency="IDR", lang="id")
         assert err.value.key == f"budget.amount.{reason}"
@@ -64,13 +68,24 @@ def test_receipt_must_be_a_small_image() -> None:
 async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
     coord, coord2, vol = await _setup(sessionmaker)
     await budget.record_fund(
-        sessionmaker, coord, amount=10 * JT, currency="IDR", source="Donasi Pak Budi",
-        note="transfer", now=T0,
+        sessionmaker,
+        coord,
+        amount=10 * JT,
+        currency="IDR",
+        source="Donasi Pak Budi",
+        note="transfer",
+        now=T0,
     )
     receipt = Receipt("AgACphoto", "photo", "image/jpeg", 2048)
     claim = await expenses.record_expense(
-        sessionmaker, vol, amount=JT, currency="IDR", category="printing",
-        note="flyer RW 05", receipt=receipt, now=T0,
+        sessionmaker,
+        vol,
+        amount=JT,
+        currency="IDR",
+        category="printing",
+        note="flyer RW 05",
+        receipt=receipt,
+        now=T0,
     )
     assert claim.status == ExpenseStatus.PENDING and claim.has_receipt
     reviews = await outbox_rows(sessionmaker, KIND_REVIEW)
@@ -95,9 +110,7 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
     assert [(r.chat_id, r.params["outcome"]) for r in told] == [(20, "approved")]
 
     status = await budget.budget_status(sessionmaker)
-    assert (status.spent, status.owed, status.owed_count, status.balance) == (
-        JT, JT, 1, 9 * JT
-    )
+    assert (status.spent, status.owed, status.owed_count, status.balance) == (JT, JT, 1, 9 * JT)
     assert status.lines[0].remaining == 4 * JT
 
     await expenses.mark_paid(sessionmaker, coord2, claim.id, now=T0)
@@ -119,9 +132,7 @@ async def test_reject_needs_a_reason_and_tells_the_volunteer(sessionmaker: SM) -
     )
     with pytest.raises(InvalidInput):
         await expenses.reject_claim(sessionmaker, coord, claim.id, "   ", now=T0)
-    rejected = await expenses.reject_claim(
-        sessionmaker, coord, claim.id, "no receipt", now=T0
-    )
+    rejected = await expenses.reject_claim(sessionmaker, coord, claim.id, "no receipt", now=T0)
     assert rejected.status == ExpenseStatus.REJECTED and rejected.reject_reason == "no receipt"
     with pytest.raises(Conflict) as err:
         await expenses.approve_claim(sessionmaker, coord, claim.id, now=T0)
@@ -187,8 +198,14 @@ async def test_unknown_category_and_bad_amounts_change_nothing(sessionmaker: SM)
         )
     with pytest.raises(InvalidInput):
         await expenses.record_expense(
-            sessionmaker, vol, amount=JT, currency="IDR", category="Printing", note="",
-            receipt=Receipt("BQACdoc", "document", "application/pdf", 100), now=T0,
+            sessionmaker,
+            vol,
+            amount=JT,
+            currency="IDR",
+            category="Printing",
+            note="",
+            receipt=Receipt("BQACdoc", "document", "application/pdf", 100),
+            now=T0,
         )
     with pytest.raises(NotAllowed):
         await budget.set_budget_line(
@@ -205,8 +222,13 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
         sessionmaker, coord, amount=10 * JT, currency="IDR", source="Donasi", note=None, now=T0
     )
     mine = await expenses.record_expense(
-        sessionmaker, vol, amount=25_000_000, currency="IDR", category="Printing",
-        note="flyer", now=T0,
+        sessionmaker,
+        vol,
+        amount=25_000_000,
+        currency="IDR",
+        category="Printing",
+        note="flyer",
+        now=T0,
     )
     with pytest.raises(NotAllowed):
         await expenses.void_expense(sessionmaker, other, mine.id, "not mine", now=T0)
@@ -221,8 +243,13 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
     with pytest.raises(Conflict):
         await expenses.void_expense(sessionmaker, coord, second.id, "again", now=T0)
     await expenses.record_expense(
-        sessionmaker, coord, amount=123_456_700, currency="IDR", category="Printing",
-        note="banner", now=T0,
+        sessionmaker,
+        coord,
+        amount=123_456_700,
+        currency="IDR",
+        category="Printing",
+        note="banner",
+        now=T0,
     )
     await budget.void_fund(sessionmaker, coord, fund.id, "bounced", now=T0)
     await budget.record_fund(
@@ -232,8 +259,9 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
     status = await budget.budget_status(sessionmaker)
     assert status.spent == 25_000_000 + 123_456_700
     assert status.received == 3 * JT
-    ledger = await budget_exports.ledger_csv(sessionmaker, coord, timezone="Asia/Jakarta",
-                                             currency="IDR")
+    ledger = await budget_exports.ledger_csv(
+        sessionmaker, coord, timezone="Asia/Jakarta", currency="IDR"
+    )
     rows = list(csv.reader(io.StringIO(ledger.csv_bytes.decode("utf-8-sig"))))
     entries = [r for r in rows[1:] if r and r[0]]
     assert len(entries) == ledger.rows == 5  # voided entries stay in the ledger
@@ -246,15 +274,19 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
     voided = [r for r in entries if r[3].startswith("void")]
     assert {r[12] for r in voided} == {"typo", "bounced"}
     with pytest.raises(NotAllowed):
-        await budget_exports.ledger_csv(sessionmaker, vol, timezone="Asia/Jakarta",
-                                        currency="IDR")
+        await budget_exports.ledger_csv(sessionmaker, vol, timezone="Asia/Jakarta", currency="IDR")
 
 
 async def test_two_coordinators_approving_at_once_approve_once(sessionmaker: SM) -> None:
     coord, coord2, vol = await _setup(sessionmaker)
     claims = [
         await expenses.record_expense(
-            sessionmaker, vol, amount=JT, currency="IDR", category="Printing", note=str(i),
+            sessionmaker,
+            vol,
+            amount=JT,
+            currency="IDR",
+            category="Printing",
+            note=str(i),
             now=T0,
         )
         for i in range(5)
