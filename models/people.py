@@ -20,6 +20,8 @@ class Person(IdMixin, Base):
     username: Mapped[str | None] = mapped_column(String(64), index=True)
     # None until the person picked a language; Telegram's language_code preselects it.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Telegram's language_code as last seen: what we write in until they choose.
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.VOLUNTEER, index=True)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput, NotAllowed
-from bot.i18n import normalize_language
 from bot.services import audit
 from bot.services.authz import Permission, can_grant, require
 from bot.services.people import Actor, TelegramUser, actor_from, upsert_person
@@ -134,9 +133,8 @@ async def redeem_invite(
             )
         await session.flush()
         await session.refresh(person, ["memberships"])
-        fallback = normalize_language(user.language_code, default_language)
         return RedeemResult(
-            actor=actor_from(person, fallback, created=created),
+            actor=actor_from(person, default_language, created=created),
             ok=reason is None,
             reason=reason,
             team_name=invite.team.name if reason is None and invite and invite.team else None,

@@ -59,6 +59,15 @@ class Actor:
         return frozenset(t.id for t in self.teams if t.is_lead)
 
 
+def language_of(person: Person, default_language: str) -> str:
+    """The language to write to a person in: chosen, else Telegram's, else the campaign's.
+
+    Interactive replies and outbox messages both use this, so nobody gets English
+    answers and Indonesian reminders.
+    """
+    return person.language or normalize_language(person.telegram_language, default_language)
+
+
 def actor_from(person: Person, default_language: str, *, created: bool = False) -> Actor:
     return Actor(
         person_id=person.id,
@@ -66,7 +75,7 @@ def actor_from(person: Person, default_language: str, *, created: bool = False) 
         display_name=person.display_name,
         username=person.username,
         role=person.role,
-        language=person.language or default_language,
+        language=language_of(person, default_language),
         language_chosen=person.language is not None,
         timezone=person.timezone,
         reachable=person.reachable,
@@ -92,6 +101,7 @@ async def upsert_person(
             first_name=user.first_name[:128],
             last_name=(user.last_name or None) and user.last_name[:128],
             username=user.username,
+            telegram_language=user.language_code,
             role=Role.ADMIN if user.id in admin_ids else Role.VOLUNTEER,
             joined_at=now,
             last_seen_at=now,
@@ -108,6 +118,8 @@ async def upsert_person(
         person.first_name = user.first_name[:128]
         person.last_name = user.last_name
         person.username = user.username
+    if user.language_code and person.telegram_language != user.language_code:
+        person.telegram_language = user.language_code
     if user.id in admin_ids and person.role != Role.ADMIN:
         person.role = Role.ADMIN
     if not person.reachable:
@@ -131,9 +143,7 @@ async def load_actor(
     """The person behind an update, registered on first contact."""
     async with sessionmaker.begin() as session:
         person, created = await upsert_person(session, user, admin_ids=admin_ids, now=now)
-        # A brand-new person speaks what Telegram says they speak until they choose.
-        fallback = normalize_language(user.language_code, default_language)
-        return actor_from(person, fallback, created=created)
+        return actor_from(person, default_language, created=created)
 
 
 async def set_language(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("last_name", sa.String(length=128), nullable=True),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("telegram_language", sa.String(length=16), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column(
             "role",

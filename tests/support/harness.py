@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import GotongApp, build_application, running
-from bot.clock import FrozenClock, SystemClock
+from bot.clock import Clock, FrozenClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.sandbox import SandboxClient, SandboxServer, SandboxUser
@@ -34,7 +34,7 @@ class BotHarness:
     app: GotongApp
     engine: AsyncEngine
     settings: Settings
-    clock: FrozenClock | SystemClock
+    clock: Clock
     users: dict[int, SandboxUser] = field(default_factory=dict)
 
     @property
