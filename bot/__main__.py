@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|sandbox|migrate]`.
+"""Command line: `python -m bot [run|sandbox|migrate|backup|restore]`.
 
 `run` with a BOT_TOKEN talks to Telegram (or TELEGRAM_API_BASE_URL) by long
 polling, or by webhook when WEBHOOK_URL is set.  Without a token it starts the
@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="upgrade the database schema (or --downgrade)")
     migrate.add_argument("--revision", default="head")
     migrate.add_argument("--downgrade", action="store_true")
+    backup = sub.add_parser("backup", help="copy the live database to FILE (consistent)")
+    backup.add_argument("file")
+    restore = sub.add_parser("restore", help="replace the database with FILE (stop the bot)")
+    restore.add_argument("file")
     args = parser.parse_args(argv)
 
     if args.command == "sandbox":
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             migrations.upgrade(settings.database_url, args.revision)
         print(f"database at revision {migrations.current_revision_sync(settings.database_url)}")
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args.command, args.file, settings)
     return run(settings)
 
 
@@ -76,6 +82,12 @@ def run(settings: Settings) -> int:
         from bot import migrate as migrations
 
         migrations.upgrade(settings.database_url)
+    from bot.ops.schema import schema_problem
+
+    problem = schema_problem(settings.database_url)
+    if problem is not None:
+        print(f"gotong: refusing to start: {problem}", file=sys.stderr)
+        return 3
     if settings.bot_token is None:
         print(
             "No BOT_TOKEN set: starting the local sandbox Bot API and a terminal chat "
@@ -97,29 +109,63 @@ def run(settings: Settings) -> int:
 
 
 async def _run_webhook(app: Any, settings: Settings) -> None:
+    """Serves the webhook until SIGTERM/SIGINT, then drains: in-flight updates finish."""
+    import signal
+
     from aiohttp import web
 
     from bot.app import running
+    from bot.ops.registration import WebhookTarget, register_webhook
     from bot.webhook import make_webhook_app, webhook_path
 
     assert settings.webhook_url and settings.webhook_secret
     secret = settings.webhook_secret.get_secret_value()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with running(app, polling=False):
-        await app.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=["message", "callback_query", "my_chat_member"],
-        )
+        # Listen first, register second: Telegram may push the moment it is registered.
         runner = web.AppRunner(
-            make_webhook_app(app, path=webhook_path(settings.webhook_url), secret=secret)
+            make_webhook_app(app, path=webhook_path(settings.webhook_url), secret=secret),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=settings.shutdown_timeout_seconds,
         )
         await runner.setup()
         await web.TCPSite(runner, settings.listen, settings.port).start()
         log.info("webhook listening on %s:%s", settings.listen, settings.port)
         try:
-            await asyncio.Event().wait()
+            target = WebhookTarget(
+                settings.webhook_url, secret, settings.webhook_max_connections
+            )
+            await register_webhook(app.bot, app.bot_data.sessionmaker, target)
+            await stop.wait()
+            log.info("stopping: no new updates; finishing the ones in flight")
         finally:
+            # Closes the listener, then waits (up to SHUTDOWN_TIMEOUT_SECONDS) for the
+            # updates being handled; leaving `running` stops the job queue (waiting for a
+            # dispatch in progress), gives up leadership and closes the database.
             await runner.cleanup()
+    log.info("stopped cleanly")
+
+
+def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.ops.backup import BackupError, backup, restore
+
+    try:
+        if command == "backup":
+            backup(settings.database_url, Path(file))
+            print(f"backup written to {file}")
+        else:
+            restore(settings.database_url, Path(file))
+            print(f"database restored from {file}")
+    except BackupError as exc:
+        print(f"gotong: {command} failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _run_in_sandbox(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
 from bot.i18n import I18n
+from bot.ops.runtime import OPS_KEY, Ops
 from handlers import admin, broadcast, budget, errors, flows, help, start
 from handlers import shifts as shift_handlers
 from handlers import skills as skill_handlers
@@ -65,15 +66,19 @@ def build_application(
         i18n=I18n(settings.default_language),
         clock=clock or SystemClock(),
     )
+    # Replicas: leader election, update dedup, heartbeat, health (bot/ops).
+    state.extras[OPS_KEY] = Ops(settings, engine, state.sessionmaker)
 
     async def post_init(app: GotongApp) -> None:
         if set_menus:
             await set_default_menus(app.bot, state.i18n, settings.default_language)
+        await state.extras[OPS_KEY].start(app)
         for hook in STARTUP_HOOKS:
             await hook(app)
         log.info("Gotong is up as @%s", app.bot.username)
 
     async def post_shutdown(app: GotongApp) -> None:
+        await state.extras[OPS_KEY].stop()
         await engine.dispose()
 
     builder = (

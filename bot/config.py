@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Production: webhook concurrency, update dedup retention, leader re-check, drain on SIGTERM
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    update_retention_hours: int = Field(default=48, ge=1, le=24 * 30)
+    leader_check_seconds: float = Field(default=2.0, ge=0.2, le=30)
+    shutdown_timeout_seconds: float = Field(default=30.0, ge=1, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
     auto_migrate: bool = True

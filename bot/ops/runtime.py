@@ -1,0 +1,147 @@
+"""`Ops`: the production machinery of one replica, started and stopped with the app.
+
+`bot.app.build_application` creates one and keeps it in `AppState.extras["ops"]`;
+`post_init` starts it (leader election, heartbeat, the leader's pruning job) and
+`post_shutdown` stops it before the engine closes (leaves the heartbeat table and gives
+the leader lock up, so a clean stop hands leadership over at once).
+Liveness uses the wall clock, not the app's Clock: a frozen test clock must not make a
+live replica look dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.ops import heartbeat
+from bot.ops.dedup import UpdateGate, prune_processed_updates
+from bot.ops.health import Health, check_health
+from bot.ops.leader import Leadership, leader_only
+
+log = logging.getLogger(__name__)
+
+OPS_KEY = "ops"
+PRUNE_INTERVAL_SECONDS = 600
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ops:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.replica_id = f"{self.host}:{self.pid}:{secrets.token_hex(3)}"
+        self.started_at = wall_now()
+        self.leadership = Leadership(
+            settings.database_url, check_seconds=settings.leader_check_seconds
+        )
+        self.gate = UpdateGate(engine, self.replica_id)
+        self.multi_process = not settings.is_sqlite
+        self.live_replicas = 1
+        self._window = heartbeat.liveness_window(settings.leader_check_seconds)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, app: Any) -> None:
+        await self.leadership.start()
+        if self.multi_process:
+            await self._beat()
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="ops.beat")
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                leader_only(job_prune_ops_tables),
+                interval=PRUNE_INTERVAL_SECONDS,
+                first=30,
+                name="ops.prune",
+            )
+        log.info("replica %s started (%s)", self.replica_id, self.role)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.multi_process:
+            with contextlib.suppress(Exception):
+                await heartbeat.leave(self.sessionmaker, self.replica_id)
+        await self.leadership.stop()
+
+    @property
+    def role(self) -> str:
+        return "leader" if self.leadership.is_leader else "follower"
+
+    async def health(self) -> Health:
+        return await check_health(
+            self.sessionmaker,
+            leader=self.leadership.is_leader,
+            replica_id=self.replica_id,
+            live_replicas=self.live_replicas,
+            now=wall_now(),
+        )
+
+    async def prune(self) -> tuple[int, int]:
+        now = wall_now()
+        retention = timedelta(hours=self.settings.update_retention_hours)
+        updates = await prune_processed_updates(self.sessionmaker, now=now, retention=retention)
+        replicas = await heartbeat.forget_gone(self.sessionmaker, now=now)
+        return updates, replicas
+
+    async def _beat(self) -> None:
+        try:
+            self.live_replicas = await heartbeat.beat(
+                self.sessionmaker,
+                replica_id=self.replica_id,
+                host=self.host,
+                pid=self.pid,
+                started_at=self.started_at,
+                leader=self.leadership.is_leader,
+                now=wall_now(),
+                window=self._window,
+            )
+        except Exception:  # the database is away: keep the last count, say so once per beat
+            log.warning("heartbeat failed", exc_info=True)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.leader_check_seconds)
+            await self._beat()
+
+
+def find_ops(obj: Any) -> Ops | None:
+    """The Ops of an app, a context or an AppState (None when not wired)."""
+    state = getattr(obj, "bot_data", obj)
+    extras = getattr(state, "extras", None)
+    ops = extras.get(OPS_KEY) if isinstance(extras, dict) else None
+    return ops if isinstance(ops, Ops) else None
+
+
+def get_ops(obj: Any) -> Ops:
+    ops = find_ops(obj)
+    if ops is None:
+        raise RuntimeError("the ops runtime is not wired into this application")
+    return ops
+
+
+async def job_prune_ops_tables(context: Any) -> None:
+    """Leader job: forgets old update ids and long-gone replicas."""
+    updates, replicas = await get_ops(context).prune()
+    if updates or replicas:
+        log.info("pruned %d handled update ids and %d gone replicas", updates, replicas)
