@@ -469,7 +469,7 @@ class BotApi:
         if inline is not None:
             changes["reply_markup"] = inline
         return await self._edit(
-            call, message, changes, formatted.html, ("entities", "reply_markup")
+            call, message, changes, formatted.html, ("text", "entities", "reply_markup")
         )
 
     async def edit_message_caption(self, call: Call) -> dict[str, Any]:

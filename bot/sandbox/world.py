@@ -297,7 +297,12 @@ class SandboxWorld:
         buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
         labels = [b["text"] for b in buttons]
         if data is not None:
-            chosen = [b for b in buttons if b.get("callback_data") == data]
+            # Data that no current button carries is still sent: that is what a stale
+            # keyboard (cached by the app after an edit) or a forged client produces, and
+            # the bot must re-check every callback anyway.
+            chosen = [b for b in buttons if b.get("callback_data") == data] or [
+                {"text": "(stale or forged button)", "callback_data": data}
+            ]
         elif text is not None:
             chosen = [b for b in buttons if b["text"] == text]
         elif index is not None:
