@@ -102,7 +102,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 class PtbTransport:
     """Sends through the application's PTB bot (same HTTP pool, same base_url)."""
 
-    def __init__(self, bot: Bot, *, read_timeout: float = 10.0) -> None:
+    def __init__(self, bot: Bot, *, read_timeout: float = 5.0) -> None:
         self.bot = bot
         self.read_timeout = read_timeout
 
