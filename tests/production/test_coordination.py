@@ -1,0 +1,130 @@
+"""Leader election and update dedup against a real PostgreSQL, several "replicas" in one test.
+
+Each `Leadership` / `UpdateGate` here uses its own connections exactly as a separate
+process would, so the database is what decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import load_settings
+from bot.ops.dedup import Claim, UpdateGate, prune_processed_updates
+from bot.ops.leader import Leadership, leader_only
+from bot.ops.runtime import OPS_KEY, Ops
+from models import ProcessedUpdate
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.postgres
+async def test_one_leader_and_a_fast_takeover(postgres_url: str) -> None:
+    first = Leadership(postgres_url, check_seconds=0.2)
+    second = Leadership(postgres_url, check_seconds=0.2)
+    await first.start()
+    await second.start()
+    try:
+        assert first.is_leader and not second.is_leader
+        assert await second.check() is False  # still held: a follower stays a follower
+        await first.stop()  # a clean stop (or a dead process) releases the lock
+        assert await second.check() is True
+        assert await first.check() is False or not first.is_leader
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_sqlite_single_process_is_the_leader(sqlite_url: str) -> None:
+    leadership = Leadership(sqlite_url)
+    await leadership.start()
+    assert leadership.is_leader and await leadership.check()
+    await leadership.stop()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_leader_only_runs_the_job_only_on_the_leader(
+    db_url: str, engine: AsyncEngine
+) -> None:
+    ran: list[str] = []
+
+    async def job(context: SimpleNamespace) -> None:
+        ran.append(context.name)
+
+    settings = load_settings(database_url=db_url, leader_check_seconds=0.5, _env_file=None)
+    replicas = [Ops(settings, engine), Ops(settings, engine)]
+    for ops in replicas:
+        await ops.leadership.start()
+    try:
+        for name, ops in zip(("first", "second"), replicas, strict=True):
+            context = SimpleNamespace(name=name, bot_data=SimpleNamespace(extras={OPS_KEY: ops}))
+            await leader_only(job)(context)
+        assert ran == ["first"]
+    finally:
+        for ops in replicas:
+            await ops.leadership.stop()
+
+
+async def count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_redelivery_during_handling_waits_then_is_a_duplicate(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    a, b = UpdateGate(engine, "a"), UpdateGate(engine, "b")
+    handling = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def first() -> Claim:
+        async with a.claim(1, NOW) as claim:
+            handling.set()
+            await finish.wait()
+            return claim
+
+    task = asyncio.create_task(first())
+    await handling.wait()
+    second = asyncio.create_task(_claim_outcome(b, 1))
+    finish.set()
+    assert await task is Claim.NEW
+    assert await second is Claim.DUPLICATE
+    assert await count(sessionmaker) == 1
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_replica_dying_mid_update_leaves_it_to_the_next(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    gate = UpdateGate(engine, "dies")
+    with pytest.raises(RuntimeError):
+        async with gate.claim(2, NOW):
+            raise RuntimeError("killed mid-update")
+    assert await count(sessionmaker) == 0
+    assert await _claim_outcome(UpdateGate(engine, "next"), 2) is Claim.NEW
+    assert await _claim_outcome(UpdateGate(engine, "later"), 2) is Claim.DUPLICATE
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_sqlite_gate_and_pruning(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    gate = UpdateGate(engine, "only")
+    async with gate.claim(3, NOW - timedelta(days=3)) as claim:
+        assert claim is Claim.NEW
+        assert await _claim_outcome(gate, 3) is Claim.BUSY  # concurrent redelivery
+    assert await _claim_outcome(gate, 3) is Claim.DUPLICATE
+    assert await _claim_outcome(gate, 4) is Claim.NEW
+    pruned = await prune_processed_updates(sessionmaker, now=NOW, retention=timedelta(hours=48))
+    assert pruned == 1 and await count(sessionmaker) == 1
+
+
+async def _claim_outcome(gate: UpdateGate, update_id: int) -> Claim:
+    async with gate.claim(update_id, NOW) as claim:
+        return claim

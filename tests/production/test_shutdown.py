@@ -1,0 +1,46 @@
+"""SIGTERM (what systemd sends on stop or during a deploy) loses nothing.
+
+The replica stops taking new updates, finishes the one it is handling (its reply is sent
+and the update recorded as handled, so Telegram does not redeliver it), gives up the
+leader lock and leaves the heartbeat table, and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.sandbox import SandboxClient
+from tests.production.conftest import ClusterFactory
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_sigterm_finishes_the_update_in_flight(start_cluster: ClusterFactory) -> None:
+    async with start_cluster(1) as cluster:
+        sandbox = cluster.sandbox
+        (replica,) = cluster.replicas
+        # The reply takes a while to go out: the update is in flight when SIGTERM lands.
+        sandbox.set_faults(slow_seconds=1.5, methods=frozenset({"sendMessage"}))
+        ani = SandboxClient(sandbox).user(31, first_name="Ani", language_code="en")
+        await ani.send("/me")
+        deadline = time.monotonic() + 20
+        while sandbox.stats.calls["sendMessage"] < 1:
+            assert time.monotonic() < deadline, "the update never reached the replica"
+            await asyncio.sleep(0.02)
+        code = await cluster.terminate(replica)
+        assert code == 0, cluster.tail(replica)
+        reply = ani.bot_messages()
+        assert len(reply) == 1 and "Name: Ani" in reply[0].text
+        assert sandbox.world.updates == {}  # nothing left for Telegram to redeliver
+        assert sandbox.webhook_info.failed == 0
+        assert await cluster.scalar("select count(*) from processed_update") == 1
+        assert await cluster.scalar("select count(*) from replica") == 0
+        # The lock is free: nobody holds the leader's advisory lock any more.
+        assert await cluster.scalar(
+            "select count(*) from pg_locks where locktype = 'advisory' and granted and "
+            "database = (select oid from pg_database where datname = current_database())"
+        ) == 0
+        assert "stopped cleanly" in cluster.tail(replica)
