@@ -65,7 +65,7 @@ async def _insert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
 
 
 def _t(model: Any) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
+    return model.__table__
 
 
 async def seed_campaign(

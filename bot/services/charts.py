@@ -248,7 +248,8 @@ def activity_chart(reader: Reader, data: ReportData) -> Chart | None:
             )
             _int_axis(ax, reader)
             _thin_ticks(ax, labels)
-            ax.set_ylim(0, max(a + b for a, b in zip(data.checked_in, data.no_show)) * 1.3)
+            tallest = max(a + b for a, b in zip(data.checked_in, data.no_show, strict=True))
+            ax.set_ylim(0, tallest * 1.3)
             ax.legend(loc="upper left", ncols=2)
 
         panels.append(attendance)

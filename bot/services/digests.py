@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.delivery.outbox import PRIORITY_BULK, NewMessage, enqueue
 from bot.delivery.renderers import param, renderer
 from bot.render import Outgoing, Reader, truncate
@@ -37,7 +38,6 @@ from models import (
     TaskClaim,
     TaskClaimStatus,
 )
-from models.base import utcnow
 
 DAILY_KIND = "digest.daily_lead"
 WEEKLY_KIND = "digest.weekly"
@@ -93,7 +93,7 @@ async def action_items(
         .order_by(Shift.starts_at)
     )
     unfilled_q = _scoped(unfilled_q, Shift.team_id, teams)  # type: ignore[assignment]
-    unfilled = (await session.execute(unfilled_q.limit(MAX_ITEMS))).tuples().all()
+    unfilled = (await session.execute(unfilled_q.limit(MAX_ITEMS))).all()
     unfilled_total = await session.scalar(
         select(func.count()).select_from(unfilled_q.order_by(None).subquery())
     )
@@ -113,7 +113,7 @@ async def action_items(
         .order_by(Event.starts_at)
     )
     unconfirmed_q = _scoped(unconfirmed_q, Event.team_id, teams)  # type: ignore[assignment]
-    unconfirmed = (await session.execute(unconfirmed_q)).tuples().all()
+    unconfirmed = (await session.execute(unconfirmed_q)).all()
 
     overdue_q = (
         select(Task.title, func.count(TaskClaim.id))
@@ -127,7 +127,7 @@ async def action_items(
         .order_by(func.min(Task.deadline))
     )
     overdue_q = _scoped(overdue_q, Task.team_id, teams)  # type: ignore[assignment]
-    overdue = (await session.execute(overdue_q)).tuples().all()
+    overdue = (await session.execute(overdue_q)).all()
 
     people = select(Person).where(Person.reachable.is_(False), Person.unreachable_since >= since)
     recent = select(Person.id).where(Person.joined_at >= since, Person.role == Role.VOLUNTEER)
@@ -232,7 +232,6 @@ async def enqueue_daily_digests(
                     .order_by(Person.id)
                 )
             )
-            .tuples()
             .all()
         )
         return await enqueue(
@@ -266,7 +265,6 @@ async def enqueue_weekly_digests(
                     .order_by(Person.id)
                 )
             )
-            .tuples()
             .all()
         )
         return await enqueue(
@@ -310,7 +308,6 @@ async def enqueue_milestones(
                     )
                 )
             )
-            .tuples()
             .all()
         )
         messages: list[NewMessage] = []
@@ -336,13 +333,19 @@ async def enqueue_milestones(
 
 
 # ---- renderers (run by the dispatcher at send time, in the recipient's language) ------------
-def send_time(row: OutboxMessage) -> datetime:
-    """Now, as far as the digest is concerned: never before the moment it was due.
+# Renderers get no clock from the dispatcher; the app hands its clock over at start-up
+# (`use_clock`), so a test's moved clock and the digest's "now" agree.
+_clock: Clock = SystemClock()
 
-    A digest held back by quiet hours counts at the real send time; a row due in the
-    future of the wall clock (a test's moved clock) counts at its due time.
-    """
-    return max(row.due_at, utcnow())
+
+def use_clock(clock: Clock) -> None:
+    global _clock
+    _clock = clock
+
+
+def send_time(row: OutboxMessage) -> datetime:
+    """Now, for the digest's content: the send time, never before the row was due."""
+    return max(row.due_at, _clock.now())
 
 
 @renderer(DAILY_KIND)

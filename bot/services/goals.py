@@ -66,7 +66,8 @@ _ALIASES = {word: name for name, words in (COUNTED | UNITS).items() for word in 
 _UNIT_RE = re.compile(r"^[\w-]{1,40}$")
 MAX_TARGET = 10**12
 MAX_GOALS_SHOWN = 20
-NON_VOLUNTEER_ROLES = (Role.PARTNER, Role.MEDIA)
+# Who counts as a volunteer in the numbers: the people doing the work, not staff or outsiders.
+VOLUNTEER_ROLES = (Role.VOLUNTEER, Role.LEAD)
 
 Scope = frozenset[int] | None  # team ids, or None for the whole campaign
 
@@ -148,7 +149,8 @@ async def resolve_metric(session: AsyncSession, word: str) -> str:
         return found
     if _UNIT_RE.match(cleaned) and cleaned in await known_units(session):
         return cleaned
-    raise InvalidInput("progress.goal_unknown_metric", metric=word, known=await metric_names(session))
+    known = await metric_names(session)
+    raise InvalidInput("progress.goal_unknown_metric", metric=word, known=known)
 
 
 async def metric_names(session: AsyncSession) -> str:
@@ -173,9 +175,11 @@ def metric_query(session: AsyncSession, metric: str, teams: Scope, now: datetime
     """One aggregate SELECT giving a metric's current value for the campaign or some teams."""
     if metric == "volunteers":
         if teams is None:
-            return select(func.count(Person.id)).where(Person.role.not_in(NON_VOLUNTEER_ROLES))
-        return select(func.count(func.distinct(Membership.person_id))).where(
-            Membership.team_id.in_(teams)
+            return select(func.count(Person.id)).where(Person.role.in_(VOLUNTEER_ROLES))
+        return (
+            select(func.count(func.distinct(Membership.person_id)))
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.team_id.in_(teams), Person.role.in_(VOLUNTEER_ROLES))
         )
     if metric == "checkins":
         return (
@@ -235,7 +239,7 @@ async def goals_in(
         team_filter = Goal.team_id.in_(teams)
         query = query.where(team_filter if only_teams else team_filter | Goal.team_id.is_(None))
     found: list[GoalProgress] = []
-    for goal, team_name in (await session.execute(query)).tuples():
+    for goal, team_name in (await session.execute(query)):
         scope = None if goal.team_id is None else frozenset({goal.team_id})
         found.append(
             GoalProgress(

@@ -20,12 +20,12 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Numeric, Select, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput
 from bot.services.authz import Permission, require
-from bot.services.goals import NON_VOLUNTEER_ROLES, GoalProgress, goals_in, hours_expr
+from bot.services.goals import VOLUNTEER_ROLES, GoalProgress, goals_in, hours_expr
 from bot.services.people import Actor
 from bot.timeparse import WhenParseError, parse_period
 from models import (
@@ -195,7 +195,7 @@ def _volunteers(edges: Sequence[datetime]) -> Select[Any]:
     return select(
         _sum_case(Person.joined_at < edges[0]),
         *(_sum_case(Person.joined_at < e) for e in edges[1:]),
-    ).where(Person.role.not_in(NON_VOLUNTEER_ROLES))
+    ).where(Person.role.in_(VOLUNTEER_ROLES))
 
 
 def _signups_per_shift() -> Any:
@@ -219,7 +219,7 @@ async def report_in(
     active = int(
         await session.scalar(
             select(func.count(Person.id)).where(
-                Person.role.not_in(NON_VOLUNTEER_ROLES),
+                Person.role.in_(VOLUNTEER_ROLES),
                 Person.joined_at < end,
                 (Person.last_seen_at >= active_since)
                 | Person.id.in_(
@@ -316,7 +316,7 @@ async def report_in(
                 .order_by(func.sum(TaskOutcome.quantity).desc())
                 .limit(MAX_UNITS)
             )
-        ).tuples()
+        )
     )
 
     currency: str | None = None
@@ -367,7 +367,7 @@ async def _team_rows(
             .where(Person.joined_at < end)
             .group_by(Membership.team_id)
         )
-    ).tuples()
+    )
     rows: dict[int, list[Any]] = {tid: [int(m), int(a), 0.0, 0] for tid, m, a in members}
     per_shift = _signups_per_shift()
     hours = (
@@ -385,7 +385,7 @@ async def _team_rows(
             )
             .group_by(Shift.team_id)
         )
-    ).tuples()
+    )
     for tid, h in hours:
         if tid is not None:
             rows.setdefault(tid, [0, 0, 0.0, 0])[2] = float(h or 0)
@@ -400,14 +400,14 @@ async def _team_rows(
             )
             .group_by(Task.team_id)
         )
-    ).tuples()
+    )
     for tid, done in tasks:
         if tid is not None:
             rows.setdefault(tid, [0, 0, 0.0, 0])[3] = int(done)
     if not rows:
         return ()
     found = await session.execute(select(Team.id, Team.name).where(Team.id.in_(list(rows))))
-    names = {tid: name for tid, name in found.tuples()}
+    names = {tid: name for tid, name in found}
     ordered = sorted(rows.items(), key=lambda kv: (-kv[1][0], -kv[1][2], names.get(kv[0], "")))
     return tuple(
         TeamRow(names.get(tid, "?"), m, a, h, t) for tid, (m, a, h, t) in ordered[:MAX_TEAMS]
@@ -547,7 +547,7 @@ async def export_bundle(
                     ShiftSignup.person_id,
                     ShiftSignup.created_at,
                     Shift.starts_at,
-                    func.round(hours_expr(session, Shift.starts_at, Shift.ends_at), 2),
+                    func.round(cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2),
                 )
                 .join(Shift, Shift.id == ShiftSignup.shift_id)
                 .where(in_period)

@@ -23,7 +23,7 @@ from bot.i18n import Html, escape
 from bot.render import Reader, truncate
 from bot.services.authz import Permission, require
 from bot.services.goals import (
-    NON_VOLUNTEER_ROLES,
+    VOLUNTEER_ROLES,
     GoalProgress,
     Scope,
     goals_in,
@@ -152,7 +152,7 @@ async def volunteer_stats(session: AsyncSession, teams: Scope, now: datetime) ->
         _count_if(Person.joined_at >= now - timedelta(days=NEW_DAYS)),
         _count_if((Person.last_seen_at >= active_since) | Person.id.in_(checked_in_recently)),
         _count_if(Person.reachable.is_(False)),
-    ).where(Person.role.not_in(NON_VOLUNTEER_ROLES))
+    ).where(Person.role.in_(VOLUNTEER_ROLES))
     if teams is not None:
         query = query.where(
             Person.id.in_(select(Membership.person_id).where(Membership.team_id.in_(teams)))
@@ -242,14 +242,14 @@ async def _upcoming_events(
     )
     if teams is not None:
         query = query.where(Event.team_id.in_(teams) | Event.team_id.is_(None))
-    return tuple((i, t, s) for i, t, s in (await session.execute(query)).tuples())
+    return tuple((i, t, s) for i, t, s in (await session.execute(query)))
 
 
 async def _team_buttons(session: AsyncSession, teams: Scope) -> tuple[tuple[int, str], ...]:
     query = select(Team.id, Team.name).order_by(Team.name_key).limit(MAX_TEAM_BUTTONS)
     if teams is not None:
         query = query.where(Team.id.in_(teams))
-    return tuple((i, n) for i, n in (await session.execute(query)).tuples())
+    return tuple((i, n) for i, n in (await session.execute(query)))
 
 
 async def summary_in(
@@ -535,7 +535,7 @@ async def person_record(session: AsyncSession, person_id: int, now: datetime) ->
             .order_by(func.sum(TaskOutcome.quantity).desc())
             .limit(5)
         )
-    ).tuples()
+    )
     return PersonRecord(
         _n(shifts),
         float(hours or 0),
