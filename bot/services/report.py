@@ -547,7 +547,9 @@ async def export_bundle(
                     ShiftSignup.person_id,
                     ShiftSignup.created_at,
                     Shift.starts_at,
-                    func.round(cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2),
+                    func.round(
+                        cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2
+                    ),
                 )
                 .join(Shift, Shift.id == ShiftSignup.shift_id)
                 .where(in_period)
