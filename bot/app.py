@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
 from bot.i18n import I18n
+from bot.updates import PerPersonOrderedProcessor
 from bot.ops.runtime import OPS_KEY, Ops
 from handlers import admin, broadcast, budget, errors, flows, help, start
 from handlers import shifts as shift_handlers
@@ -86,8 +87,9 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .context_types(ContextTypes(context=GotongContext, bot_data=AppState))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
-        # Several updates at once: one slow database call must not hold everyone up.
-        .concurrent_updates(8)
+        # Several people at once (one slow database call must not hold everyone up),
+        # each person's own updates in order.
+        .concurrent_updates(PerPersonOrderedProcessor(8))
         .connection_pool_size(64)
         .pool_timeout(10)
         .post_init(post_init)

@@ -25,31 +25,36 @@ def ordering_key(update: object) -> int | None:
 
 
 class PerPersonOrderedProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 8) -> None:
-        super().__init__(max_concurrent_updates)
+    """At most `max_running` updates run at once; one person's run one after another.
+
+    PTB's own semaphore (sized generously) only bounds how many updates may wait.
+    The real limit is taken after the person's lock, so a person with a queue of
+    updates never holds slots that other people's updates could use.
+    """
+
+    def __init__(self, max_running: int = 8, max_waiting: int = 1024) -> None:
+        super().__init__(max_waiting)
+        self._running = asyncio.Semaphore(max_running)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
         if key is None:
-            await super().process_update(update, coroutine)
+            async with self._running:
+                await coroutine
             return
-        # The lock is taken before a concurrency slot, so a person with a queue of
-        # updates never holds slots that other people's updates could use.  Tasks reach
-        # this line in arrival order and asyncio.Lock wakes waiters first-in first-out.
+        # Tasks reach this line in arrival order and asyncio.Lock wakes waiters first in,
+        # first out, so each person's updates keep their order.
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._running:
+                await coroutine
         finally:
             self._users[key] -= 1
             if self._users[key] == 0:
                 del self._users[key], self._locks[key]
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         return None
