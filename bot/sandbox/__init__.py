@@ -2,6 +2,15 @@
 
 Tests drive the real PTB stack against it over loopback HTTP, benchmarks measure pacing
 against its strict referee, and a newcomer can chat with the bot in a terminal.
+
+    server = SandboxServer()                      # Limits(enabled=True) for benchmarks
+    await server.start()                          # ApplicationBuilder().base_url(server.base_url)
+    ana = SandboxClient(server).user(2, "Ana", language_code="id")
+    reply = await ana.send_and_wait("/start")     # the bot's next message in Ana's chat
+    result = await ana.press(reply, "Going")      # answer + the edit or new message
+    server.set_faults(error_5xx_rate=0.1); server.stats.max_in_window(1.0)
+
+Standalone: `python -m bot.sandbox --port 8081 [--limits]` (user side under /sandbox/).
 """
 
 from bot.sandbox.client import HttpSandboxClient, PressResult, SandboxClient, SandboxUser

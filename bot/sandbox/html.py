@@ -167,6 +167,10 @@ def parse_html(source: str) -> ParsedHtml:
             out_len += 2 if ord(char) > 0xFFFF else 1
             i += 1
             continue
+        after = source[i + 1 : i + 2]
+        if not (after == "/" or (after.isascii() and after.isalpha())):
+            # Like Telegram: a "<" that does not start a tag name is an empty start tag.
+            raise _error(f'Unsupported start tag "" at byte offset {_byte_offset(source, i)}')
         close = source.find(">", i)
         if close == -1:
             raise _error(f"Unclosed start tag at byte offset {_byte_offset(source, i)}")

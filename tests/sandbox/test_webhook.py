@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,3 +112,34 @@ async def test_only_loopback_webhooks(bot: Bot) -> None:
         await bot.set_webhook("https://example.com/hook")
     with pytest.raises(BadRequest, match=r"(?i)secret token"):
         await bot.set_webhook("http://127.0.0.1:8443/hook", secret_token="no spaces allowed")
+
+
+async def test_slow_webhook_times_out_and_is_redelivered(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    release = asyncio.Event()
+    calls: list[int] = []
+    got = Signal()
+
+    async def handle(request: web.Request) -> web.Response:
+        calls.append((await request.json())["update_id"])
+        got.fire()
+        if len(calls) == 1:
+            await release.wait()  # longer than the sandbox's webhook timeout
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/slow", handle)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        server.set_webhook_settings(timeout_seconds=0.05, retry_backoff_seconds=0.01)
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/slow")
+        await client.user(1).send("slow")
+        assert await got.wait_for(lambda: len(calls) >= 2 or None, 5)
+        assert calls[0] == calls[1]
+        assert (await bot.get_webhook_info()).last_error_message == "Read timeout expired"
+    finally:
+        release.set()
+        await runner.cleanup()
