@@ -118,11 +118,9 @@ async def cb_invite(update: Update, context: GotongContext, actor: Actor) -> Non
         await edit_or_send(update, context, reader.t("invite.pick_role"), button_rows(buttons, 3))
         return
     if role_args and (team_id := int_arg(role_args[0])) is not None:
-        try:
-            role = Role(role_args[1])
-        except ValueError:
-            raise StaleButton() from None
-        await query.answer()
+        role = next((r for r in _invite_roles(actor) if r.value == role_args[1]), None)
+        if role is None:  # not a role this person was offered: forged or outdated
+            raise StaleButton()
         await _create_and_show(
             update,
             context,
@@ -132,6 +130,7 @@ async def cb_invite(update: Update, context: GotongContext, actor: Actor) -> Non
             DEFAULT_INVITE_DAYS,
             DEFAULT_INVITE_USES,
         )
+        await query.answer()
         return
     raise StaleButton()
 

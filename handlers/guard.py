@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.context import GotongContext
 from bot.errors import DomainError, NotAllowed
@@ -73,7 +74,11 @@ async def _explain(update: Update, context: GotongContext, actor: Actor, exc: Do
     reader = reader_for(context, actor)
     text = reader.t(exc.key, **exc.params)
     if update.callback_query is not None:
-        # An alert keeps the original message intact: nothing changed.
-        await update.callback_query.answer(text[:200], show_alert=True)
-        return
+        # An alert keeps the original message intact: nothing changed.  A query can be
+        # answered once; if the handler already did, the explanation goes to the chat.
+        try:
+            await update.callback_query.answer(text[:200], show_alert=True)
+            return
+        except BadRequest:
+            log.debug("callback already answered; explaining in the chat instead")
     await send(update, context, text)
