@@ -138,17 +138,22 @@ async def _counts(db_url: str) -> dict[str, int]:
 
 
 async def _interactive(client: HttpSandboxClient, stop: asyncio.Event) -> list[float]:
-    user = client.user(ADMIN_ID, "Admin", language_code="en")
+    """`/help` round-trips from five people in turn: one person typing faster than one reply
+    per second would measure Telegram's per-chat limit (1/s), not the bot."""
+    users = [client.user(900 + i, f"Probe{i}", language_code="en") for i in range(5)]
     latencies: list[float] = []
     # Wait until the bot polls (updates sent before its start are dropped), then measure.
     for _ in range(60):
-        await user.send("/help")
+        await users[0].send("/help")
         try:
-            await user.next_message(predicate=lambda m: "What you can do" in m.text, timeout=2)
+            await users[0].next_message(predicate=lambda m: "What you can do" in m.text, timeout=2)
             break
         except SandboxTimeout:
             continue
+    turn = 0
     while not stop.is_set():
+        user = users[turn % len(users)]
+        turn += 1
         started = time.perf_counter()
         await user.send("/help")
         await user.next_message(predicate=lambda m: "What you can do" in m.text, timeout=30)
