@@ -22,9 +22,13 @@ DEFAULT_INVITE_DAYS = 14
 DEFAULT_INVITE_USES = 100
 
 
+# Most invites are for volunteers, so that button comes first.
+INVITE_ROLE_ORDER = (Role.VOLUNTEER, Role.LEAD, Role.COORDINATOR, Role.PARTNER, Role.MEDIA)
+
+
 def _invite_roles(actor: Actor) -> list[Role]:
     grantable = GRANTABLE.get(actor.role, frozenset())
-    return [r for r in Role if r in grantable or r == Role.VOLUNTEER]
+    return [r for r in INVITE_ROLE_ORDER if r in grantable or r == Role.VOLUNTEER]
 
 
 @guarded(Permission.INVITE)

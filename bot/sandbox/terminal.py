@@ -205,16 +205,22 @@ async def run_terminal_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     linger_seconds: float = 1.0,
+    script_pace_seconds: float = 0.5,
 ) -> None:
     """Chat with the bot until `:quit` or end of input.
 
     At end of input (a piped script) it lingers until the bot has been quiet for
-    `linger_seconds`, so the replies to the last lines are still printed.
+    `linger_seconds`, so the replies to the last lines are still printed.  A piped
+    script is also paced like a person who reads before typing: after each line it
+    waits until the bot has been quiet for `script_pace_seconds`, so `!1` presses a
+    button of the reply to the line before, not of an older message.
     """
+    stdin = stdin or sys.stdin
+    scripted = not stdin.isatty()
     chat = TerminalChat(server, first_user_id, stdout or sys.stdout)
     events = server.world.watch()
     printer = asyncio.get_running_loop().create_task(chat.print_events(events))
-    lines = _start_reader(stdin or sys.stdin, asyncio.get_running_loop())
+    lines = _start_reader(stdin, asyncio.get_running_loop())
     chat.say(
         f"Gotong sandbox chat with @{server.world.bot_username}; you are "
         f"{chat.user.first_name} (id {chat.user.user_id}).\n{HELP}"
@@ -227,6 +233,8 @@ async def run_terminal_chat(
                 break
             if not await chat.handle(line):
                 break
+            if scripted:
+                await _linger(chat, events, script_pace_seconds)
     finally:
         server.world.unwatch(events)
         printer.cancel()
