@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ SETTINGS = settings()
 TZ = "Asia/Jakarta"
 
 
-async def count(db: async_sessionmaker[AsyncSession], stmt) -> int:  # type: ignore[no-untyped-def]
+async def count(db: async_sessionmaker[AsyncSession], stmt: Any) -> int:
     async with db() as session:
         return int(await session.scalar(stmt) or 0)
 
@@ -45,7 +46,8 @@ async def test_500_concurrent_claims_fill_exactly_20_places(
     # Each winner has their two reminders; nobody else has any.
     assert await count(
         sessionmaker,
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "shift.reminder"),
+        select(func.count()).select_from(OutboxMessage)
+        .where(OutboxMessage.kind == "shift.reminder"),
     ) == 40
 
 

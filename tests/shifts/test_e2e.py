@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import PtbTransport
 from bot.sandbox import UserSpec
-from models import Membership, OutboxMessage, Person, Role, ShiftSignup, Team, TaskOutcome
+from models import Membership, OutboxMessage, Person, Role, ShiftSignup, TaskOutcome, Team
 from tests.conftest import T0
 from tests.support.harness import BotHarness, start_harness
 
@@ -45,10 +45,12 @@ async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -
     world = bot.sandbox.world
     query_id = f"forged-{data}"
     world.pending_callbacks[query_id] = (message.chat_id, message.message_id)
+    stored = world.find_message(message.chat_id, message.message_id)
+    assert stored is not None
     world.push_update("callback_query", {
         "id": query_id,
         "from": bot.users[user_id].spec.to_api(),
-        "message": world.find_message(message.chat_id, message.message_id).to_api(),
+        "message": stored.to_api(),
         "chat_instance": "1",
         "data": data,
     })
