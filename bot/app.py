@@ -21,22 +21,24 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import InteractiveMeter
 from bot.i18n import I18n
-from bot.updates import PerPersonOrderedProcessor
 from bot.ops.runtime import OPS_KEY, Ops
+from bot.updates import PerPersonOrderedProcessor
 from handlers import admin, broadcast, budget, errors, flows, help, start
-from handlers import shifts as shift_handlers
-from handlers import skills as skill_handlers
-from handlers import tasks as task_handlers
 from handlers import attendance as attendance_handlers
 from handlers import events as event_handlers
 from handlers import progress as progress_handlers
+from handlers import shifts as shift_handlers
+from handlers import skills as skill_handlers
+from handlers import tasks as task_handlers
 from handlers.menus import set_default_menus
 
 log = logging.getLogger(__name__)
 
 GotongApp = Application[Any, GotongContext, Any, Any, AppState, Any]
-StartupHook = Callable[[GotongApp], Awaitable[None]]
+LifecycleHook = Callable[[GotongApp], Awaitable[None]]
 
 # Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
 FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget, broadcast]
@@ -45,8 +47,11 @@ FEATURE_MODULES += [event_handlers, attendance_handlers]
 FEATURE_MODULES += [progress_handlers]
 # Always last: free text goes to flows, then anything left that looks like a command.
 CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
-# Startup hooks registered by features (e.g. scheduling their periodic jobs).
-STARTUP_HOOKS: list[StartupHook] = []
+# Hooks registered by features: start their workers and periodic jobs; stop them again
+# (shutdown hooks run in reverse order, after the app stopped taking updates).
+STARTUP_HOOKS: list[LifecycleHook] = []
+SHUTDOWN_HOOKS: list[LifecycleHook] = []
+PACER_KEY = "pacer"
 
 
 def build_application(
@@ -69,6 +74,12 @@ def build_application(
     )
     # Replicas: leader election, update dedup, heartbeat, health (bot/ops).
     state.extras[OPS_KEY] = Ops(settings, engine, state.sessionmaker)
+    # One pacer for everything sent: the outbox dispatcher paces through it, and
+    # handlers' replies take priority slots from it through the rate limiter below.
+    pacer = Pacer(
+        settings.paid_rate_per_second if settings.paid_broadcast else settings.send_rate_per_second
+    )
+    state.extras[PACER_KEY] = pacer
 
     async def post_init(app: GotongApp) -> None:
         if set_menus:
@@ -77,6 +88,10 @@ def build_application(
         for hook in STARTUP_HOOKS:
             await hook(app)
         log.info("Gotong is up as @%s", app.bot.username)
+
+    async def post_stop(app: GotongApp) -> None:
+        for hook in reversed(SHUTDOWN_HOOKS):
+            await hook(app)
 
     async def post_shutdown(app: GotongApp) -> None:
         await state.extras[OPS_KEY].stop()
@@ -92,7 +107,9 @@ def build_application(
         .concurrent_updates(PerPersonOrderedProcessor(8))
         .connection_pool_size(64)
         .pool_timeout(10)
+        .rate_limiter(InteractiveMeter(pacer))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if settings.telegram_api_base_url:
@@ -115,11 +132,12 @@ def build_application(
 async def running(app: GotongApp, *, polling: bool = True) -> AsyncIterator[GotongApp]:
     """Starts the app by hand (tests, sandbox, webhook) with the same hooks as run_polling.
 
-    PTB calls post_init/post_shutdown only from run_polling/run_webhook; every other way
-    of running the bot goes through here so start-up and shutdown are never skipped.
+    PTB calls post_init/post_stop/post_shutdown only from run_polling/run_webhook; every
+    other way of running the bot goes through here so start-up and shutdown are never
+    skipped.
     """
     async with app:
-        assert app.post_init is not None and app.post_shutdown is not None
+        assert app.post_init and app.post_stop and app.post_shutdown
         await app.post_init(app)
         await app.start()
         if polling:
@@ -131,4 +149,5 @@ async def running(app: GotongApp, *, polling: bool = True) -> AsyncIterator[Goto
             if polling and app.updater is not None and app.updater.running:
                 await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)
             await app.post_shutdown(app)

@@ -18,8 +18,7 @@ from bot.context import GotongContext
 from bot.delivery import broadcasts
 from bot.delivery.broadcasts import CALLBACK_PREFIX, Draft
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.pacing import Pacer
-from bot.delivery.sender import PtbTransport, install_meter
+from bot.delivery.sender import PtbTransport
 from bot.errors import InvalidInput
 from bot.i18n import Html
 from bot.render import Button, Reader, truncate
@@ -378,34 +377,27 @@ async def start_delivery(app: Any) -> None:
     """Start-up hook: the dispatcher, its workers, the interactive meter and the job."""
     if dispatcher_of(app) is not None:
         return
+    from bot.app import PACER_KEY
+
     state = app.bot_data
-    settings = state.settings
-    rate = settings.paid_rate_per_second if settings.paid_broadcast else (
-        settings.send_rate_per_second
-    )
-    pacer = Pacer(rate)
     dispatcher = Dispatcher(
-        state.sessionmaker, PtbTransport(app.bot), settings, state.i18n, state.clock, pacer=pacer
+        state.sessionmaker,
+        PtbTransport(app.bot),
+        state.settings,
+        state.i18n,
+        state.clock,
+        pacer=state.extras[PACER_KEY],
     )
-    install_meter(app.bot, pacer)
     state.extras[DISPATCHER_KEY] = dispatcher
     dispatcher.start()
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             job_dispatch_outbox,
-            interval=settings.dispatch_interval_seconds,
+            interval=state.settings.dispatch_interval_seconds,
             first=0.1,
             name=JOB_NAME,
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
-    previous_stop = app.post_stop
-
-    async def stop_then(application: Any) -> None:
-        await stop_delivery(application)
-        if previous_stop is not None:
-            await previous_stop(application)
-
-    app.post_stop = stop_then
 
 
 async def stop_delivery(app: Any) -> None:
@@ -418,10 +410,11 @@ async def stop_delivery(app: Any) -> None:
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     # Imported here: bot.app imports this module, so a top-level import would be circular.
-    from bot.app import STARTUP_HOOKS
+    from bot.app import SHUTDOWN_HOOKS, STARTUP_HOOKS
 
     if start_delivery not in STARTUP_HOOKS:
         STARTUP_HOOKS.append(start_delivery)
+        SHUTDOWN_HOOKS.append(stop_delivery)
     return [
         CommandHandler("broadcast", cmd_broadcast),
         CommandHandler("broadcasts", cmd_broadcasts),

@@ -6,7 +6,6 @@ from models.broadcast import Broadcast, BroadcastStatus
 from models.budget import BudgetLine, Expense, ExpenseStatus, Fund
 from models.enums import OutboxStatus, Role
 from models.events import CheckinMethod, Event, EventRsvp, EventStatus, RsvpStatus
-from models.events import CheckinMethod, Event, EventRsvp, EventStatus, RsvpStatus
 from models.flow import FlowState
 from models.goals import Goal
 from models.ops import OpsState, ProcessedUpdate, Replica
@@ -29,11 +28,6 @@ from models.shifts import (
 )
 
 __all__ = [
-    "CheckinMethod",
-    "Event",
-    "EventRsvp",
-    "EventStatus",
-    "RsvpStatus",
     "Broadcast",
     "BroadcastStatus",
     "BudgetLine",

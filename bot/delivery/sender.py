@@ -202,16 +202,3 @@ def _is_int(value: object) -> bool:
     if isinstance(value, int):
         return True
     return isinstance(value, str) and value.lstrip("-").isdigit()
-
-
-def install_meter(bot: Bot, pacer: Pacer) -> bool:
-    """Puts the meter in front of the application's bot, if it has no rate limiter yet.
-
-    `ApplicationBuilder.rate_limiter()` is the public way, but the builder lives in
-    bot/app.py; setting the ExtBot's slot from the startup hook keeps the wiring here.
-    """
-    if getattr(bot, "_rate_limiter", "absent") is not None:
-        return False
-    bot._rate_limiter = InteractiveMeter(pacer)
-    return True
-

@@ -11,7 +11,6 @@ from bot.delivery.sender import PtbTransport
 from bot.errors import NotAllowed
 from bot.sandbox import UserSpec
 from bot.services.people import actor_by_telegram_id
-from handlers.broadcast import start_delivery, stop_delivery
 from models import (
     Broadcast,
     BroadcastStatus,
@@ -69,40 +68,36 @@ async def _compose(bot: BotHarness, user_id: int, text: str) -> None:
 
 async def test_coordinator_broadcasts_to_a_team_and_reads_the_report(bot: BotHarness) -> None:
     await _people(bot)
-    await start_delivery(bot.app)  # the startup hook: workers + the outbox-dispatch job
-    try:
-        await _compose(bot, 1, "Rapat besok jam 9 & bawa air")
-        admin = bot.admin
-        choices = await admin.press(button="A team…", expect="edit")
-        assert choices.message is not None and "Team Jaksel" in choices.message.button_texts
-        preview = await admin.press(button="Team Jaksel", expect="edit")
-        assert preview.message is not None
-        # Exact count: two volunteers and the lead; never the partner in the same team.
-        assert "Recipients: 4" in preview.message.text
-        assert "Rapat besok jam 9 &amp; bawa air" in (preview.message.html or "")
-        started = await admin.press(button="✅ Send now", expect="edit")
-        assert started.message is not None and "sending to 4 people" in started.message.text
-        for tid in (2, 3, 6):  # and the admin, a member too
-            got = await bot.user(tid).next_message(timeout=20)
-            assert got.text == "Rapat besok jam 9 & bawa air"
-        report = await admin.next_message(
-            predicate=lambda m: "Report of broadcast" in m.text, timeout=20
-        )
-        assert "Delivered: 4 of 4" in report.text
-        assert not bot.sandbox.world.messages(4) and not bot.sandbox.world.messages(5)
-        async with bot.db() as session:
-            b = (await session.scalars(select(Broadcast))).one()
-            assert b.status == BroadcastStatus.DONE and b.sent_count == 4 and b.total == 4
-        progress = bot.sandbox.world.message(1, started.message.message_id)
-        assert "finished: 4 of 4 delivered" in progress.text
-        assert not started.message.buttons or "Send now" not in started.message.button_texts
-        async with bot.db() as session:
-            assert await session.scalar(select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.broadcast_id == b.id)) == 4
-        listing = await admin.send_and_wait("/broadcasts")
-        assert f"#{b.id}" in listing.text and "4/4 sent" in listing.text
-    finally:
-        await stop_delivery(bot.app)
+    await _compose(bot, 1, "Rapat besok jam 9 & bawa air")
+    admin = bot.admin
+    choices = await admin.press(button="A team…", expect="edit")
+    assert choices.message is not None and "Team Jaksel" in choices.message.button_texts
+    preview = await admin.press(button="Team Jaksel", expect="edit")
+    assert preview.message is not None
+    # Exact count: two volunteers and the lead; never the partner in the same team.
+    assert "Recipients: 4" in preview.message.text
+    assert "Rapat besok jam 9 &amp; bawa air" in (preview.message.html or "")
+    started = await admin.press(button="✅ Send now", expect="edit")
+    assert started.message is not None and "sending to 4 people" in started.message.text
+    for tid in (2, 3, 6):  # and the admin, a member too
+        got = await bot.user(tid).next_message(timeout=20)
+        assert got.text == "Rapat besok jam 9 & bawa air"
+    report = await admin.next_message(
+        predicate=lambda m: "Report of broadcast" in m.text, timeout=20
+    )
+    assert "Delivered: 4 of 4" in report.text
+    assert not bot.sandbox.world.messages(4) and not bot.sandbox.world.messages(5)
+    async with bot.db() as session:
+        b = (await session.scalars(select(Broadcast))).one()
+        assert b.status == BroadcastStatus.DONE and b.sent_count == 4 and b.total == 4
+    progress = bot.sandbox.world.message(1, started.message.message_id)
+    assert "finished: 4 of 4 delivered" in progress.text
+    assert not started.message.buttons or "Send now" not in started.message.button_texts
+    async with bot.db() as session:
+        assert await session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.broadcast_id == b.id)) == 4
+    listing = await admin.send_and_wait("/broadcasts")
+    assert f"#{b.id}" in listing.text and "4/4 sent" in listing.text
 
 
 async def test_everyone_skips_partners_and_failures_are_listed(bot: BotHarness) -> None:
