@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 10:02:10.314204
+Create Date: 2026-11-26 10:09:46.278885
 """
 
 from collections.abc import Sequence
