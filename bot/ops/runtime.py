@@ -19,7 +19,12 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.config import Settings
 from bot.ops import heartbeat
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 
 OPS_KEY = "ops"
 PRUNE_INTERVAL_SECONDS = 600
+# Updates a replica handles at once (bot.webhook.HANDLING_SLOTS) plus a little headroom.
+CLAIM_POOL_SIZE = 10
 
 
 def wall_now() -> datetime:
@@ -53,7 +60,17 @@ class Ops:
         self.leadership = Leadership(
             settings.database_url, check_seconds=settings.leader_check_seconds
         )
-        self.gate = UpdateGate(engine, self.replica_id)
+        # Claims hold a connection while their update is handled: a pool of their own, so
+        # they can never starve the handlers' pool (the handlers need it to finish).
+        self._claim_engine = (
+            engine
+            if settings.is_sqlite
+            else create_async_engine(
+                settings.database_url, pool_size=CLAIM_POOL_SIZE, max_overflow=0,
+                pool_timeout=60, pool_pre_ping=True,
+            )
+        )
+        self.gate = UpdateGate(self._claim_engine, self.replica_id)
         self.multi_process = not settings.is_sqlite
         self.live_replicas = 1
         self._window = heartbeat.liveness_window(settings.leader_check_seconds)
@@ -83,6 +100,8 @@ class Ops:
             with contextlib.suppress(Exception):
                 await heartbeat.leave(self.sessionmaker, self.replica_id)
         await self.leadership.stop()
+        if not self.settings.is_sqlite:
+            await self._claim_engine.dispose()
 
     @property
     def role(self) -> str:
