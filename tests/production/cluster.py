@@ -38,6 +38,14 @@ WEBHOOK_PATH = "/tg/webhook"
 ADMIN_ID = 1
 
 
+def die_with_parent() -> None:
+    """preexec_fn: the kernel kills the child if the test process dies (no stray replicas)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -182,6 +190,7 @@ class Cluster:
             [nginx, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")],
             stdout=subprocess.DEVNULL,
             stderr=open(conf_dir / "logs" / "stderr.log", "wb"),  # noqa: SIM115
+            preexec_fn=die_with_parent,
         )
 
     def start_replica(self, port: int | None = None) -> ReplicaProcess:
@@ -193,6 +202,7 @@ class Cluster:
         process = subprocess.Popen(
             argv, env=env, cwd=self.workdir, stdout=subprocess.DEVNULL,
             stderr=open(log, "wb"),  # noqa: SIM115
+            preexec_fn=die_with_parent,
         )
         replica = ReplicaProcess(port, process, log)
         self.replicas.append(replica)

@@ -91,6 +91,31 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         assert all(n >= total // USERS for n in replies.values()), replies
         assert extra <= 1, replies
 
+        # A multi-step flow hops between the survivors (nginx alternates), and the broadcast
+        # it starts goes out through the outbox dispatchers of both: once per person.
+        admin = client.user(1, first_name="Admin", language_code="en")
+        prompt = await admin.send_and_wait("/broadcast", timeout=30)
+        assert "New broadcast" in prompt.text
+        kinds = await admin.send_and_wait("Rapat relawan besok jam 9", timeout=30)
+        assert "Who should receive it?" in kinds.text
+        preview = await admin.press(button="Everyone", expect="edit", timeout=30)
+        assert preview.message is not None and f"Recipients: {USERS + 1}" in preview.message.text
+        await admin.press(button="✅ Send now", expect="edit", timeout=30)
+        flow_replicas = await cluster.scalar(
+            "select count(distinct handled_by) from (select handled_by from processed_update "
+            "order by update_id desc limit 4) as last_four"
+        )
+        assert flow_replicas == 2  # the flow's four steps were handled by both survivors
+        for user in users:
+            got = await user.next_message(timeout=30)
+            assert got.text == "Rapat relawan besok jam 9"
+        await wait_until(
+            f"select count(*) = {USERS + 1} from outbox where status = 'sent' "
+            "and broadcast_id is not null", cluster
+        )
+        for user in users:  # no outbox row sent twice
+            assert [m.text for m in user.bot_messages()].count("Rapat relawan besok jam 9") == 1
+
         # Metrics of a survivor: Prometheus text with the handled updates and the latency.
         text = await cluster.metrics(new_leader)
         assert 'gotong_updates_total{outcome="handled"}' in text
