@@ -90,7 +90,7 @@ def make_webhook_app(
         return web.json_response(health.as_json(), status=200 if health.database_ok else 503)
 
     async def metrics(_request: web.Request) -> web.Response:
-        text = render_metrics(await ops.health())
+        text = render_metrics(await ops.health(), telegram_429s=ops.telegram_429s)
         return web.Response(
             body=text.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
         )

@@ -103,5 +103,11 @@ def health_gauges(health: Health) -> list[Gauge]:
     ]
 
 
-def render_metrics(health: Health) -> str:
-    return METRICS.render(health_gauges(health))
+def render_metrics(health: Health, *, telegram_429s: int = 0) -> str:
+    too_many = Gauge(
+        "gotong_telegram_429_total",
+        "Bot API calls answered 429 Too Many Requests (counted by the shared pacer).",
+        (({}, float(telegram_429s)),),
+        kind="counter",
+    )
+    return METRICS.render([*health_gauges(health), too_many])

@@ -85,9 +85,10 @@ class Gauge:
     name: str
     help: str
     samples: tuple[tuple[dict[str, str], float], ...]
+    kind: str = "gauge"  # or "counter" for a total kept elsewhere (the pacer's 429s)
 
     def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} gauge"]
+        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
         lines += [f"{self.name}{_labels(labels)} {value:g}" for labels, value in self.samples]
         return lines
 
@@ -101,12 +102,9 @@ class Metrics:
         self.latency = Histogram(
             "gotong_update_handling_seconds", "Time to handle one update, claim to commit."
         )
-        self.telegram_429 = Counter(
-            "gotong_telegram_429_total", "Bot API calls answered 429 Too Many Requests."
-        )
 
     def render(self, gauges: Iterable[Gauge] = ()) -> str:
-        lines = self.updates.render() + self.latency.render() + self.telegram_429.render()
+        lines = self.updates.render() + self.latency.render()
         for gauge in gauges:
             lines += gauge.render()
         return "\n".join(lines) + "\n"

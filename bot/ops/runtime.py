@@ -75,8 +75,16 @@ class Ops:
         self.live_replicas = 1
         self._window = heartbeat.liveness_window(settings.leader_check_seconds)
         self._task: asyncio.Task[None] | None = None
+        self.pacer: Any = None
+        self.base_rate = (
+            settings.paid_rate_per_second if settings.paid_broadcast
+            else settings.send_rate_per_second
+        )
 
     async def start(self, app: Any) -> None:
+        from bot.app import PACER_KEY  # here: bot.app imports this module
+
+        self.pacer = app.bot_data.extras.get(PACER_KEY)
         await self.leadership.start()
         if self.multi_process:
             await self._beat()
@@ -135,8 +143,25 @@ class Ops:
                 now=wall_now(),
                 window=self._window,
             )
+            self._share_pace()
         except Exception:  # the database is away: keep the last count, say so once per beat
             log.warning("heartbeat failed", exc_info=True)
+
+    def _share_pace(self) -> None:
+        """One bot token gets SEND_RATE_PER_SECOND in total, so each live replica paces at
+        its share.  Why divide by the heartbeat count rather than a token bucket in
+        PostgreSQL: no database round trip per message (interactive replies stay instant)
+        and nothing to lock; the cost is that an idle replica's share goes unused, and for
+        up to one heartbeat after a replica joins the total may run one share over (the
+        pacer then backs off on Telegram's 429) or, after one dies, one share under."""
+        set_rate = getattr(self.pacer, "set_rate", None)
+        if set_rate is not None:
+            set_rate(self.base_rate / max(self.live_replicas, 1))
+
+    @property
+    def telegram_429s(self) -> int:
+        """429s this replica's sends met (the shared pacer pauses once per 429)."""
+        return int(getattr(self.pacer, "pauses", 0))
 
     async def _loop(self) -> None:
         while True:

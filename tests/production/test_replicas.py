@@ -120,4 +120,5 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         text = await cluster.metrics(new_leader)
         assert 'gotong_updates_total{outcome="handled"}' in text
         assert "gotong_update_handling_seconds_bucket" in text
-        assert "gotong_is_leader 1" in text and 'gotong_outbox_messages{status="pending"}' in text
+        assert "gotong_is_leader 1" in text and 'gotong_outbox_messages{status="sent"}' in text
+        assert "gotong_telegram_429_total 0" in text and "gotong_outbox_lag_seconds" in text

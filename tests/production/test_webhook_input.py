@@ -130,3 +130,24 @@ async def test_update_for_an_unknown_chat_is_handled_sanely(endpoint: Endpoint) 
     await ani.send("/me")
     assert await endpoint.post(message_update(901, 8, "/help")) == 200
     assert "/me" in ani.bot_messages()[-1].text
+
+
+async def test_health_and_metrics_describe_the_replica(endpoint: Endpoint) -> None:
+    client = SandboxClient(endpoint.sandbox)
+    await client.user(9, first_name="Ani", language_code="en").send("/me")
+    assert await endpoint.post(message_update(950, 9, "/me")) == 200
+    assert await endpoint.post(b"{oops") == 400
+    base = endpoint.url.removesuffix(PATH)
+    async with endpoint.http.get(f"{base}/healthz") as response:
+        health = await response.json()
+    assert response.status == 200
+    assert health["ok"] and health["role"] == "leader" and health["database"] == "ok"
+    assert health["outbox_lag_seconds"] == 0
+    async with endpoint.http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert 'gotong_updates_total{outcome="handled"}' in text
+    assert 'gotong_updates_total{outcome="malformed"}' in text
+    assert "# TYPE gotong_update_handling_seconds histogram" in text
+    assert 'gotong_update_handling_seconds_bucket{le="+Inf"}' in text
+    assert "# TYPE gotong_telegram_429_total counter" in text
