@@ -2,7 +2,8 @@
 
 The replica stops taking new updates, finishes the one it is handling (its reply is sent
 and the update recorded as handled, so Telegram does not redeliver it), gives up the
-leader lock and leaves the heartbeat table, and exits 0.
+leader lock and leaves the heartbeat table, and exits 0.  Meanwhile Telegram keeps what
+arrives; the restarted replica gets it.
 """
 
 from __future__ import annotations
@@ -44,3 +45,14 @@ async def test_sigterm_finishes_the_update_in_flight(start_cluster: ClusterFacto
             "database = (select oid from pg_database where datname = current_database())"
         ) == 0
         assert "stopped cleanly" in cluster.tail(replica)
+
+        # While no replica runs, Telegram keeps the update and retries; the restarted
+        # replica (same port, as systemd restarts it) gets it, registers nothing anew.
+        sandbox.set_faults(slow_seconds=0.0)
+        await ani.send("/help")
+        restarted = cluster.start_replica(replica.port)
+        await cluster.wait_healthy(restarted)
+        got = await ani.next_message(timeout=30)
+        assert "/me" in got.text
+        assert sandbox.stats.calls["setWebhook"] == 1
+        assert await cluster.scalar("select count(*) from processed_update") == 2
