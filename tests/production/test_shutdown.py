@@ -9,18 +9,20 @@ arrives; the restarted replica gets it.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
 
 from bot.sandbox import SandboxClient
+from tests.production.cluster import TOKEN
 from tests.production.conftest import ClusterFactory
 
 pytestmark = pytest.mark.postgres
 
 
 async def test_sigterm_finishes_the_update_in_flight(start_cluster: ClusterFactory) -> None:
-    async with start_cluster(1) as cluster:
+    async with start_cluster(1, LOG_JSON="true") as cluster:
         sandbox = cluster.sandbox
         (replica,) = cluster.replicas
         # The reply takes a while to go out: the update is in flight when SIGTERM lands.
@@ -45,6 +47,10 @@ async def test_sigterm_finishes_the_update_in_flight(start_cluster: ClusterFacto
             "database = (select oid from pg_database where datname = current_database())"
         ) == 0
         assert "stopped cleanly" in cluster.tail(replica)
+        # LOG_JSON=true: every line a JSON object a log collector can read, token masked.
+        records = [json.loads(line) for line in replica.log.read_text().splitlines()]
+        assert {"ts", "level", "logger", "msg"} <= set(records[0])
+        assert TOKEN not in replica.log.read_text()
 
         # While no replica runs, Telegram keeps the update and retries; the restarted
         # replica (same port, as systemd restarts it) gets it, registers nothing anew.
