@@ -87,6 +87,7 @@ def build_application(
         await state.extras[OPS_KEY].start(app)
         for hook in STARTUP_HOOKS:
             await hook(app)
+        state.extras[OPS_KEY].gate_jobs(app)  # periodic jobs: leader only (bot/ops/leader.py)
         log.info("Gotong is up as @%s", app.bot.username)
 
     async def post_stop(app: GotongApp) -> None:

@@ -8,7 +8,7 @@ and `metrics` expose it to the proxy and to Prometheus; `backup` and `schema` ke
 upgrades and restores safe.
 """
 
-from bot.ops.leader import is_leader, leader_only
+from bot.ops.leader import EVERY_REPLICA_JOBS, is_leader, leader_only
 from bot.ops.runtime import Ops, get_ops
 
-__all__ = ["Ops", "get_ops", "is_leader", "leader_only"]
+__all__ = ["EVERY_REPLICA_JOBS", "Ops", "get_ops", "is_leader", "leader_only"]

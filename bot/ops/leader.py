@@ -7,8 +7,13 @@ well within 10 s.  No lease table, no clock skew.  The leader re-checks its conn
 on the same tick; if the check fails it stops leading at once (a job it runs after that
 would risk running twice).  On SQLite there is only one process, and it leads.
 
-Feature jobs become leader-only with one wrapper:
-`app.job_queue.run_repeating(leader_only(job_sweep), interval=60, name="sweep")`.
+Every JobQueue job is leader-only by default: after the start-up hooks scheduled them,
+`gate_jobs` wraps each job's callback in `leader_only` (and again on every heartbeat, for
+jobs added later), so a feature needs no line at all for its digest or sweep to run once
+across replicas.  A job that must run on every replica (the outbox dispatcher: dispatch
+stays on every replica, leased with SKIP LOCKED) is named in `EVERY_REPLICA_JOBS`; one
+line, `EVERY_REPLICA_JOBS.add("my-job")`, exempts another.  `leader_only(callback)` can
+also be applied explicitly at `run_repeating(...)`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ WEBHOOK_LOCK_KEY = 0x60706F6E67_02
 CHECK_TIMEOUT_SECONDS = 5.0
 
 C = TypeVar("C")
+
+# Jobs that run on every replica.  "outbox-dispatch" is handlers.broadcast.JOB_NAME (named
+# here, not imported: bot/ must not import handlers/); tests check the two agree.
+EVERY_REPLICA_JOBS: set[str] = {"outbox-dispatch"}
 
 
 class Leadership:
@@ -133,10 +142,26 @@ def is_leader(context_or_app: Any) -> bool:
 def leader_only(callback: Callable[[C], Awaitable[Any]]) -> Callable[[C], Awaitable[None]]:
     """Wraps a JobQueue callback so it runs only on the leader (a no-op elsewhere)."""
 
+    if getattr(callback, "__leader_only__", False):
+        return callback
+
     @functools.wraps(callback)
     async def run_if_leader(context: C) -> None:
         if not is_leader(context):
             return
         await callback(context)
 
+    run_if_leader.__leader_only__ = True  # type: ignore[attr-defined]
     return run_if_leader
+
+
+def gate_jobs(job_queue: Any) -> int:
+    """Makes every scheduled job leader-only except EVERY_REPLICA_JOBS; returns how many
+    were newly gated."""
+    gated = 0
+    for job in job_queue.jobs() if job_queue is not None else ():
+        if job.name in EVERY_REPLICA_JOBS or getattr(job.callback, "__leader_only__", False):
+            continue
+        job.callback = leader_only(job.callback)
+        gated += 1
+    return gated

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.ops import heartbeat
 from bot.ops.dedup import UpdateGate, prune_processed_updates
 from bot.ops.health import Health, check_health
-from bot.ops.leader import Leadership, leader_only
+from bot.ops.leader import Leadership, gate_jobs, leader_only
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class Ops:
         self._window = heartbeat.liveness_window(settings.leader_check_seconds)
         self._task: asyncio.Task[None] | None = None
         self.pacer: Any = None
+        self._job_queue: Any = None
         self.base_rate = (
             settings.paid_rate_per_second if settings.paid_broadcast
             else settings.send_rate_per_second
@@ -97,6 +98,13 @@ class Ops:
                 name="ops.prune",
             )
         log.info("replica %s started (%s)", self.replica_id, self.role)
+
+    def gate_jobs(self, app: Any) -> None:
+        """After the start-up hooks: periodic jobs run on the leader only (see leader.py)."""
+        self._job_queue = app.job_queue
+        gated = gate_jobs(app.job_queue)
+        if gated:
+            log.info("%d periodic jobs run on the leader only", gated)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -144,6 +152,7 @@ class Ops:
                 window=self._window,
             )
             self._share_pace()
+            gate_jobs(self._job_queue)  # jobs scheduled after start-up too
         except Exception:  # the database is away: keep the last count, say so once per beat
             log.warning("heartbeat failed", exc_info=True)
 

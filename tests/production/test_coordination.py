@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import load_settings
 from bot.ops.dedup import Claim, UpdateGate, prune_processed_updates
-from bot.ops.leader import Leadership, leader_only
+from bot.ops.leader import EVERY_REPLICA_JOBS, Leadership, leader_only
 from bot.ops.runtime import OPS_KEY, Ops
 from models import ProcessedUpdate
+from tests.support.harness import start_harness
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -128,3 +129,17 @@ async def test_sqlite_gate_and_pruning(
 async def _claim_outcome(gate: UpdateGate, update_id: int) -> Claim:
     async with gate.claim(update_id, NOW) as claim:
         return claim
+
+
+@pytest.mark.postgres
+async def test_periodic_jobs_are_leader_only_except_dispatch(postgres_url: str) -> None:
+    from handlers.broadcast import JOB_NAME as DISPATCH_JOB
+
+    assert DISPATCH_JOB in EVERY_REPLICA_JOBS
+    async with start_harness(postgres_url) as harness:
+        jobs = {job.name: job for job in harness.app.job_queue.jobs()}  # type: ignore[union-attr]
+        assert DISPATCH_JOB in jobs and "ops.prune" in jobs
+        assert not getattr(jobs[DISPATCH_JOB].callback, "__leader_only__", False)
+        others = [job for name, job in jobs.items() if name != DISPATCH_JOB]
+        assert len(others) >= 2  # the features' sweeps and digests, and the pruning
+        assert all(getattr(job.callback, "__leader_only__", False) for job in others)
