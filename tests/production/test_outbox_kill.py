@@ -2,9 +2,10 @@
 
 Both replicas' dispatchers lease rows with FOR UPDATE SKIP LOCKED.  The killed one's
 leased rows go back to pending when their lease ends (OUTBOX_LEASE_SECONDS, 10 here: the
-dispatcher starts no send within 5 s of its lease's end) and the survivor sends them.  Telegram has no idempotency key, so the only message that can
-reach a person twice is one the dead replica had leased (it may have been on the wire
-when the process died): the test holds the duplicates to those rows.
+dispatcher starts no send within 5 s of its lease's end) and the survivor sends them.
+Telegram has no idempotency key, so the only message that can reach a person twice is
+one the dead replica had leased (it may have been on the wire when the process died):
+the test holds the duplicates to those rows.
 """
 
 from __future__ import annotations
