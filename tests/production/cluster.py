@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from bot.db import create_engine
 from bot.sandbox import SandboxServer
-from models import Base
+from tests.support.databases import create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -152,8 +152,7 @@ class Cluster:
 
         engine = create_engine(self.database_url)
         try:
-            async with engine.begin() as conn:
-                await conn.run_sync(Base.metadata.create_all)
+            await create_schema(engine)  # fresh: a test module shares one database
         finally:
             await engine.dispose()
         await asyncio.to_thread(command.stamp, alembic_config(self.database_url), "head")
