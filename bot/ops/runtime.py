@@ -88,7 +88,7 @@ class Ops:
         self.pacer = app.bot_data.extras.get(PACER_KEY)
         await self.leadership.start()
         if self.multi_process:
-            await self._beat()
+            await self.beat()
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="ops.beat")
         if app.job_queue is not None:
             app.job_queue.run_repeating(
@@ -139,7 +139,8 @@ class Ops:
         replicas = await heartbeat.forget_gone(self.sessionmaker, now=now)
         return updates, replicas
 
-    async def _beat(self) -> None:
+    async def beat(self) -> None:
+        """Says this replica is alive, learns how many are, and takes its share of the pace."""
         try:
             self.live_replicas = await heartbeat.beat(
                 self.sessionmaker,
@@ -175,7 +176,7 @@ class Ops:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.leader_check_seconds)
-            await self._beat()
+            await self.beat()
 
 
 def find_ops(obj: Any) -> Ops | None:
