@@ -2,13 +2,44 @@
 
 SQLite gets WAL (readers don't block the writer), foreign keys on, and a busy
 timeout so concurrent writers wait instead of failing with "database is locked".
+
+How SQLite transactions begin, and why (the claim path depends on it):
+
+- A write use case (`async with sessionmaker.begin() as session:`) first takes an
+  in-process asyncio lock, then starts with `BEGIN IMMEDIATE`.  Writers queue FIFO on
+  the event loop and wake the moment the previous writer commits, instead of sleeping in
+  SQLite's busy handler (whose back-off grows to 100 ms per try); the lock is taken before
+  a pooled connection is checked out, so a waiting writer holds nothing another task needs.
+  `BEGIN IMMEDIATE` (not deferred) still matters: another process (a second replica, a
+  migration, a script) may hold the write lock, and only an immediate BEGIN waits for it
+  in the busy handler; a deferred transaction that reads and then writes would fail at
+  once with SQLITE_BUSY when another writer committed in between.
+- A read-only session (`async with sessionmaker() as session:`, never committed: the code
+  base commits only through `sessionmaker.begin()`) starts with a plain deferred `BEGIN`:
+  under WAL it reads a consistent snapshot without waiting for, or blocking, any writer.
+- Core use of the engine (`engine.begin()`: create_all, Alembic, ops) keeps `BEGIN
+  IMMEDIATE` through the engine's "begin" listener, as before.
+
+The session marks its connection through an execution option (`gotong_sqlite_begin`) that
+the engine's "begin" listener reads; sessions are bound to an option-engine saying
+"deferred", and a writer asks for "immediate" when it opens its connection.  The lock is
+per engine and event loop (engines outlive a test's loop; an asyncio lock must not).  It
+is not re-entrant: a write use case must not open a second write session while it holds
+one (that never worked on SQLite: the second BEGIN IMMEDIATE would wait on the first);
+`WRITE_LOCK_TIMEOUT` turns such a mistake into an error instead of a hang.
+
+PostgreSQL needs none of this (row locks, MVCC): plain `async_sessionmaker`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +48,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_LOCK_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
+BEGIN_OPTION = "gotong_sqlite_begin"
+
+_write_locks: weakref.WeakKeyDictionary[
+    Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -27,10 +64,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers locking until the first write, which lets two
-        # transactions read then both try to upgrade: SQLITE_BUSY without waiting.  BEGIN
-        # IMMEDIATE takes the write lock up front so the busy timeout applies.
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
@@ -38,7 +72,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, emit BEGIN (see _sqlite_begin_immediate).
+    # Let SQLAlchemy, not the driver, emit BEGIN (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -48,9 +82,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Any) -> None:
+    # pysqlite's own BEGIN handling defers locking until the first write, which lets two
+    # transactions read then both try to upgrade: SQLITE_BUSY without waiting.  Writers and
+    # Core use take the write lock up front (the busy timeout applies); read-only sessions
+    # ask for a deferred BEGIN (see the module docstring).
+    if conn.get_execution_options().get(BEGIN_OPTION) == "deferred":
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """The engine's writer queue on the running event loop."""
+    per_loop = _write_locks.setdefault(engine.sync_engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    lock = per_loop.get(loop)
+    if lock is None:
+        lock = per_loop[loop] = asyncio.Lock()
+    return lock
+
+
+class SqliteSessionmaker(async_sessionmaker[AsyncSession]):
+    """`begin()` is a write transaction (writer queue + BEGIN IMMEDIATE); `()` reads."""
+
+    def __init__(self, engine: AsyncEngine, **kw: Any) -> None:
+        super().__init__(engine.execution_options(**{BEGIN_OPTION: "deferred"}), **kw)
+        self.engine = engine
+
+    def begin(self) -> Any:  # an async context manager yielding the session
+        return self._write_transaction()
+
+    @asynccontextmanager
+    async def _write_transaction(self) -> AsyncIterator[AsyncSession]:
+        lock = write_lock(self.engine)
+        try:
+            await asyncio.wait_for(lock.acquire(), WRITE_LOCK_TIMEOUT)
+        except TimeoutError:
+            raise TimeoutError(
+                "waited too long for the SQLite write lock (a write session opened "
+                "inside another on the same task?)"
+            ) from None
+        try:
+            async with self() as session, session.begin():
+                await session.connection(execution_options={BEGIN_OPTION: "immediate"})
+                yield session
+        finally:
+            lock.release()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        return SqliteSessionmaker(engine, expire_on_commit=False)
     return async_sessionmaker(engine, expire_on_commit=False)

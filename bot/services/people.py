@@ -110,11 +110,7 @@ async def upsert_person(
         session.add(person)
         await session.flush()
         return person, created
-    if (person.first_name, person.last_name, person.username) != (
-        user.first_name[:128],
-        user.last_name,
-        user.username,
-    ):
+    if _names_changed(person, user):
         person.first_name = user.first_name[:128]
         person.last_name = user.last_name
         person.username = user.username
@@ -132,6 +128,28 @@ async def upsert_person(
     return person, created
 
 
+def _names_changed(person: Person, user: TelegramUser) -> bool:
+    return (person.first_name, person.last_name, person.username) != (
+        user.first_name[:128],
+        user.last_name,
+        user.username,
+    )
+
+
+def _needs_upsert(
+    person: Person | None, user: TelegramUser, admin_ids: frozenset[int], now: datetime
+) -> bool:
+    """Whether `upsert_person` would change anything (keep the two in step)."""
+    return (
+        person is None
+        or _names_changed(person, user)
+        or bool(user.language_code and person.telegram_language != user.language_code)
+        or (user.id in admin_ids and person.role != Role.ADMIN)
+        or not person.reachable
+        or now - person.last_seen_at > LAST_SEEN_GRANULARITY
+    )
+
+
 async def load_actor(
     sessionmaker: async_sessionmaker[AsyncSession],
     user: TelegramUser,
@@ -140,7 +158,18 @@ async def load_actor(
     default_language: str,
     now: datetime,
 ) -> Actor:
-    """The person behind an update, registered on first contact."""
+    """The person behind an update, registered on first contact.
+
+    Nearly every update comes from someone known whose row needs no change (last_seen_at
+    moves at most every few minutes), so it is read in a read-only session first: on
+    SQLite that skips the writer queue, which every button press would otherwise join.
+    Only when something changes does a write transaction run `upsert_person` (which reads
+    the row again under the write lock, so two first contacts cannot both insert).
+    """
+    async with sessionmaker() as session:
+        known = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+        if known is not None and not _needs_upsert(known, user, admin_ids, now):
+            return actor_from(known, default_language)
     async with sessionmaker.begin() as session:
         person, created = await upsert_person(session, user, admin_ids=admin_ids, now=now)
         return actor_from(person, default_language, created=created)
