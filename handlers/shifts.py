@@ -111,7 +111,7 @@ async def cmd_my(update: Update, context: GotongContext, actor: Actor) -> None:
 
 @guarded(Permission.VOLUNTEER)
 async def cb_shift(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Every shift button: claim, waitlist, page, release, cover, offer accept/decline."""
+    """Shift buttons: claim (the list turns into "✅ yours"), waitlist, page, release, cover."""
     query = update.callback_query
     assert query is not None
     parts = callback_args(query.data, CB_SHIFT, 2)
@@ -127,18 +127,25 @@ async def cb_shift(update: Update, context: GotongContext, actor: Actor) -> None
         await show_shift_page(update, context, actor, target)
         return
     if action == "c":
+        # The pressed message (the list, or a nudge) becomes the answer: edits and callback
+        # answers are not part of Telegram's 30 messages/s, and the chat stays short.
         result = await shift_claims.claim_shift(context.db, actor, target, settings, now=now)
+        back = [Button(reader.t("shifts.btn_prev"), f"{CB_SHIFT}:p:0")]
         if result.full:
             await query.answer()
             key = "shifts.full_waiting" if result.on_waitlist else "shifts.full"
-            keyboard = [] if result.on_waitlist else [
-                [Button(reader.t("shifts.btn_waitlist"), f"{CB_SHIFT}:w:{target}")]
+            keyboard = [back] if result.on_waitlist else [
+                [Button(reader.t("shifts.btn_waitlist"), f"{CB_SHIFT}:w:{target}")], back
             ]
-            await send(update, context, reader.t(key, title=result.shift.title), keyboard)
+            await edit_or_send(update, context, reader.t(key, title=result.shift.title), keyboard)
             return
         await query.answer(reader.t("shifts.claimed_toast"))
-        await send(update, context, reader.t("shifts.claimed") + "\n" + shift_lines(
-            reader, result.shift))
+        await edit_or_send(
+            update,
+            context,
+            reader.t("shifts.claimed") + "\n" + shift_lines(reader, result.shift),
+            [[Button(reader.t("shifts.btn_release"), f"{CB_SHIFT}:r:{result.signup_id}")], back],
+        )
         return
     if action == "w":
         joined = await shift_waitlist.join_waitlist(context.db, actor, target, now=now)

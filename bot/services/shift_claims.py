@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,9 +23,7 @@ from bot.services import audit
 from bot.services.people import Actor
 from bot.services.shift_common import (
     ShiftView,
-    clash_for,
     lead_targets,
-    lock_person,
     reminder_messages,
     shift_view,
 )
@@ -33,6 +31,7 @@ from bot.services.skills import person_skill_ids
 from models import (
     CoverRequest,
     CoverStatus,
+    Person,
     Shift,
     ShiftSignup,
     ShiftStatus,
@@ -82,18 +81,42 @@ async def check_claimable(
         session, actor.person_id
     ):
         raise Conflict("shifts.needs_skill")
-    await lock_person(session, actor.person_id)
-    taken = await session.scalar(
-        select(ShiftSignup.id).where(
-            ShiftSignup.shift_id == shift.id, ShiftSignup.person_id == actor.person_id
+    if not _is_sqlite(session):
+        # Serialises one person's claims (row lock), so two overlapping claims racing each
+        # other cannot both pass the overlap check.  SQLite writers are serial already.
+        await session.execute(
+            select(Person.id).where(Person.id == actor.person_id).with_for_update()
         )
-    )
-    if taken is not None:
+    # One round trip for both refusals: this very shift (already mine) sorts first, else the
+    # first open shift of mine that overlaps it (the clash to name).
+    mine = (
+        await session.execute(
+            select(Shift.id, Shift.title)
+            .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
+            .where(
+                ShiftSignup.person_id == actor.person_id,
+                or_(
+                    Shift.id == shift.id,
+                    and_(
+                        Shift.status == ShiftStatus.OPEN,
+                        Shift.starts_at < shift.ends_at,
+                        Shift.ends_at > shift.starts_at,
+                    ),
+                ),
+            )
+            .order_by(case((Shift.id == shift.id, 0), else_=1), Shift.starts_at)
+            .limit(1)
+        )
+    ).first()
+    if mine is not None and mine.id == shift.id:
         raise Conflict("shifts.already_yours")
-    clash = await clash_for(session, actor.person_id, shift.starts_at, shift.ends_at, shift.id)
-    if clash is not None:
-        raise Conflict("shifts.overlap", title=clash.title, id=clash.id)
+    if mine is not None:
+        raise Conflict("shifts.overlap", title=mine.title, id=mine.id)
     return shift
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
 
 
 async def add_signup(
@@ -134,7 +157,7 @@ async def claim_shift(
             shift = await check_claimable(session, actor, await session.get(Shift, shift_id), now)
             if shift.taken >= shift.capacity:
                 raise _Full()
-            signup_id = await add_signup(session, settings, actor, shift, now)
+            # Added before the signup's flush: one flush writes both rows.
             audit.record(
                 session,
                 action="shift.claim",
@@ -142,8 +165,8 @@ async def claim_shift(
                 target_type="shift",
                 target_id=shift_id,
             )
-            view = await shift_view(session, shift)  # before the lock: nothing after it
-            await session.flush()
+            signup_id = await add_signup(session, settings, actor, shift, now)
+            view = await _claim_view(session, actor, shift)  # before the lock: nothing after it
             taken = await session.scalar(
                 update(Shift)
                 .where(
@@ -163,6 +186,27 @@ async def claim_shift(
         raise Conflict("shifts.already_yours") from None
     except _Full:
         return await _full_result(sessionmaker, actor, shift_id)
+
+
+async def _claim_view(session: AsyncSession, actor: Actor, shift: Shift) -> ShiftView:
+    """The claimed shift's view; its team is one of the actor's, so its name needs no query."""
+    team = next((t for t in actor.teams if t.id == shift.team_id), None)
+    if shift.skill_id is not None or (shift.team_id is not None and team is None):
+        return await shift_view(session, shift)
+    return ShiftView(
+        id=shift.id,
+        title=shift.title,
+        team_id=shift.team_id,
+        team_name=team.name if team else None,
+        place=shift.place,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        capacity=shift.capacity,
+        taken=shift.taken,
+        skill_name=None,
+        notes=shift.notes,
+        cancelled=shift.status == ShiftStatus.CANCELLED,
+    )
 
 
 async def _full_result(

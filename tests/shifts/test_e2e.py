@@ -72,14 +72,19 @@ async def test_claim_full_waitlist_release_offer_accept_and_reminder(tmp_path: P
         ani, budi = bot.user(2, "Ani"), bot.user(3, "Budi")
         listing = await ani.send_and_wait("/shifts")
         assert "Door-knocking Tebet" in listing.text and "1 of 1 places free" in listing.text
-        claimed = await ani.press(listing, 0, expect="message")  # tap two: claimed
+        claimed = await ani.press(listing, 0, expect="edit")  # tap two: the list says yours
         assert claimed.answer.text == "✅ It's yours!"
         assert claimed.message is not None and "You're on this shift" in claimed.message.text
+        assert "Door-knocking Tebet" in claimed.message.text
+        assert claimed.message.button_texts == ["↩️ Release my place", "◀️ Back"]
+        back = await ani.press(claimed.message, "◀️ Back", expect="edit")
+        assert back.message is not None and "no open shifts" in back.message.text  # mine now
 
         full_list = await budi.send_and_wait("/shifts")
         assert "(full)" in full_list.button_texts[0]
-        full = await budi.press(full_list, 0, expect="message")
+        full = await budi.press(full_list, 0, expect="edit")
         assert full.message is not None and "is full" in full.message.text
+        assert full.message.button_texts == ["⏳ Join the waitlist", "◀️ Back"]
         joined = await budi.press(full.message, "⏳ Join the waitlist", expect="edit")
         assert joined.message is not None and "number 1" in joined.message.text
 
@@ -144,7 +149,7 @@ async def test_guided_flow_bad_input_refusals_and_task_done(tmp_path: Path) -> N
 
         # Ani claims; Budi forges a release of Ani's place and is refused.
         listing = await ani.send_and_wait("/shifts")
-        await ani.press(listing, 0, expect="message")
+        await ani.press(listing, 0, expect="edit")
         async with bot.db() as session:
             signup_id = await session.scalar(select(ShiftSignup.id))
         budi = bot.user(3, "Budi")
