@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import formatting
@@ -51,10 +51,17 @@ class Outgoing:
 
 @dataclass(frozen=True, slots=True)
 class Reader:
+    """One person reading: their language, timezone and currency, at a moment.
+
+    `now` is the moment the text is written for (the app's clock: a test's moved clock
+    too), so a renderer can tell whether an event has begun without a clock of its own.
+    """
+
     i18n: I18n
     lang: str
     tz: str
     currency: str
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def t(self, key: str, /, **params: Any) -> str:
         return self.i18n.t(self.lang, key, **params)

@@ -281,7 +281,6 @@ async def job_sweep_no_shows(context: GotongContext) -> None:
 
 
 async def _on_startup(app: GotongApp) -> None:
-    events.set_render_clock(app.bot_data.clock)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             job_sweep_no_shows,

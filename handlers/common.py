@@ -16,7 +16,11 @@ from bot.services.people import Actor
 def reader_for(context: GotongContext, actor: Actor) -> Reader:
     settings = context.settings
     return Reader(
-        context.i18n, actor.language, actor.timezone or settings.timezone, settings.currency
+        context.i18n,
+        actor.language,
+        actor.timezone or settings.timezone,
+        settings.currency,
+        context.clock.now(),
     )
 
 

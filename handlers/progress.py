@@ -199,7 +199,6 @@ async def job_weekly_digest(context: GotongContext) -> None:
 async def schedule_digests(app: Any) -> None:
     """Startup hook: the two digest jobs, at the configured local times (names are fixed)."""
     settings = app.bot_data.settings
-    digests.use_clock(app.bot_data.clock)
     if app.job_queue is None or settings is None:
         return
     daily = settings.clock_setting("daily_digest_time").replace(tzinfo=settings.tz)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import I18n, Html, catalog_problems, load_catalogs, normalize_language
+from bot.i18n import Html, I18n, catalog_problems, load_catalogs, normalize_language
 
 
 def test_catalogs_complete_and_consistent() -> None:

@@ -29,6 +29,7 @@ from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import RENDERERS
 from bot.i18n import I18n
 from bot.render import Outgoing, Reader
+from bot.services.people import language_of
 from models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
@@ -159,9 +160,10 @@ async def claim(
                 continue
             reader = Reader(
                 audience.i18n,
-                (person.language if person else None) or audience.language,
+                language_of(person, audience.language) if person else audience.language,
                 tz,
                 audience.currency,
+                now,
             )
             try:
                 outgoing = await render(session, row, person, reader)

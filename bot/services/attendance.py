@@ -41,7 +41,6 @@ from bot.services.events import (
     load_event,
     may_check_in_others,
     may_manage,
-    render_now,
     set_rsvp,
     withdraw_person_messages,
 )
@@ -151,13 +150,13 @@ async def withdraw_person_messages_of(session: AsyncSession, event_id: int, pers
 
 
 async def _pending_confirmation(
-    session: AsyncSession, row: OutboxMessage
+    session: AsyncSession, row: OutboxMessage, now: datetime
 ) -> tuple[Event, EventRsvp] | None:
     event = await session.get(Event, int(param(row, "event_id", 0)))
     rsvp = await session.get(EventRsvp, int(param(row, "rsvp_id", 0)))
     if event is None or rsvp is None or event.status == EventStatus.CANCELLED:
         return None
-    if event.starts_at <= render_now() or rsvp.status != RsvpStatus.GOING:
+    if event.starts_at <= now or rsvp.status != RsvpStatus.GOING:
         return None
     if rsvp.confirmed_at is not None:
         return None
@@ -177,7 +176,7 @@ def _confirm_keyboard(reader: Reader, rsvp_id: int) -> list[list[Button]]:
 async def render_confirm(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    found = await _pending_confirmation(session, row)
+    found = await _pending_confirmation(session, row, reader.now)
     if found is None:
         return None
     event, rsvp = found
@@ -194,7 +193,7 @@ async def render_confirm(
 async def render_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    found = await _pending_confirmation(session, row)
+    found = await _pending_confirmation(session, row, reader.now)
     if found is None:
         return None
     event, rsvp = found
@@ -231,7 +230,7 @@ async def render_escalation(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
     event = await session.get(Event, int(param(row, "event_id", 0)))
-    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= render_now():
+    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= reader.now:
         return None
     silent = await unconfirmed_people(session, event.id)
     if not silent:

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
 from bot.delivery.outbox import PRIORITY_BULK, NewMessage, enqueue
 from bot.delivery.renderers import param, renderer
 from bot.render import Outgoing, Reader, truncate
@@ -333,19 +332,9 @@ async def enqueue_milestones(
 
 
 # ---- renderers (run by the dispatcher at send time, in the recipient's language) ------------
-# Renderers get no clock from the dispatcher; the app hands its clock over at start-up
-# (`use_clock`), so a test's moved clock and the digest's "now" agree.
-_clock: Clock = SystemClock()
-
-
-def use_clock(clock: Clock) -> None:
-    global _clock
-    _clock = clock
-
-
-def send_time(row: OutboxMessage) -> datetime:
+def send_time(row: OutboxMessage, reader: Reader) -> datetime:
     """Now, for the digest's content: the send time, never before the row was due."""
-    return max(row.due_at, _clock.now())
+    return max(row.due_at, reader.now)
 
 
 @renderer(DAILY_KIND)
@@ -363,7 +352,7 @@ async def render_daily(
     )
     if not teams:
         return None  # no longer a lead: nothing to report to them
-    now = send_time(row)
+    now = send_time(row, reader)
     items = await action_items(session, teams, now, now - timedelta(days=1))
     if items.empty:
         return None  # a quiet day is not worth a message to a lead
@@ -376,7 +365,7 @@ async def render_weekly(
 ) -> Outgoing | None:
     if person is None or person.role not in COORDINATOR_ROLES:
         return None
-    now = send_time(row)
+    now = send_time(row, reader)
     items = await action_items(session, None, now, now - timedelta(days=7))
     lines = digest_lines(reader, items, weekly=True, when=now)
     lines.append(reader.t("progress.digest_more"))

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.audiences import audience, recipients
 from bot.delivery.outbox import (
@@ -79,19 +78,6 @@ CB_CONFIRM = "evc"  # evc:<y|n>:<rsvp_id>
 RSVP_CODES = {"g": RsvpStatus.GOING, "m": RsvpStatus.MAYBE, "d": RsvpStatus.DECLINED}
 RSVP_CODE_OF = {v: k for k, v in RSVP_CODES.items()}
 RSVP_ICON = {RsvpStatus.GOING: "✅", RsvpStatus.MAYBE: "🤔", RsvpStatus.DECLINED: "❌"}
-
-# Renderers run in the dispatcher, which hands them no clock; the app's clock (a
-# FrozenClock in tests) is set here at start-up so "has the event begun?" agrees with it.
-_render_clock: list[Clock] = [SystemClock()]
-
-
-def set_render_clock(clock: Clock) -> None:
-    _render_clock[0] = clock
-
-
-def render_now() -> datetime:
-    return _render_clock[0].now()
-
 
 def event_cause(event_id: int) -> str:
     return f"event:{event_id}"
@@ -972,10 +958,10 @@ def card_keyboard(view: EventView, reader: Reader) -> list[list[Button]]:
     return rows
 
 
-async def _live_event(session: AsyncSession, row: OutboxMessage) -> Event | None:
+async def _live_event(session: AsyncSession, row: OutboxMessage, now: datetime) -> Event | None:
     """The row's event if it is still on and has not begun (else the row is skipped)."""
     event = await session.get(Event, int(param(row, "event_id", 0)))
-    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= render_now():
+    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= now:
         return None
     return event
 
@@ -1012,7 +998,7 @@ async def view_for_person(session: AsyncSession, event: Event, person: Person | 
 async def render_invite(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    event = await _live_event(session, row)
+    event = await _live_event(session, row, reader.now)
     if event is None:
         return None
     view = await view_for_person(session, event, person)
@@ -1024,7 +1010,7 @@ async def render_invite(
 async def render_reminder(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    event = await _live_event(session, row)
+    event = await _live_event(session, row, reader.now)
     if event is None or await _rsvp_still_going(session, row) is None:
         return None
     view = await view_for_person(session, event, person)
@@ -1045,7 +1031,7 @@ async def render_reminder(
 async def render_update(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    event = await _live_event(session, row)
+    event = await _live_event(session, row, reader.now)
     if event is None:
         return None
     before: dict[str, Any] = param(row, "before", {}) or {}

@@ -165,9 +165,10 @@ async def test_refusals_are_clear_and_change_nothing(bot: BotHarness) -> None:
     review = await admin.next_message(predicate=lambda m: "E2" in m.text)
     # E1's review (sent before the volunteer voided it) no longer approves anything.
     stale = next(m for m in admin.bot_messages() if "E1" in m.text and m.button_texts)
-    late = await admin.press(stale, "✅ Setujui", expect="answer")
+    # The admin never chose a language: buttons follow Telegram's (en), like replies do.
+    late = await admin.press(stale, "✅ Approve", expect="answer")
     assert late.answer.text == "E1 was voided."
-    asked = await admin.press(review, "❌ Tolak", expect="message")
+    asked = await admin.press(review, "❌ Reject", expect="message")
     assert asked.message is not None and "E2" in asked.message.text
     done = await admin.send_and_wait("tanpa struk")
     assert "rejected" in done.text and "tanpa struk" in done.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -56,8 +56,9 @@ async def rows(sm: async_sessionmaker[AsyncSession], **where: object) -> list[Ou
         return list(await session.scalars(query))
 
 
-def reader() -> Reader:
-    return Reader(I18n("en"), "en", "Asia/Jakarta", "IDR")
+def reader(now: datetime = T0) -> Reader:
+    """An English reader at the moment `now` (what the dispatcher passes to renderers)."""
+    return Reader(I18n("en"), "en", "Asia/Jakarta", "IDR", now)
 
 
 async def test_create_refuses_bad_input_and_volunteers(
@@ -181,7 +182,6 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     clock = FrozenClock(T0)
-    events.set_render_clock(clock)
     coord = await person(sessionmaker, 1, Role.COORDINATOR)
     ani, budi = await person(sessionmaker, 2), await person(sessionmaker, 3)
     event_id = await new_event(sessionmaker, coord)
@@ -202,7 +202,7 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
     async with sessionmaker() as session:
         clock.set(START - timedelta(hours=12))
         esc_row = await session.get(OutboxMessage, esc.id)
-        out = await attendance.render_escalation(session, esc_row, None, reader())  # type: ignore[arg-type]
+        out = await attendance.render_escalation(session, esc_row, None, reader(clock.now()))  # type: ignore[arg-type]
         assert out is not None and "P3" in out.text and "P2" not in out.text
         assert "1 people" in out.text
         counts = await events.counts_for(session, event_id)
@@ -210,10 +210,10 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
         rem_row = await session.get(OutboxMessage, reminder.id)
         # The bot was down across the 2 h reminder: sent late if the event has not begun...
         clock.set(START - timedelta(minutes=30))
-        assert await events.render_reminder(session, rem_row, None, reader()) is not None  # type: ignore[arg-type]
+        assert await events.render_reminder(session, rem_row, None, reader(clock.now())) is not None  # type: ignore[arg-type]
         # ...skipped once it has.
         clock.set(START + timedelta(minutes=1))
-        assert await events.render_reminder(session, rem_row, None, reader()) is None  # type: ignore[arg-type]
+        assert await events.render_reminder(session, rem_row, None, reader(clock.now())) is None  # type: ignore[arg-type]
 
 
 async def test_check_in_rules_no_shows_and_reliability(

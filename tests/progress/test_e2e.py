@@ -118,8 +118,10 @@ async def test_weekly_digest_is_enqueued_with_a_moved_clock_and_rendered(sqlite_
                 OutboxMessage.kind == digests.WEEKLY_KIND))
             assert row is not None and row.dedup_key.endswith("2026-W49")
             admin = await session.get(Person, row.person_id)
-        # The dispatcher sends it in the admin's language (not chosen yet: the default, id).
-        message = await bot.admin.next_message(predicate=lambda m: "Sepekan kampanye" in m.text)
-        assert "Sen, 30 Nov 2026" in message.text and "/summary" in message.text
-        assert "belum penuh dalam 48 jam" in message.text
+        # The admin never chose a language: the digest follows Telegram's (en), like replies.
+        message = await bot.admin.next_message(
+            predicate=lambda m: "The week in the campaign" in m.text
+        )
+        assert "Mon, 30 Nov 2026" in message.text and "/summary" in message.text
+        assert "not full within 48 h" in message.text
         assert admin is not None and admin.role == Role.ADMIN

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import I18n
@@ -25,8 +24,8 @@ from tests.progress.factories import Campaign, actor, build_campaign
 TZ = "Asia/Jakarta"
 
 
-def reader(lang: str = "en") -> Reader:
-    return Reader(I18n(), lang, TZ, "IDR")
+def reader(lang: str = "en", now: datetime = T0) -> Reader:
+    return Reader(I18n(), lang, TZ, "IDR", now)
 
 
 @pytest.fixture
@@ -170,9 +169,7 @@ async def test_empty_campaign_report_is_empty(
 
 async def test_digests_are_enqueued_once_and_rendered_at_send_time(
     sessionmaker: async_sessionmaker[AsyncSession], campaign: Campaign,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(digests, "_clock", FrozenClock(T0 + timedelta(hours=1)))
     coordinator = actor(campaign.admin, Role.ADMIN)
     await goals.set_goal(sessionmaker, coordinator, ["doors", "100000", "2026-12-25", "Jaksel"],
                          now=T0 - timedelta(days=20), tz=TZ)
@@ -185,9 +182,9 @@ async def test_digests_are_enqueued_once_and_rendered_at_send_time(
         lead = await session.get(Person, campaign.lead.id)
         admin = await session.get(Person, campaign.admin.id)
         daily = await RENDERERS[digests.DAILY_KIND](
-            session, rows[digests.DAILY_KIND], lead, reader("id"))
+            session, rows[digests.DAILY_KIND], lead, reader("id", T0 + timedelta(hours=1)))
         weekly = await RENDERERS[digests.WEEKLY_KIND](
-            session, rows[digests.WEEKLY_KIND], admin, reader("en"))
+            session, rows[digests.WEEKLY_KIND], admin, reader("en", T0 + timedelta(hours=1)))
     assert rows[digests.DAILY_KIND].chat_id == 2
     assert daily is not None and weekly is not None
     assert "Posko pagi" in daily.text and "3 tempat kosong" in daily.text
