@@ -46,5 +46,26 @@ def register(*specs: CommandSpec) -> None:
             known.add(spec.name)
 
 
+# Everyday commands first (what everyone has, then what volunteers use daily, in the order
+# of a volunteer's day), then the coordinator tools in registration order.
+_EVERYDAY = {Permission.VOLUNTEER, Permission.RECORD_EXPENSE}
+_VOLUNTEER_ORDER = ("shifts", "my", "tasks", "done", "events", "calendar", "skills", "expense")
+
+
+def _help_rank(spec: CommandSpec) -> tuple[int, int]:
+    if spec.permission is None:
+        return 0, 0
+    if spec.permission not in _EVERYDAY:
+        return 2, 0
+    order = _VOLUNTEER_ORDER.index(spec.name) if spec.name in _VOLUNTEER_ORDER else 99
+    return 1, order
+
+
+def menu_order(specs: list[CommandSpec]) -> list[CommandSpec]:
+    return sorted(specs, key=_help_rank)
+
+
 def commands_for(actor: Actor) -> list[CommandSpec]:
-    return [c for c in COMMANDS if c.permission is None or can(actor, c.permission)]
+    """The commands this person may use: everyday ones first, registration order within."""
+    allowed = [c for c in COMMANDS if c.permission is None or can(actor, c.permission)]
+    return sorted(allowed, key=_help_rank)

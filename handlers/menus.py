@@ -12,7 +12,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.commands import COMMANDS, commands_for
+from bot.commands import COMMANDS, commands_for, menu_order
 from bot.i18n import LANGUAGES, I18n
 from bot.services.authz import Permission
 from bot.services.people import Actor
@@ -28,7 +28,11 @@ def _menu(i18n: I18n, lang: str, names: list[str]) -> list[BotCommand]:
 
 
 async def set_default_menus(bot: ExtBot[None], i18n: I18n, default_language: str) -> None:
-    names = [c.name for c in COMMANDS if c.menu and c.permission in DEFAULT_MENU_PERMISSIONS]
+    names = [
+        c.name
+        for c in menu_order(COMMANDS)
+        if c.menu and c.permission in DEFAULT_MENU_PERMISSIONS
+    ]
     await bot.set_my_commands(_menu(i18n, default_language, names), scope=BotCommandScopeDefault())
     for lang in LANGUAGES:
         await bot.set_my_commands(
