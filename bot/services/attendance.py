@@ -13,11 +13,9 @@ by contrast, is a sweep (`sweep_no_shows`): it writes state, not messages.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,6 +52,9 @@ from models import (
     OutboxStatus,
     Person,
     RsvpStatus,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
 )
 from models.base import utcnow
 
@@ -553,21 +554,12 @@ def _shifts_by_person(rows: list[tuple[int, str]]) -> dict[int, str]:
 
 
 async def _event_shifts(session: AsyncSession, event_id: int) -> dict[int, str]:
-    """person id → the shift(s) they hold at this event, when the shifts area exists."""
-    try:
-        shifts: Any = importlib.import_module("models.shifts")
-    except ImportError:
-        return {}
-    shift, signup = getattr(shifts, "Shift", None), getattr(shifts, "ShiftSignup", None)
-    if shift is None or signup is None or not hasattr(shift, "event_id"):
-        return {}
+    """person id → the shift(s) they hold at this event."""
     query = (
-        select(signup.person_id, shift.title)
-        .join(shift, shift.id == signup.shift_id)
-        .where(shift.event_id == event_id)
+        select(ShiftSignup.person_id, Shift.title)
+        .join(Shift, Shift.id == ShiftSignup.shift_id)
+        .where(Shift.event_id == event_id, Shift.status != ShiftStatus.CANCELLED)
     )
-    if hasattr(shift, "status"):
-        query = query.where(shift.status != "cancelled")
     return _shifts_by_person([(int(p), str(t)) for p, t in (await session.execute(query))])
 
 

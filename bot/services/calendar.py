@@ -8,10 +8,8 @@ importing the file again updates the entry instead of duplicating it.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar
@@ -22,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import NotFound
 from bot.services.events import _may_see, load_event
 from bot.services.people import Actor
-from models import Event, EventRsvp, EventStatus, RsvpStatus
+from models import Event, EventRsvp, EventStatus, RsvpStatus, Shift, ShiftSignup, ShiftStatus
 
 PRODID = "-//Gotong//Campaign volunteer bot//EN"
 UID_DOMAIN = "gotong.bot"
@@ -88,30 +86,25 @@ def _event_entry(event: Event) -> CalendarEntry:
 async def _shift_entries(
     session: AsyncSession, person_id: int, now: datetime
 ) -> list[CalendarEntry]:
-    """My upcoming shifts, when the shifts area is installed (looked up at run time)."""
-    try:
-        shifts: Any = importlib.import_module("models.shifts")
-    except ImportError:
-        return []
-    shift, signup = getattr(shifts, "Shift", None), getattr(shifts, "ShiftSignup", None)
-    if shift is None or signup is None:
-        return []
+    """My upcoming shifts that are not cancelled."""
     query = (
-        select(shift)
-        .join(signup, signup.shift_id == shift.id)
-        .where(signup.person_id == person_id, shift.ends_at > now)
-        .order_by(shift.starts_at)
+        select(Shift)
+        .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
+        .where(
+            ShiftSignup.person_id == person_id,
+            Shift.ends_at > now,
+            Shift.status != ShiftStatus.CANCELLED,
+        )
+        .order_by(Shift.starts_at)
     )
-    if hasattr(shift, "status"):
-        query = query.where(shift.status != "cancelled")
     return [
         CalendarEntry(
             uid=f"shift-{s.id}@{UID_DOMAIN}",
             title=s.title,
             starts_at=s.starts_at,
             ends_at=s.ends_at,
-            place=getattr(s, "place", None) or None,
-            description=getattr(s, "notes", None) or None,
+            place=s.place or None,
+            description=s.notes or None,
         )
         for s in await session.scalars(query)
     ]

@@ -26,13 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput
 from bot.services.authz import Permission, require
+from bot.services.budget import status_in
 from bot.services.goals import VOLUNTEER_ROLES, GoalProgress, goals_in, hours_expr
 from bot.services.people import Actor
 from bot.timeparse import WhenParseError, parse_period
 from models import (
+    BudgetLine,
     Event,
     EventRsvp,
     EventStatus,
+    Expense,
     Membership,
     Person,
     RsvpStatus,
@@ -45,12 +48,6 @@ from models import (
     TaskOutcome,
     Team,
 )
-
-try:  # The budget area is optional: without it the report has no money chart or CSV.
-    from bot.services.budget import status_in
-    from models import BudgetLine, Expense
-except ImportError:  # pragma: no cover - only when the budget area is absent
-    status_in = None  # type: ignore[assignment]
 
 MAX_TEAMS = 8
 ACTIVE_DAYS = 14
@@ -322,11 +319,10 @@ async def report_in(
 
     currency: str | None = None
     budget: tuple[BudgetRow, ...] = ()
-    if status_in is not None:
-        status = await status_in(session)
-        if status.lines:
-            currency = status.currency
-            budget = tuple(BudgetRow(ln.category, ln.planned, ln.spent) for ln in status.lines)
+    status = await status_in(session)
+    if status.lines:
+        currency = status.currency
+        budget = tuple(BudgetRow(ln.category, ln.planned, ln.spent) for ln in status.lines)
 
     return ReportData(
         start=start,
@@ -357,50 +353,44 @@ async def report_in(
 async def _team_rows(
     session: AsyncSession, start: datetime, end: datetime, now: datetime
 ) -> tuple[TeamRow, ...]:
-    members = (
-        await session.execute(
-            select(
-                Membership.team_id,
-                func.count(Membership.person_id),
-                _sum_case(Person.last_seen_at >= active_window(start, end, now)),
-            )
-            .join(Person, Person.id == Membership.person_id)
-            .where(Person.joined_at < end)
-            .group_by(Membership.team_id)
+    members = await session.execute(
+        select(
+            Membership.team_id,
+            func.count(Membership.person_id),
+            _sum_case(Person.last_seen_at >= active_window(start, end, now)),
         )
+        .join(Person, Person.id == Membership.person_id)
+        .where(Person.joined_at < end)
+        .group_by(Membership.team_id)
     )
     rows: dict[int, list[Any]] = {tid: [int(m), int(a), 0.0, 0] for tid, m, a in members}
     per_shift = _signups_per_shift()
-    hours = (
-        await session.execute(
-            select(
-                Shift.team_id,
-                func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at) * per_shift.c.n),
-            )
-            .join(per_shift, per_shift.c.shift_id == Shift.id)
-            .where(
-                Shift.status == ShiftStatus.OPEN,
-                Shift.ends_at >= start,
-                Shift.ends_at < min(end, now),
-                Shift.team_id.is_not(None),
-            )
-            .group_by(Shift.team_id)
+    hours = await session.execute(
+        select(
+            Shift.team_id,
+            func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at) * per_shift.c.n),
         )
+        .join(per_shift, per_shift.c.shift_id == Shift.id)
+        .where(
+            Shift.status == ShiftStatus.OPEN,
+            Shift.ends_at >= start,
+            Shift.ends_at < min(end, now),
+            Shift.team_id.is_not(None),
+        )
+        .group_by(Shift.team_id)
     )
     for tid, h in hours:
         if tid is not None:
             rows.setdefault(tid, [0, 0, 0.0, 0])[2] = float(h or 0)
-    tasks = (
-        await session.execute(
-            select(Task.team_id, func.count(TaskClaim.id))
-            .join(Task, Task.id == TaskClaim.task_id)
-            .where(
-                TaskClaim.status == TaskClaimStatus.DONE,
-                _in_bucket(TaskClaim.done_at, start, end),
-                Task.team_id.is_not(None),
-            )
-            .group_by(Task.team_id)
+    tasks = await session.execute(
+        select(Task.team_id, func.count(TaskClaim.id))
+        .join(Task, Task.id == TaskClaim.task_id)
+        .where(
+            TaskClaim.status == TaskClaimStatus.DONE,
+            _in_bucket(TaskClaim.done_at, start, end),
+            Task.team_id.is_not(None),
         )
+        .group_by(Task.team_id)
     )
     for tid, done in tasks:
         if tid is not None:
@@ -547,9 +537,7 @@ async def export_bundle(
                 ShiftSignup.person_id,
                 ShiftSignup.created_at,
                 Shift.starts_at,
-                func.round(
-                    cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2
-                ),
+                func.round(cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2),
             )
             .join(Shift, Shift.id == ShiftSignup.shift_id)
             .where(in_period)
@@ -636,34 +624,33 @@ async def export_bundle(
             .where(_in_bucket(TaskOutcome.recorded_at, start, end))
             .order_by(TaskOutcome.recorded_at, TaskOutcome.id),
         )
-        if status_in is not None:
-            await _write_csv(
-                session,
-                bundle,
-                "budget.csv",
-                [
-                    "line_id",
-                    "category",
-                    "planned_minor",
-                    "currency",
-                    "expense_id",
-                    "amount_minor",
-                    "status",
-                    "created_at",
-                ],
-                select(
-                    BudgetLine.id,
-                    BudgetLine.category,
-                    BudgetLine.planned_minor,
-                    BudgetLine.currency,
-                    Expense.id,
-                    Expense.amount_minor,
-                    Expense.status,
-                    Expense.created_at,
-                )
-                .outerjoin(Expense, Expense.budget_line_id == BudgetLine.id)
-                .order_by(BudgetLine.category_key, Expense.id),
+        await _write_csv(
+            session,
+            bundle,
+            "budget.csv",
+            [
+                "line_id",
+                "category",
+                "planned_minor",
+                "currency",
+                "expense_id",
+                "amount_minor",
+                "status",
+                "created_at",
+            ],
+            select(
+                BudgetLine.id,
+                BudgetLine.category,
+                BudgetLine.planned_minor,
+                BudgetLine.currency,
+                Expense.id,
+                Expense.amount_minor,
+                Expense.status,
+                Expense.created_at,
             )
+            .outerjoin(Expense, Expense.budget_line_id == BudgetLine.id)
+            .order_by(BudgetLine.category_key, Expense.id),
+        )
     # Deflating megabytes is CPU work: a worker thread keeps the bot answering meanwhile.
     return await asyncio.to_thread(_zip, bundle)
 

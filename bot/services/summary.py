@@ -22,6 +22,7 @@ from bot.formatting import progress_bar
 from bot.i18n import Html, escape
 from bot.render import Reader, truncate
 from bot.services.authz import Permission, require
+from bot.services.budget import status_in
 from bot.services.goals import (
     VOLUNTEER_ROLES,
     GoalProgress,
@@ -49,12 +50,6 @@ from models import (
     TaskOutcome,
     Team,
 )
-
-try:  # The budget area is optional: without it the summary simply has no money line.
-    from bot.services.budget import BudgetStatus, status_in
-except ImportError:  # pragma: no cover - only when the budget area is absent
-    BudgetStatus = None  # type: ignore[assignment,misc]
-    status_in = None  # type: ignore[assignment]
 
 ACTIVE_DAYS = 14
 NEW_DAYS = 7
@@ -256,7 +251,7 @@ async def summary_in(
     session: AsyncSession, teams: Scope, now: datetime, *, drill: bool, title: str | None
 ) -> Summary:
     budget = None
-    if teams is None and status_in is not None:
+    if teams is None:
         status = await status_in(session)
         budget = status if status.lines else None
     return Summary(
@@ -527,14 +522,12 @@ async def person_record(session: AsyncSession, person_id: int, now: datetime) ->
             ).where(EventRsvp.person_id == person_id)
         )
     ).one()
-    outcomes = (
-        await session.execute(
-            select(TaskOutcome.unit, func.sum(TaskOutcome.quantity))
-            .where(TaskOutcome.person_id == person_id)
-            .group_by(TaskOutcome.unit)
-            .order_by(func.sum(TaskOutcome.quantity).desc())
-            .limit(5)
-        )
+    outcomes = await session.execute(
+        select(TaskOutcome.unit, func.sum(TaskOutcome.quantity))
+        .where(TaskOutcome.person_id == person_id)
+        .group_by(TaskOutcome.unit)
+        .order_by(func.sum(TaskOutcome.quantity).desc())
+        .limit(5)
     )
     return PersonRecord(
         _n(shifts),
