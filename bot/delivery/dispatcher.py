@@ -52,6 +52,8 @@ BACKOFF_MAX_SECONDS = 300.0
 # Do not start a send whose lease ends this soon: another replica may take the row back.
 LEASE_MARGIN = timedelta(seconds=5)
 FLUSH_EVERY_SECONDS = 0.25
+# On stop, how long sends already under way may take to finish before they are cancelled.
+STOP_GRACE_SECONDS = 10.0
 FLUSH_BATCH = 200
 PROGRESS_EVERY_SECONDS = 3.0
 
@@ -143,6 +145,18 @@ class Dispatcher:
     async def stop(self) -> None:
         """Stops the workers; rows still queued are released so nobody waits for a lease."""
         tasks, self._tasks = self._tasks, []
+        # Graceful (SIGTERM): no more refills, hand back the rows nobody started, and let
+        # the sends already under way finish and be recorded: cancelling one that Telegram
+        # already accepted would release its row and send it again from another replica.
+        for task in tasks:
+            if task.get_name() == "outbox-refill":
+                task.cancel()
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            self._outcomes.append(Outcome(item.id, "release", self.clock.now()))
+            self.queue.task_done()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.join(), STOP_GRACE_SECONDS)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

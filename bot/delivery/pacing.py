@@ -98,6 +98,12 @@ class Pacer:
     def interval(self) -> float:
         return self._slowdown / self.rate
 
+    def set_rate(self, rate_per_second: float) -> None:
+        """Changes the overall pace: replicas on one bot token each pace at their share of
+        it (`bot.ops.runtime.Ops` divides the setting by the live replicas' heartbeats)."""
+        self.rate = rate_per_second
+        self.global_window.limit = max(1, int(rate_per_second))
+
     def _chat_window(self, chat_id: int) -> _Window:
         window = self._chats.get(chat_id)
         if window is None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import load_settings
+from bot.ops import heartbeat
 from bot.ops.dedup import Claim, UpdateGate, prune_processed_updates
 from bot.ops.leader import EVERY_REPLICA_JOBS, Leadership, leader_only
 from bot.ops.runtime import OPS_KEY, Ops
@@ -143,3 +144,25 @@ async def test_periodic_jobs_are_leader_only_except_dispatch(postgres_url: str) 
         others = [job for name, job in jobs.items() if name != DISPATCH_JOB]
         assert len(others) >= 2  # the features' sweeps and digests, and the pruning
         assert all(getattr(job.callback, "__leader_only__", False) for job in others)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_replicas_share_one_tokens_pace_by_heartbeat(
+    db_url: str, engine: AsyncEngine
+) -> None:
+    from bot.delivery.pacing import Pacer
+
+    settings = load_settings(
+        database_url=db_url, send_rate_per_second=30, leader_check_seconds=1, _env_file=None
+    )
+    first, second = Ops(settings, engine), Ops(settings, engine)
+    first.pacer, second.pacer = Pacer(30), Pacer(30)
+    await first.beat()
+    assert first.live_replicas == 1 and first.pacer.rate == 30  # alone: the whole budget
+    await second.beat()
+    await first.beat()
+    assert first.live_replicas == second.live_replicas == 2
+    assert first.pacer.rate == second.pacer.rate == 15  # 30 msg/s in total, not 30 each
+    await heartbeat.leave(second.sessionmaker, second.replica_id)  # a clean stop
+    await first.beat()
+    assert first.live_replicas == 1 and first.pacer.rate == 30
