@@ -95,7 +95,7 @@ def keyboard_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    value: Any = exc._retry_after  # the timedelta; the public property warns in PTB 22
+    value: Any = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py) or seconds
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
