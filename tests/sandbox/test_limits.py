@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
@@ -23,7 +24,7 @@ async def test_private_chat_burst_gets_retry_after(
     await bot.send_message(3, "first")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(3, "second")
-    assert caught.value.retry_after == 1  # PTB exposes a timedelta-compatible value
+    assert caught.value.retry_after == timedelta(seconds=1)  # PTB_TIMEDELTA (bot/__init__.py)
     assert server.stats.answered_429 == 1
     assert server.stats.texts(3) == ["first"]  # a 429'd message is not delivered
 
