@@ -61,6 +61,13 @@ def postgres_pids() -> list[int]:
     return pids
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine spent busy (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / TICKS
+
+
 def sample(cluster: Cluster) -> dict[str, float]:
     out = {f"replica {i + 1}": cpu_seconds(r.process.pid) for i, r in enumerate(cluster.replicas)}
     if cluster.nginx is not None:
@@ -68,6 +75,9 @@ def sample(cluster: Cluster) -> dict[str, float]:
         out["nginx"] = sum(cpu_seconds(p) for p in pids)
     out["postgresql (all backends)"] = sum(cpu_seconds(p) for p in postgres_pids())
     out["sandbox + users (bench process)"] = cpu_seconds(os.getpid())
+    # Everything else on the machine (other people's tests and benchmarks share the cores):
+    # a run where this is high measured contention, not Gotong.
+    out["other processes"] = machine_busy_seconds() - sum(out.values())
     return out
 
 
