@@ -1,5 +1,6 @@
 """At the event and around it: QR check-in, the lead's check-in list, check-in by
-location, the roster CSV, calendar files, the no-show sweep and the /me reliability line.
+location, the roster CSV, calendar files and the no-show sweep.  (Reliability on /me, events
+and shifts together, is the progress area's /me section: bot.services.reliability.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.commands import CommandSpec, register
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.render import Button
-from bot.services import attendance, calendar, events, flows, profile, qr
+from bot.services import attendance, calendar, events, flows, qr
 from bot.services.authz import Permission
 from bot.services.events import CB_EVENT, Timing
 from bot.services.flows import Flow
@@ -40,7 +41,6 @@ register(
     CommandSpec("checkin", Permission.CHECK_IN_OTHERS, menu=False),
     CommandSpec("roster", Permission.CHECK_IN_OTHERS, menu=False),
 )
-profile.register_section(attendance.me_section)
 
 
 def _timing(context: GotongContext) -> Timing:

@@ -1,7 +1,8 @@
 """Volunteers' side of shifts: /shifts (browse and claim in one tap), /my, release,
-waitlist offers and cover; plus the periodic sweep job (offers, nudges, escalations).
+waitlist offers and cover; plus the periodic sweep job (offers, nudges, escalations, no-shows).
 
-Creation, edit and cancel are in `handlers.shift_create`; this module lists its handlers too.
+Creation, edit and cancel are in `handlers.shift_create`, check-in in `handlers.shift_checkin`;
+this module lists their handlers too.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from bot.render import Button, Reader
 from bot.services import shift_claims, shift_sweeps, shift_waitlist, shifts, tasks
 from bot.services.authz import Permission
 from bot.services.people import Actor
+from bot.services.shift_checkin import self_check_in_open
 from bot.services.shift_messages import CB_SHIFT, CB_TASK, button_label, shift_lines, task_lines
-from handlers import shift_create
+from handlers import shift_checkin, shift_create
 from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
 from handlers.guard import StaleButton, guarded
 
@@ -78,9 +80,11 @@ async def cmd_shifts(update: Update, context: GotongContext, actor: Actor) -> No
 
 @guarded(Permission.VOLUNTEER)
 async def cmd_my(update: Update, context: GotongContext, actor: Actor) -> None:
-    """My upcoming shifts and open tasks, each with release (and cover / done) buttons."""
+    """My upcoming shifts and open tasks, each with release (and cover / done) buttons, and
+    "I'm here ✅" on a shift whose check-in is open."""
     reader = reader_for(context, actor)
-    mine = await shift_claims.my_signups(context.db, actor, now=context.clock.now())
+    now = context.clock.now()
+    mine = await shift_claims.my_signups(context.db, actor, now=now)
     my_tasks = await tasks.my_tasks(context.db, actor)
     if not mine and not my_tasks:
         await send(update, context, reader.t("shifts.my_none"))
@@ -93,6 +97,11 @@ async def cmd_my(update: Update, context: GotongContext, actor: Actor) -> None:
             lines.append(shift_lines(reader, item.shift, n))
             if item.cover_open:
                 lines.append(reader.t("shifts.my_cover_open"))
+            if item.checked_in:
+                lines.append(reader.t("shifts.my_checked_in"))
+            elif self_check_in_open(item.shift.starts_at, item.shift.ends_at, now):
+                keyboard.append([Button(reader.t("shifts.btn_checkin_n", n=n),
+                                        f"{CB_SHIFT}:in:{item.signup_id}")])
             row = [Button(reader.t("shifts.btn_release_n", n=n), f"{CB_SHIFT}:r:{item.signup_id}")]
             if not item.cover_open:
                 row.append(Button(reader.t("shifts.btn_cover_n", n=n),
@@ -125,6 +134,9 @@ async def cb_shift(update: Update, context: GotongContext, actor: Actor) -> None
     if action == "p":
         await query.answer()
         await show_shift_page(update, context, actor, target)
+        return
+    if action == "in":
+        await shift_checkin.self_check_in(update, context, actor, target)
         return
     if action == "c":
         # The pressed message (the list, or a nudge) becomes the answer: edits and callback
@@ -186,9 +198,12 @@ async def cb_shift(update: Update, context: GotongContext, actor: Actor) -> None
 
 
 async def job_shift_sweep(context: GotongContext) -> None:
-    """Expires waitlist offers, nudges for free places, escalates overdue tasks."""
+    """Expires waitlist offers, nudges for free places, escalates overdue tasks, marks
+    shift no-shows."""
     report = await shift_sweeps.sweep(context.db, context.settings, now=context.clock.now())
-    if report.offers_expired or report.free_nudges or report.overdue_escalations:
+    if report.offers_expired or report.free_nudges or report.overdue_escalations or (
+        report.no_shows
+    ):
         log.info("shift sweep: %s", report)
 
 
@@ -214,4 +229,5 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("my", cmd_my),
         CallbackQueryHandler(cb_shift, pattern=rf"^{CB_SHIFT}:"),
         *shift_create.handlers(),
+        *shift_checkin.handlers(),
     ]

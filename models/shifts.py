@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -101,6 +102,9 @@ class Shift(IdMixin, Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by the no-show sweep so a shift's signups are judged exactly once; afterwards a
+    # lead's correction is the truth.
+    no_shows_marked_at: Mapped[datetime | None]
 
 
 class ShiftSignup(IdMixin, Base):
@@ -116,6 +120,14 @@ class ShiftSignup(IdMixin, Base):
         ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "I'm here": set by the person (checked_in_by_id == person_id) or by a lead.  Volunteer
+    # hours and reliability count only checked-in signups.
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+    # Set by the sweep after the shift ended (plus a grace) when nobody checked them in.
+    no_show: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WaitlistEntry(IdMixin, Base):

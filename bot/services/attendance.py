@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
@@ -43,6 +43,7 @@ from bot.services.events import (
     withdraw_person_messages,
 )
 from bot.services.people import Actor
+from bot.services.reliability import reliability_of
 from models import (
     CheckinMethod,
     Event,
@@ -83,17 +84,6 @@ class RosterLine:
     confirmed: bool
     checked_in: bool
     no_show: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Reliability:
-    attended: int
-    no_shows: int
-
-    @property
-    def score(self) -> float | None:
-        total = self.attended + self.no_shows
-        return self.attended / total if total else None
 
 
 # ---- confirmation ----------------------------------------------------------------------
@@ -508,41 +498,6 @@ async def sweep_no_shows(sessionmaker: async_sessionmaker[AsyncSession], *, now:
                 .execution_options(synchronize_session=False)
             )
     return marked
-
-
-async def reliability_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Reliability]:
-    if not person_ids:
-        return {}
-    rows = await session.execute(
-        select(
-            EventRsvp.person_id,
-            func.count().filter(EventRsvp.checked_in_at.is_not(None)),
-            func.count().filter(EventRsvp.no_show.is_(True)),
-        )
-        .where(EventRsvp.person_id.in_(person_ids))
-        .group_by(EventRsvp.person_id)
-    )
-    found = {int(p): Reliability(int(a), int(n)) for p, a, n in rows}
-    return {pid: found.get(pid, Reliability(0, 0)) for pid in person_ids}
-
-
-def reliability_text(reader: Reader, rel: Reliability) -> str:
-    if rel.score is None:
-        return reader.t("events.reliability_none")
-    return reader.t(
-        "events.reliability",
-        score=reader.percent(rel.score),
-        attended=rel.attended,
-        no_shows=rel.no_shows,
-    )
-
-
-async def me_section(
-    session: AsyncSession, actor: Actor, reader: Reader, now: datetime
-) -> list[str]:
-    """/me: my attendance record."""
-    rel = (await reliability_of(session, [actor.person_id]))[actor.person_id]
-    return [reliability_text(reader, rel)]
 
 
 # ---- roster CSV ------------------------------------------------------------------------

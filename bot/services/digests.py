@@ -20,6 +20,7 @@ from bot.delivery.outbox import PRIORITY_BULK, NewMessage, enqueue
 from bot.delivery.renderers import param, renderer
 from bot.render import Outgoing, Reader, truncate
 from bot.services.goals import GoalProgress, Scope, goals_in, hours_expr
+from bot.services.reliability import shift_done
 from bot.services.summary import goal_line
 from models import (
     Event,
@@ -295,11 +296,7 @@ async def enqueue_milestones(
                     select(Person.id, Person.telegram_id, func.count(ShiftSignup.id), hours)
                     .join(ShiftSignup, ShiftSignup.person_id == Person.id)
                     .join(Shift, Shift.id == ShiftSignup.shift_id)
-                    .where(
-                        Shift.status == ShiftStatus.OPEN,
-                        Shift.ends_at <= now,
-                        Person.reachable.is_(True),
-                    )
+                    .where(shift_done(now), Person.reachable.is_(True))
                     .group_by(Person.id, Person.telegram_id)
                     .having(
                         (func.count(ShiftSignup.id) >= SHIFT_MILESTONES[0])

@@ -23,6 +23,7 @@ from bot.errors import InvalidInput
 from bot.services import audit
 from bot.services.authz import Permission, require
 from bot.services.people import Actor
+from bot.services.reliability import shift_done
 from bot.services.teams import find_team
 from bot.timeparse import WhenParseError, parse_when
 from models import (
@@ -35,7 +36,6 @@ from models import (
     Role,
     Shift,
     ShiftSignup,
-    ShiftStatus,
     Task,
     TaskClaim,
     TaskClaimStatus,
@@ -203,11 +203,8 @@ def metric_query(session: AsyncSession, metric: str, teams: Scope, now: datetime
             select(value)
             .select_from(ShiftSignup)
             .join(Shift, Shift.id == ShiftSignup.shift_id)
-            .where(
-                Shift.status == ShiftStatus.OPEN,
-                Shift.ends_at <= now,
-                *_in_scope(Shift.team_id, teams),
-            )
+            # Checked-in signups on ended shifts only (bot.services.reliability.shift_done).
+            .where(shift_done(now), *_in_scope(Shift.team_id, teams))
         )
     if metric == "tasks":
         return (

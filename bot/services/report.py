@@ -197,8 +197,11 @@ def _volunteers(edges: Sequence[datetime]) -> Select[Any]:
 
 
 def _signups_per_shift() -> Any:
+    """Checked-in signups per shift: volunteer hours count the people who came
+    (`bot.services.reliability`); the callers add "ended and not cancelled"."""
     return (
         select(ShiftSignup.shift_id, func.count().label("n"))
+        .where(ShiftSignup.checked_in_at.is_not(None))
         .group_by(ShiftSignup.shift_id)
         .subquery()
     )
@@ -530,7 +533,10 @@ async def export_bundle(
             session,
             bundle,
             "signups.csv",
-            ["id", "shift_id", "person_id", "created_at", "shift_starts_at", "hours"],
+            # hours: the shift's length; it counts as volunteer hours only when checked_in_at
+            # is set (and the shift has ended).
+            ["id", "shift_id", "person_id", "created_at", "shift_starts_at", "hours",
+             "checked_in_at", "checked_in_by_id", "no_show"],
             select(
                 ShiftSignup.id,
                 ShiftSignup.shift_id,
@@ -538,6 +544,9 @@ async def export_bundle(
                 ShiftSignup.created_at,
                 Shift.starts_at,
                 func.round(cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2),
+                ShiftSignup.checked_in_at,
+                ShiftSignup.checked_in_by_id,
+                ShiftSignup.no_show,
             )
             .join(Shift, Shift.id == ShiftSignup.shift_id)
             .where(in_period)

@@ -63,6 +63,7 @@ class MySignup:
     signup_id: int
     shift: ShiftView
     cover_open: bool
+    checked_in: bool = False
 
 
 async def check_claimable(
@@ -292,7 +293,7 @@ async def my_signups(
 ) -> list[MySignup]:
     async with sessionmaker() as session:
         rows = await session.execute(
-            select(ShiftSignup.id, Shift)
+            select(ShiftSignup.id, Shift, ShiftSignup.checked_in_at)
             .join(Shift, Shift.id == ShiftSignup.shift_id)
             .where(
                 ShiftSignup.person_id == actor.person_id,
@@ -311,6 +312,7 @@ async def my_signups(
             )
         )
         return [
-            MySignup(signup_id, await shift_view(session, shift), signup_id in open_covers)
-            for signup_id, shift in rows.all()
+            MySignup(signup_id, await shift_view(session, shift), signup_id in open_covers,
+                     checked_in_at is not None)
+            for signup_id, shift, checked_in_at in rows.all()
         ]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.renderers import param, renderer
 from bot.i18n import Html
 from bot.render import Button, Outgoing, Reader, truncate
+from bot.services.shift_checkin import REMINDER_BUTTON_WITHIN
 from bot.services.shift_common import ShiftView, shift_view
 from bot.services.tasks import TaskView, task_view
 from models import (
@@ -96,6 +97,9 @@ async def render_reminder(
     )
     keyboard = [[Button(reader.t("shifts.btn_release"), f"{CB_SHIFT}:r:{signup.id}"),
                  Button(reader.t("shifts.btn_cover"), f"{CB_SHIFT}:cv:{signup.id}")]]
+    if shift.starts_at - reader.now <= REMINDER_BUTTON_WITHIN and signup.checked_in_at is None:
+        # The last reminder is where people are when they arrive: check in from it.
+        keyboard.insert(0, [Button(reader.t("shifts.btn_checkin"), f"{CB_SHIFT}:in:{signup.id}")])
     return Outgoing(text, keyboard)
 
 

@@ -1,6 +1,7 @@
-"""Periodic sweeps: expiring waitlist offers, nudging for free places, escalating overdue tasks.
+"""Periodic sweeps: expiring waitlist offers, nudging for free places, escalating overdue tasks,
+marking shift no-shows.
 
-Each sweep is idempotent (outbox dedup keys, `escalated_at`), so running it
+Each sweep is idempotent (outbox dedup keys, `escalated_at`, `no_shows_marked_at`), so running it
 every minute, twice, or on two replicas sends each nudge at most once.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery.outbox import PRIORITY_BULK, PRIORITY_REMINDER, NewMessage, enqueue
+from bot.services.shift_checkin import mark_no_shows
 from bot.services.shift_common import coordinator_targets, eligible_people, lead_targets
 from bot.services.shift_waitlist import expire_offers
 from models import (
@@ -35,6 +37,7 @@ class SweepReport:
     offers_expired: int
     free_nudges: int
     overdue_escalations: int
+    no_shows: int = 0
 
 
 async def nudge_free_places(
@@ -138,4 +141,5 @@ async def sweep(
         await expire_offers(sessionmaker, settings, now=now),
         await nudge_free_places(sessionmaker, now=now),
         await escalate_overdue(sessionmaker, now=now),
+        await mark_no_shows(sessionmaker, now=now),
     )

@@ -34,6 +34,7 @@ from bot.services.goals import (
 )
 from bot.services.people import Actor
 from bot.services.profile import register_section
+from bot.services.reliability import Reliability, reliability_line, reliability_of, shift_done
 from models import (
     Event,
     EventRsvp,
@@ -485,20 +486,14 @@ def event_lines(reader: Reader, d: EventDetail) -> list[str]:
 # ---- /me: a volunteer's own record -----------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
-    shifts_done: int
-    hours: float
-    checked_in: int
-    no_shows: int
+    shifts_done: int  # checked in, ended, not cancelled
+    hours: float  # the lengths of those shifts
+    reliability: Reliability  # events and shifts together
     outcomes: tuple[tuple[str, int], ...]
-
-    @property
-    def reliability(self) -> float | None:
-        """Share of events they said they'd attend and did (None before any such event)."""
-        base = self.checked_in + self.no_shows
-        return self.checked_in / base if base else None
 
 
 async def person_record(session: AsyncSession, person_id: int, now: datetime) -> PersonRecord:
+    """One person's record, by the definitions in `bot.services.reliability`."""
     shifts, hours = (
         await session.execute(
             select(
@@ -507,19 +502,7 @@ async def person_record(session: AsyncSession, person_id: int, now: datetime) ->
             )
             .select_from(ShiftSignup)
             .join(Shift, Shift.id == ShiftSignup.shift_id)
-            .where(
-                ShiftSignup.person_id == person_id,
-                Shift.status == ShiftStatus.OPEN,
-                Shift.ends_at <= now,
-            )
-        )
-    ).one()
-    checked_in, no_shows = (
-        await session.execute(
-            select(
-                _count_if(EventRsvp.checked_in_at.is_not(None)),
-                _count_if(EventRsvp.no_show.is_(True)),
-            ).where(EventRsvp.person_id == person_id)
+            .where(ShiftSignup.person_id == person_id, shift_done(now))
         )
     ).one()
     outcomes = await session.execute(
@@ -532,8 +515,7 @@ async def person_record(session: AsyncSession, person_id: int, now: datetime) ->
     return PersonRecord(
         _n(shifts),
         float(hours or 0),
-        _n(checked_in),
-        _n(no_shows),
+        (await reliability_of(session, [person_id]))[person_id],
         tuple((unit, _n(total)) for unit, total in outcomes),
     )
 
@@ -552,15 +534,9 @@ async def me_section(
                 hours=reader.number(round(record.hours, 1)),
             )
         )
-    if record.reliability is not None:
-        lines.append(
-            reader.t(
-                "progress.me_reliability",
-                percent=reader.percent(record.reliability),
-                attended=reader.number(record.checked_in),
-                total=reader.number(record.checked_in + record.no_shows),
-            )
-        )
+    reliable = reliability_line(reader, record.reliability)
+    if reliable is not None:
+        lines.append(reliable)
     if record.outcomes:
         parts = ", ".join(f"{reader.number(n)} {escape(unit)}" for unit, n in record.outcomes)
         lines.append(reader.t("progress.me_outcomes", outcomes=Html(parts)))

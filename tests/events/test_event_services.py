@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import I18n
 from bot.render import Reader
-from bot.services import attendance, calendar, events
+from bot.services import attendance, calendar, events, summary
 from bot.services.events import EventDraft, Timing
 from bot.services.people import Actor, actor_from
 from models import Event, EventRsvp, OutboxMessage, OutboxStatus, Person, Role, RsvpStatus
@@ -258,9 +258,9 @@ async def test_check_in_rules_no_shows_and_reliability(
     assert await attendance.sweep_no_shows(sessionmaker, now=START + timedelta(hours=5)) == 0
     async with sessionmaker() as session:
         rel = await attendance.reliability_of(session, [ani.person_id, budi.person_id])
-        lines = await attendance.me_section(session, budi, reader(), during)
+        lines = await summary.me_section(session, budi, reader(), during)
     assert rel[ani.person_id].score == 1.0 and rel[budi.person_id].score == 0.0
-    assert "0 attended" in lines[0] and "1 no-shows" in lines[0]
+    assert "0 of 1" in lines[0] and "1 no-shows" in lines[0]
     _, csv_bytes = await attendance.roster_csv(sessionmaker, coord, event_id, reader())
     text = csv_bytes.decode("utf-8-sig").splitlines()
     assert text[0].startswith("name,username,rsvp,confirmed,checked_in,no_show,shift")

@@ -76,7 +76,7 @@ async def build_campaign(sessionmaker: async_sessionmaker[AsyncSession], now: da
         later = Shift(title="Bekasi sore", team_id=bekasi.id,
                       starts_at=now + timedelta(days=5), ends_at=now + timedelta(days=5, hours=2),
                       capacity=2, taken=2)
-        # A past Jaksel shift of 3 h with 2 people: 6 volunteer hours.
+        # A past Jaksel shift of 3 h with 2 people, both checked in: 6 volunteer hours.
         past = Shift(title="Kemarin", team_id=jaksel.id, starts_at=now - timedelta(days=2),
                      ends_at=now - timedelta(days=2) + timedelta(hours=3), capacity=5, taken=2)
         session.add_all([soon, later, past])
@@ -85,8 +85,10 @@ async def build_campaign(sessionmaker: async_sessionmaker[AsyncSession], now: da
             ShiftSignup(shift_id=soon.id, person_id=people[0].id),
             ShiftSignup(shift_id=later.id, person_id=people[6].id),
             ShiftSignup(shift_id=later.id, person_id=people[7].id),
-            ShiftSignup(shift_id=past.id, person_id=people[1].id),
-            ShiftSignup(shift_id=past.id, person_id=people[2].id),
+            ShiftSignup(shift_id=past.id, person_id=people[1].id,
+                        checked_in_at=past.starts_at, checked_in_by_id=people[1].id),
+            ShiftSignup(shift_id=past.id, person_id=people[2].id,
+                        checked_in_at=past.starts_at, checked_in_by_id=lead.id),
         ])
         # Tasks: one open (nobody), one claimed and overdue, one done with "40 pintu".
         open_task = Task(title="Sebar brosur", team_id=jaksel.id,

@@ -210,7 +210,8 @@ async def test_milestone_thanks_are_sent_once(
                           capacity=1, taken=1)
             session.add(shift)
             await session.flush()
-            session.add(ShiftSignup(shift_id=shift.id, person_id=person.id))
+            session.add(ShiftSignup(shift_id=shift.id, person_id=person.id,
+                                    checked_in_at=shift.starts_at))
     assert await digests.enqueue_milestones(sessionmaker, now=T0) == 2  # 10 shifts, 10+ hours
     assert await digests.enqueue_milestones(sessionmaker, now=T0 + timedelta(days=1)) == 0
     async with sessionmaker() as session:
