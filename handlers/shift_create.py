@@ -18,8 +18,8 @@ from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.render import Button
-from bot.services import flows, shifts, skills, tasks, teams
+from bot.render import Button, Reader
+from bot.services import flows, shift_repeat, shifts, skills, tasks, teams
 from bot.services.authz import Permission, is_team_scoped
 from bot.services.flows import Flow
 from bot.services.people import Actor
@@ -40,6 +40,7 @@ from handlers.common import button_rows, callback_args, edit_or_send, int_arg, r
 from handlers.flows import register_flow
 from handlers.guard import StaleButton, guarded
 
+CB_REPEAT = "shrep"
 FLOW_SHIFT = "newshift"
 FLOW_TASK = "newtask"
 ALL_TEAMS = 0
@@ -199,8 +200,45 @@ async def _create_shift(
 ) -> None:
     created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now())
     reader = reader_for(context, actor)
-    await send(update, context, reader.t("shifts.created", id=created.id) + "\n"
-               + shift_lines(reader, created))
+    await send(
+        update,
+        context,
+        reader.t("shifts.created", id=created.id) + "\n" + shift_lines(reader, created)
+        + "\n\n" + reader.t("shift_repeat.ask"),
+        repeat_keyboard(reader, created.id),
+    )
+
+
+def repeat_keyboard(reader: Reader, shift_id: int) -> list[list[Button]]:
+    return [
+        [Button(reader.t("shift_repeat.btn_next_day"), f"{CB_REPEAT}:d:{shift_id}")],
+        [Button(reader.t("shift_repeat.btn_daily_week"), f"{CB_REPEAT}:w:{shift_id}")],
+        [Button(reader.t("shift_repeat.btn_weekly"), f"{CB_REPEAT}:k:{shift_id}")],
+    ]
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cb_repeat(update: Update, context: GotongContext, actor: Actor) -> None:
+    """A repeat button under a new shift: makes the copies and lists them."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_REPEAT, 2)
+    shift_id = int_arg(parts[1]) if parts else None
+    if parts is None or shift_id is None:
+        raise StaleButton()
+    result = await shift_repeat.repeat_shift(
+        context.db, actor, shift_id, parts[0], now=context.clock.now()
+    )
+    reader = reader_for(context, actor)
+    await query.answer()
+    if not result.created:
+        await send(update, context, reader.t("shift_repeat.nothing", title=result.title))
+        return
+    lines = [reader.t("shift_repeat.created", count=len(result.created), title=result.title)]
+    lines += [reader.t("shift_repeat.line", when=reader.when(start)) for start in result.created]
+    if result.skipped:
+        lines.append(reader.t("shift_repeat.skipped", count=result.skipped))
+    await send(update, context, lines)
 
 
 async def _create_task(
@@ -288,4 +326,5 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("editshift", cmd_editshift),
         CommandHandler("cancelshift", cmd_cancelshift),
         CallbackQueryHandler(cb_new, pattern=rf"^{CB_NEW}:"),
+        CallbackQueryHandler(cb_repeat, pattern=rf"^{CB_REPEAT}:"),
     ]

@@ -105,7 +105,8 @@ async def create_shift(
         return await shift_view(session, shift)
 
 
-async def _managed_shift(session: AsyncSession, actor: Actor, shift_id: int) -> Shift:
+async def managed_shift(session: AsyncSession, actor: Actor, shift_id: int) -> Shift:
+    """The shift, locked, if this person may change it (leads: their own teams' only)."""
     shift = await session.get(Shift, shift_id, with_for_update=True)
     if shift is None:
         raise NotFound("shifts.not_found")
@@ -142,7 +143,7 @@ async def edit_shift(
 ) -> ShiftView:
     """Changes time, place or capacity; everyone signed up is told what changed."""
     async with sessionmaker.begin() as session:
-        shift = await _managed_shift(session, actor, shift_id)
+        shift = await managed_shift(session, actor, shift_id)
         changed: list[str] = []
         if starts_at is not None:
             if starts_at <= now:
@@ -222,7 +223,7 @@ async def cancel_shift(
 ) -> tuple[ShiftView, int]:
     """Cancels the shift, withdraws its reminders and offers, tells everyone signed up."""
     async with sessionmaker.begin() as session:
-        shift = await _managed_shift(session, actor, shift_id)
+        shift = await managed_shift(session, actor, shift_id)
         shift.status = ShiftStatus.CANCELLED
         shift.updated_at = now
         people = await _signed_up(session, shift.id)
