@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -127,7 +128,8 @@ class ShiftSignup(IdMixin, Base):
         ForeignKey("person.id", ondelete="SET NULL")
     )
     # Set by the sweep after the shift ended (plus a grace) when nobody checked them in.
-    no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+    # server_default: the migration adds it NOT NULL to a table that already has rows.
+    no_show: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WaitlistEntry(IdMixin, Base):
