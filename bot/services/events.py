@@ -40,6 +40,7 @@ from bot.render import Button, Outgoing, Reader, truncate
 from bot.services import audit
 from bot.services.authz import Permission, can, require
 from bot.services.people import Actor
+from bot.services.shifts import withdraw_shift
 from models import (
     Event,
     EventRsvp,
@@ -50,6 +51,8 @@ from models import (
     Person,
     Role,
     RsvpStatus,
+    Shift,
+    ShiftStatus,
     Team,
 )
 from models.base import utcnow
@@ -664,6 +667,12 @@ async def cancel_event(
         event.status = EventStatus.CANCELLED
         event.cancelled_at = now
         await cancel_cause(session, event_cause(event.id))
+        # The event's shifts go with it: no reminder for a shift at a cancelled event.
+        event_shifts = await session.scalars(
+            select(Shift).where(Shift.event_id == event.id, Shift.status != ShiftStatus.CANCELLED)
+        )
+        for shift in list(event_shifts):
+            await withdraw_shift(session, shift, now)
         told = await enqueue(
             session,
             [

@@ -65,8 +65,11 @@ async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | 
 
 
 async def create_shift(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, draft: ShiftDraft,
-    *, now: datetime,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    draft: ShiftDraft,
+    *,
+    now: datetime,
 ) -> ShiftView:
     require(actor, Permission.MANAGE_SHIFTS)
     if draft.starts_at <= now:
@@ -218,52 +221,65 @@ async def _move_reminders(
 
 
 async def cancel_shift(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, shift_id: int,
-    *, now: datetime,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    shift_id: int,
+    *,
+    now: datetime,
 ) -> tuple[ShiftView, int]:
     """Cancels the shift, withdraws its reminders and offers, tells everyone signed up."""
     async with sessionmaker.begin() as session:
         shift = await managed_shift(session, actor, shift_id)
-        shift.status = ShiftStatus.CANCELLED
-        shift.updated_at = now
-        people = await _signed_up(session, shift.id)
-        for signup_id, _, _ in people:
-            await cancel_cause(session, f"signup:{signup_id}")
-        await cancel_cause(session, f"shift:{shift.id}")
-        waiting = await session.scalars(
-            select(WaitlistEntry.id).where(
-                WaitlistEntry.shift_id == shift.id,
-                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)),
-            )
-        )
-        for entry_id in waiting:
-            await cancel_cause(session, f"waitlist:{entry_id}")
-        await enqueue(
-            session,
-            [
-                NewMessage(
-                    kind="shift.cancelled",
-                    chat_id=telegram_id,
-                    person_id=person_id,
-                    dedup_key=f"shift-cancel:{shift.id}:{person_id}",
-                    due_at=now,
-                    params={"shift_id": shift.id},
-                    priority=PRIORITY_INTERACTIVE,
-                    urgent=True,
-                )
-                for _, person_id, telegram_id in people
-            ],
-        )
+        notified = await withdraw_shift(session, shift, now)
         audit.record(
             session,
             action="shift.cancel",
             actor_id=actor.person_id,
             target_type="shift",
             target_id=shift.id,
-            notified=len(people),
+            notified=notified,
         )
         await session.flush()
-        return await shift_view(session, shift), len(people)
+        return await shift_view(session, shift), notified
+
+
+async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> int:
+    """Cancels a shift inside the caller's transaction: its reminders and waitlist offers
+    are withdrawn and everyone signed up is told.  Returns how many people were told.
+
+    Used by /cancelshift and when the event a shift belongs to is cancelled.
+    """
+    shift.status = ShiftStatus.CANCELLED
+    shift.updated_at = now
+    people = await _signed_up(session, shift.id)
+    for signup_id, _, _ in people:
+        await cancel_cause(session, f"signup:{signup_id}")
+    await cancel_cause(session, f"shift:{shift.id}")
+    waiting = await session.scalars(
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.shift_id == shift.id,
+            WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)),
+        )
+    )
+    for entry_id in waiting:
+        await cancel_cause(session, f"waitlist:{entry_id}")
+    await enqueue(
+        session,
+        [
+            NewMessage(
+                kind="shift.cancelled",
+                chat_id=telegram_id,
+                person_id=person_id,
+                dedup_key=f"shift-cancel:{shift.id}:{person_id}",
+                due_at=now,
+                params={"shift_id": shift.id},
+                priority=PRIORITY_INTERACTIVE,
+                urgent=True,
+            )
+            for _, person_id, telegram_id in people
+        ],
+    )
+    return len(people)
 
 
 async def open_shifts(
