@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import json
 import os
 import signal
 import socket
@@ -31,6 +33,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
@@ -64,7 +67,7 @@ def _bot_env(url: str, db_url: str, args: argparse.Namespace) -> dict[str, str]:
         QUIET_HOURS_START="00:00",  # start == end: quiet hours off, the bench runs any time
         QUIET_HOURS_END="00:00",
         PAID_BROADCAST="true" if args.paid else "false",
-        OUTBOX_LEASE_SECONDS="10",
+        OUTBOX_LEASE_SECONDS="15",
         LOG_LEVEL="WARNING",
     )
     return env
@@ -72,14 +75,44 @@ def _bot_env(url: str, db_url: str, args: argparse.Namespace) -> dict[str, str]:
 
 def run_bot() -> None:
     """Child process: the real bot, polling the sandbox, until killed."""
-    from bot.app import build_application
+    from bot.app import PACER_KEY, build_application
     from bot.config import load_settings
     from bot.logs import setup_logging
 
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings, set_menus=False)
+    trace_path = os.environ.get("BENCH_PACER_TRACE")
+    if trace_path:
+        _trace_pacer(app.bot_data.extras[PACER_KEY], Path(trace_path))
     app.run_polling(drop_pending_updates=True, allowed_updates=["message", "callback_query"])
+
+
+def _trace_pacer(pacer: Any, path: Path) -> None:
+    """Records (chat, granted, released) per send, in time.monotonic(), the clock the
+    sandbox stamps deliveries with (system-wide on Linux): so the driver can see where in
+    [start, end] of each request the referee counted it.  Written on every 200th release
+    (the bot may be killed) and at exit."""
+    rows: list[tuple[int, float, float]] = []
+    starts: dict[int, list[float]] = {}
+    acquire, release = pacer.acquire, pacer.release
+
+    async def traced_acquire(chat_id: int, *, priority: bool = False) -> Any:
+        slot = await acquire(chat_id, priority=priority)
+        starts.setdefault(chat_id, []).append(time.monotonic())
+        return slot
+
+    def traced_release(slot: Any) -> None:
+        rows.append((slot.chat_id, starts[slot.chat_id].pop(0), time.monotonic()))
+        release(slot)
+        if len(rows) % 200 == 0:
+            dump()
+
+    def dump() -> None:
+        path.write_text(json.dumps(rows))
+
+    pacer.acquire, pacer.release = traced_acquire, traced_release
+    atexit.register(dump)
 
 
 async def _seed(db_url: str, client: HttpSandboxClient, n: int) -> int:
@@ -121,6 +154,40 @@ async def _seed(db_url: str, client: HttpSandboxClient, n: int) -> int:
     print(f"enqueue: {confirmed.total} outbox rows in {time.perf_counter() - started:.2f} s")
     await engine.dispose()
     return confirmed.total
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc), 0.0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _print_trace(rows: list[list[float]], deliveries: list[Any]) -> None:
+    """Where in each request the referee stamped the send: out = stamp - pacer grant,
+    back = pacer release - stamp (the part of the round trip the window rule waits for)."""
+    stamps: dict[int, list[float]] = {}
+    for d in deliveries:
+        stamps.setdefault(d.chat_id, []).append(d.time)
+    out: list[float] = []
+    back: list[float] = []
+    for chat_id, granted, released in rows:
+        inside = [t for t in stamps.get(int(chat_id), []) if granted <= t <= released]
+        if len(inside) == 1:
+            out.append((inside[0] - granted) * 1000)
+            back.append((released - inside[0]) * 1000)
+    if not out:
+        print("trace: no sends matched")
+        return
+
+    def q(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return (f"p50 {xs[len(xs) // 2]:.1f}  p99 {xs[int(len(xs) * 0.99)]:.1f}  "
+                f"max {xs[-1]:.1f} ms")
+
+    print(f"trace ({len(out)} sends): grant→stamp {q(out)};  stamp→release {q(back)}")
 
 
 async def _counts(db_url: str) -> dict[str, int]:
@@ -186,8 +253,14 @@ async def main(args: argparse.Namespace) -> None:
             await client.set_faults(error_5xx_rate=0.05, timeout_rate=0.05, timeout_seconds=6)
         await client.reset_stats()
         env = _bot_env(url, db_url, args)
+        trace = workdir / "pacer-trace.json"
+        if args.trace:
+            env["BENCH_PACER_TRACE"] = str(trace)
         cmd = [sys.executable, "-m", "benchmarks.broadcast_bench", "--run-bot"]
         bot_proc = subprocess.Popen(cmd, env=env)
+        bot_cpu = 0.0  # CPU seconds of bot processes already gone (--kill)
+        # CPU is counted from the first poll that sees sends (the bot's start-up excluded).
+        cpu_from: dict[str, float] = {}
         started = time.perf_counter()
         stop = asyncio.Event()
         probe = asyncio.create_task(_interactive(client, stop)) if args.interactive else None
@@ -196,7 +269,12 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.sleep(1.0)
             counts = await _counts(db_url)
             done = counts.get("sent", 0) + counts.get("failed", 0)
+            if done and not cpu_from:
+                cpu_from = {"bot": _cpu_seconds(bot_proc.pid), "sandbox": _cpu_seconds(sandbox.pid),
+                            "driver": _cpu_seconds(os.getpid()), "wall": time.perf_counter(),
+                            "done": done}
             if args.kill and killed_in_flight is None and done >= total // 3:
+                bot_cpu += _cpu_seconds(bot_proc.pid)
                 bot_proc.send_signal(signal.SIGKILL)
                 bot_proc.wait()
                 killed_in_flight = (await _counts(db_url)).get("sending", 0)
@@ -207,6 +285,15 @@ async def main(args: argparse.Namespace) -> None:
             if time.perf_counter() - started > args.timeout:
                 print(f"TIMEOUT with {counts}")
                 break
+        cpu_from = cpu_from or {"bot": 0.0, "sandbox": 0.0, "driver": 0.0,
+                                "wall": started, "done": 0}
+        wall = time.perf_counter() - cpu_from["wall"]
+        sent_in_span = max(1, total - int(cpu_from["done"]))
+        cpu = {
+            "bot": bot_cpu + _cpu_seconds(bot_proc.pid) - cpu_from["bot"],
+            "sandbox": _cpu_seconds(sandbox.pid) - cpu_from["sandbox"],
+            "driver": _cpu_seconds(os.getpid()) - cpu_from["driver"],
+        }
         stop.set()
         latencies = await probe if probe else []
         stats = client.backend.stats()
@@ -215,13 +302,25 @@ async def main(args: argparse.Namespace) -> None:
         duration = (texts[-1].time - texts[0].time) if len(texts) > 1 else 0.0
         limit = 1000.0 if args.paid else 30.0
         rate = (len(texts) - 1) / duration if duration else 0.0
+        # Every message the bot sent counts against the same limit (/help replies, the
+        # coordinator's progress message): the pacer's own efficiency is all sends ÷ limit.
+        first, last = (texts[0].time, texts[-1].time) if texts else (0.0, 0.0)
+        every = [d for d in stats.deliveries if first <= d.time <= last]
+        all_rate = (len(every) - 1) / duration if duration else 0.0
         print(f"recipients: {total}  mode: {'paid' if args.paid else 'free'}  "
-              f"faults: {args.faults}  kill: {args.kill}")
+              f"faults: {args.faults}  kill: {args.kill}  interactive: {args.interactive}")
         print(f"delivered: {len(texts)}  lost: {total - len(chats)}  "
               f"duplicates: {len(texts) - len(chats)}  429s: {stats.answered_429}  "
               f"5xx: {stats.answered_5xx}  timeouts: {stats.timeouts}")
-        print(f"rate: {rate:.2f} msg/s over {duration:.1f} s  rate/limit: {rate / limit:.3f}")
+        print(f"broadcast rate: {rate:.2f} msg/s over {duration:.1f} s  "
+              f"rate/limit: {rate / limit:.3f}")
+        print(f"all bot sends in that span: {len(every)} ({len(every) - len(texts)} other)  "
+              f"{all_rate:.2f} msg/s  rate/limit: {all_rate / limit:.3f}")
         print(f"max in any 1 s window: {stats.max_in_window(1.0)}")
+        print(f"CPU while sending ({wall:.1f} s wall, {sent_in_span} msgs): " + "  ".join(
+            f"{name} {seconds:.1f} s ({seconds / wall:.0%})" for name, seconds in cpu.items()
+        ) + f"  → per msg: bot {cpu['bot'] * 1000 / sent_in_span:.2f} ms, sandbox "
+            f"{cpu['sandbox'] * 1000 / sent_in_span:.2f} ms")
         if killed_in_flight is not None:
             print(f"duplicates ≤ in flight: {len(texts) - len(chats)} ≤ {killed_in_flight}")
         if latencies:
@@ -229,6 +328,8 @@ async def main(args: argparse.Namespace) -> None:
             p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
             print(f"interactive /help: n={len(ms)} p50={statistics.median(ms):.0f} ms "
                   f"p95={p95:.0f} ms max={ms[-1]:.0f} ms")
+        if args.trace and trace.exists():
+            _print_trace(json.loads(trace.read_text()), stats.deliveries)
         print(f"final outbox: {await _counts(db_url)}")
     finally:
         if bot_proc is not None:
@@ -250,6 +351,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--faults", action="store_true")
     parser.add_argument("--kill", action="store_true")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--trace", action="store_true",
+                        help="log pacer grant/release times and compare with the referee's")
     parser.add_argument("--run-bot", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -77,10 +79,16 @@ async def test_coordinator_broadcasts_to_a_team_and_reads_the_report(bot: BotHar
     # Exact count: two volunteers and the lead; never the partner in the same team.
     assert "Recipients: 4" in preview.message.text
     assert "Rapat besok jam 9 &amp; bawa air" in (preview.message.html or "")
+    # Start waiting before the send: a reader's "next message" is the one after the last
+    # message in the chat when it starts looking, and the outbox may be faster than us.
+    arriving = [
+        asyncio.create_task(bot.user(tid).next_message(timeout=20)) for tid in (2, 3, 6)
+    ]
+    await asyncio.sleep(0)  # each reader takes its place in the chat
     started = await admin.press(button="✅ Send now", expect="edit")
     assert started.message is not None and "sending to 4 people" in started.message.text
-    for tid in (2, 3, 6):  # and the admin, a member too
-        got = await bot.user(tid).next_message(timeout=20)
+    for waiting in arriving:  # and the admin, a member too
+        got = await waiting
         assert got.text == "Rapat besok jam 9 & bawa air"
     report = await admin.next_message(
         predicate=lambda m: "Report of broadcast" in m.text, timeout=20
