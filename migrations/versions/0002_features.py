@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 10:09:46.278885
+Create Date: 2026-11-26 10:54:55.616648
 """
 
 from collections.abc import Sequence
@@ -341,6 +341,7 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("no_shows_marked_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -604,11 +605,22 @@ def upgrade() -> None:
             "person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_in_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "checked_in_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("no_show", sa.Boolean(), server_default=sa.text("0"), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             autoincrement=True,
             nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["checked_in_by_id"],
+            ["person.id"],
+            name=op.f("fk_shift_signup_checked_in_by_id_person"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["person_id"],
