@@ -609,7 +609,7 @@ def upgrade() -> None:
         sa.Column(
             "checked_in_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("no_show", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("no_show", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
