@@ -132,11 +132,18 @@ async def seed_campaign(
                 "status": "open", "created_by_id": 1, "created_at": start, "updated_at": start,
             })
             first = rng.randrange(n)
+            ended = begins + timedelta(hours=4) < now
             for k in range(wanted):
                 signup_id += 1
+                # Past shifts: about 85 % came (checked in, so they count as hours), the rest
+                # are no-shows, as the shifts sweep would have marked them.
+                came = ended and rng.random() < 0.85
                 signups.append({"id": signup_id, "shift_id": s,
                                 "person_id": (first + k) % n + 1,
-                                "created_at": min(begins, now) - timedelta(days=1)})
+                                "created_at": min(begins, now) - timedelta(days=1),
+                                "checked_in_at": begins if came else None,
+                                "checked_in_by_id": None,
+                                "no_show": ended and not came})
         await _insert(conn, _t(Shift), shifts)
         await _insert(conn, _t(ShiftSignup), signups)
 
