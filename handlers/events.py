@@ -16,9 +16,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.commands import CommandSpec, register
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.render import Button
+from bot.render import Button, Reader, truncate
 from bot.services import events, flows, teams
 from bot.services.authz import Permission
+from bot.services.event_shifts import RoleView
 from bot.services.events import (
     CB_CONFIRM,
     CB_EVENT,
@@ -32,6 +33,7 @@ from bot.services.events import (
 )
 from bot.services.flows import Flow
 from bot.services.people import Actor
+from bot.services.shift_messages import CB_SHIFT
 from bot.timeparse import WhenParseError, describe_formats, parse_duration, parse_when
 from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
 from handlers.flows import register_flow
@@ -99,11 +101,40 @@ async def _team(context: GotongContext, text: str) -> int | None:
 
 
 async def _show_card(
-    update: Update, context: GotongContext, actor: Actor, view: EventView, head: str = ""
+    update: Update,
+    context: GotongContext,
+    actor: Actor,
+    view: EventView,
+    head: str = "",
+    offers: tuple[RoleView, ...] = (),
 ) -> None:
     reader = reader_for(context, actor)
     lines = ([head] if head else []) + events.card_lines(view, reader, for_manager=view.can_manage)
-    await edit_or_send(update, context, "\n".join(lines), events.card_keyboard(view, reader))
+    offer_lines, offer_rows = _offer(offers, reader)
+    keyboard = offer_rows + events.card_keyboard(view, reader)
+    await edit_or_send(update, context, "\n".join(lines + offer_lines), keyboard)
+
+
+def _offer(offers: tuple[RoleView, ...], reader: Reader) -> tuple[list[str], list[list[Button]]]:
+    """"Want to help? Registration desk: 1 of 4 places left [✋ Registration desk]": the same
+    claim button as /shifts, so the claim goes through the same service and rules."""
+    if not offers:
+        return [], []
+    lines = ["", reader.t("event_roles.offer_intro")]
+    rows: list[list[Button]] = []
+    for role in offers:
+        lines.append(
+            reader.t(
+                "event_roles.offer_line",
+                title=role.title,
+                when=reader.time_range(role.starts_at, role.ends_at),
+                free=role.free,
+                capacity=role.capacity,
+            )
+        )
+        label = reader.t("event_roles.btn_offer", title=truncate(role.title, 40))
+        rows.append([Button(label, f"{CB_SHIFT}:c:{role.shift_id}")])
+    return lines, rows
 
 
 # ---- create ----------------------------------------------------------------------------
@@ -276,8 +307,11 @@ async def cb_rsvp(update: Update, context: GotongContext, actor: Actor) -> None:
     await query.answer(toast if result.changed else reader.t("events.rsvp_same"))
     if from_list:
         await _show_list(update, context, actor)
+        offer_lines, offer_rows = _offer(result.offers, reader)
+        if offer_lines:  # the list stays a list; the offer comes as its own message
+            await send(update, context, "\n".join(offer_lines[1:]), offer_rows)
     else:
-        await _show_card(update, context, actor, result.event)
+        await _show_card(update, context, actor, result.event, offers=result.offers)
 
 
 @guarded(Permission.VOLUNTEER)

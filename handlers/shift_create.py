@@ -4,6 +4,11 @@
 The guided flow keeps its answers in the database (`bot.services.flows`), so a
 coordinator can create a week of shifts from a phone across restarts; power
 users type one line: `/newshift Jaksel | Door-knocking | besok 08:00 | 3j | 20 | Pasar`.
+
+An event card's "➕ Role/shift for this event" starts the same flow with the
+event preset (its team, place, and "same time as the event?"), so a coordinator
+adds "Registration desk, 4 places" in a few taps; the one-liner takes a trailing
+`| event:12` for the same.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.render import Button, Reader
-from bot.services import flows, shift_repeat, shifts, skills, tasks, teams
+from bot.services import event_shifts, flows, shift_repeat, shifts, skills, tasks, teams
 from bot.services.authz import Permission, is_team_scoped
+from bot.services.event_shifts import CB_EVENT_SHIFT
 from bot.services.flows import Flow
 from bot.services.people import Actor
 from bot.services.shift_input import (
@@ -131,6 +137,9 @@ async def on_flow_text(update: Update, context: GotongContext, actor: Actor, flo
     step = flow.step
     if step == "title":
         data["title"] = parse_title(text)
+        if kind == FLOW_SHIFT and data.get("event"):
+            await _ask_event_start(update, context, actor, data)
+            return
         await _ask(update, context, actor, kind, "deadline" if kind == FLOW_TASK else "start", data)
     elif step == "start":
         data["start"] = parse_start(text, now=now, tz=tz, language=lang).isoformat()
@@ -146,7 +155,7 @@ async def on_flow_text(update: Update, context: GotongContext, actor: Actor, flo
         data["capacity"] = 1 if kind == FLOW_TASK and optional(text) is None else (
             parse_capacity(text)
         )
-        if kind == FLOW_SHIFT:
+        if kind == FLOW_SHIFT and "place" not in data:  # an event's role has its place
             await _ask(update, context, actor, kind, "place", data)
         else:
             await _offer_skills(update, context, actor, kind, data)
@@ -183,6 +192,7 @@ async def _finish(
             starts_at=datetime.fromisoformat(data["start"]),
             ends_at=datetime.fromisoformat(data["end"]),
             capacity=int(data["capacity"]), place=data.get("place", ""), skill_ref=skill_ref,
+            event_id=int(data["event"]) if data.get("event") else None,
         )
         await _create_shift(update, context, actor, draft)
     else:
@@ -200,13 +210,67 @@ async def _create_shift(
 ) -> None:
     created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now())
     reader = reader_for(context, actor)
+    text = reader.t("shifts.created", id=created.id) + "\n" + shift_lines(reader, created)
+    keyboard = repeat_keyboard(reader, created.id)
+    if draft.event_id is not None:
+        text += "\n" + reader.t("event_roles.created_for", id=draft.event_id)
+        keyboard.insert(0, [Button(reader.t("event_roles.btn_another"),
+                                   f"{CB_EVENT_SHIFT}:n:{draft.event_id}")])
+    await send(update, context, text + "\n\n" + reader.t("shift_repeat.ask"), keyboard)
+
+
+async def _ask_event_start(
+    update: Update, context: GotongContext, actor: Actor, data: dict[str, Any]
+) -> None:
+    """The start of an event's role: "same time as the event? [Yes]", or type another."""
+    now = context.clock.now()
+    slot = await event_shifts.event_slot(context.db, actor, int(data["event"]), now=now)
+    await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "start", data, now=now)
+    reader = reader_for(context, actor)
+    if not event_shifts.same_time_possible(slot, now):
+        await send(update, context, reader.t("shifts.flow_start"))
+        return
+    when = reader.time_range(slot.starts_at, slot.ends_at)
     await send(
         update,
         context,
-        reader.t("shifts.created", id=created.id) + "\n" + shift_lines(reader, created)
-        + "\n\n" + reader.t("shift_repeat.ask"),
-        repeat_keyboard(reader, created.id),
+        reader.t("event_roles.flow_same_time", when=when),
+        [[Button(reader.t("event_roles.btn_same_time"), f"{CB_EVENT_SHIFT}:y:{slot.event_id}")]],
     )
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cb_event_role(update: Update, context: GotongContext, actor: Actor) -> None:
+    """The event card's "➕ Role/shift" (asks the role's name) and "same time as the event"."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_EVENT_SHIFT, 2)
+    event_id = int_arg(parts[1]) if parts else None
+    if parts is None or event_id is None or parts[0] not in ("n", "y"):
+        raise StaleButton()
+    now = context.clock.now()
+    # Re-checked here whatever the button says: the event exists, is on, and is theirs to staff.
+    slot = await event_shifts.event_slot(context.db, actor, event_id, now=now)
+    reader = reader_for(context, actor)
+    if parts[0] == "n":
+        data: dict[str, Any] = {"team": str(slot.team_id or ""), "event": slot.event_id}
+        if slot.place:
+            data["place"] = slot.place
+        await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "title", data, now=now)
+        await query.answer()
+        await send(update, context, reader.t("event_roles.flow_title", title=slot.title))
+        return
+    flow = await flows.current_flow(context.db, actor.telegram_id, now=now)
+    if (
+        flow is None or flow.flow != FLOW_SHIFT or flow.step != "start"
+        or flow.data.get("event") != slot.event_id
+        or not event_shifts.same_time_possible(slot, now)
+    ):
+        raise StaleButton()
+    await query.answer()
+    data = dict(flow.data)
+    data["start"], data["end"] = slot.starts_at.isoformat(), slot.ends_at.isoformat()
+    await _ask(update, context, actor, FLOW_SHIFT, "capacity", data)
 
 
 def repeat_keyboard(reader: Reader, shift_id: int) -> list[list[Button]]:
@@ -327,4 +391,5 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("cancelshift", cmd_cancelshift),
         CallbackQueryHandler(cb_new, pattern=rf"^{CB_NEW}:"),
         CallbackQueryHandler(cb_repeat, pattern=rf"^{CB_REPEAT}:"),
+        CallbackQueryHandler(cb_event_role, pattern=rf"^{CB_EVENT_SHIFT}:"),
     ]

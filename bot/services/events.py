@@ -39,6 +39,14 @@ from bot.i18n import Html, escape
 from bot.render import Button, Outgoing, Reader, truncate
 from bot.services import audit
 from bot.services.authz import Permission, can, require
+from bot.services.event_shifts import (
+    CB_EVENT_SHIFT,
+    MAX_CARD_ROLES,
+    RoleView,
+    may_staff,
+    roles_of,
+    roles_offered,
+)
 from bot.services.people import Actor
 from bot.services.shifts import withdraw_shift
 from models import (
@@ -156,6 +164,9 @@ class EventView:
     my_confirmed: bool = False
     my_checked_in: bool = False
     can_manage: bool = False
+    # The event's open shifts ("Registration desk 3/4") and whether this person may add one.
+    roles: tuple[RoleView, ...] = ()
+    can_add_roles: bool = False
 
     @property
     def cancelled(self) -> bool:
@@ -173,6 +184,8 @@ class RsvpResult:
     event: EventView
     status: RsvpStatus
     changed: bool
+    # Going: the event's roles this person could take right now (claimed with the shift button).
+    offers: tuple[RoleView, ...] = ()
 
 
 # ---- parsing helpers used by handlers (pure) -------------------------------------------
@@ -273,7 +286,12 @@ def may_check_in_others(actor: Actor, event: Event) -> bool:
 
 
 async def view_of(
-    session: AsyncSession, event: Event, actor: Actor | None, *, with_counts: bool = True
+    session: AsyncSession,
+    event: Event,
+    actor: Actor | None,
+    *,
+    with_counts: bool = True,
+    with_roles: bool = True,
 ) -> EventView:
     team_name = None
     if event.team_id is not None:
@@ -307,6 +325,8 @@ async def view_of(
         my_confirmed=bool(mine and mine.confirmed_at),
         my_checked_in=bool(mine and mine.checked_in_at),
         can_manage=manage,
+        roles=await roles_of(session, event.id) if with_roles else (),
+        can_add_roles=actor is not None and may_staff(actor, event.team_id),
     )
 
 
@@ -359,7 +379,9 @@ async def upcoming_events(
                 )
             )
         events = (await session.scalars(query.limit(limit))).all()
-        return [await view_of(session, e, actor, with_counts=False) for e in events]
+        return [
+            await view_of(session, e, actor, with_counts=False, with_roles=False) for e in events
+        ]
 
 
 # ---- scheduling ------------------------------------------------------------------------
@@ -842,7 +864,12 @@ async def rsvp(
                 status=status.value,
             )
         await session.refresh(event)
-        return RsvpResult(await view_of(session, event, actor), status, changed)
+        offers = (
+            await roles_offered(session, actor, event.id, now)
+            if status == RsvpStatus.GOING
+            else ()
+        )
+        return RsvpResult(await view_of(session, event, actor), status, changed, offers)
 
 
 # ---- audiences -------------------------------------------------------------------------
@@ -897,6 +924,8 @@ def card_lines(view: EventView, reader: Reader, *, for_manager: bool = False) ->
         lines.append(
             reader.t("events.card_capacity", going=view.going_count, capacity=view.capacity)
         )
+    if view.roles:
+        lines.append(role_line(view.roles, reader))
     if view.description:
         lines.append(escape(view.description))
     if view.my_status is not None:
@@ -923,6 +952,18 @@ def card_lines(view: EventView, reader: Reader, *, for_manager: bool = False) ->
     return lines
 
 
+def role_line(roles: Sequence[RoleView], reader: Reader) -> str:
+    """"Roles: Registration desk 3/4 · Security 2/2" (the first MAX_CARD_ROLES, then "…")."""
+    parts = [
+        reader.t("event_roles.card_role", title=truncate(r.title, 40), taken=r.taken,
+                 capacity=r.capacity)
+        for r in roles[:MAX_CARD_ROLES]
+    ]
+    if len(roles) > MAX_CARD_ROLES:
+        parts.append("…")
+    return reader.t("event_roles.card_roles", roles=Html(" · ".join(parts)))
+
+
 def rsvp_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
     row = []
     for status in (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.DECLINED):
@@ -942,7 +983,7 @@ def rsvp_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
 
 def manager_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
     e = view.id
-    return [
+    rows = [
         [
             Button(reader.t("events.btn_invite"), f"{CB_EVENT}:inv:{e}"),
             Button(reader.t("events.btn_qr"), f"{CB_EVENT}:qr:{e}"),
@@ -956,6 +997,9 @@ def manager_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
             Button(reader.t("events.btn_cancel"), f"{CB_EVENT}:x:{e}"),
         ],
     ]
+    if view.can_add_roles:
+        rows.append([Button(reader.t("event_roles.btn_add"), f"{CB_EVENT_SHIFT}:n:{e}")])
+    return rows
 
 
 def card_keyboard(view: EventView, reader: Reader) -> list[list[Button]]:

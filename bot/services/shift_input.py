@@ -23,6 +23,9 @@ _BARE_TIME_RE = re.compile(
     r"(?: ?(?:wib|wita|wit))?"
 )
 NO_VALUE = ("-", "", "—", "none", "tidak", "tidak ada", "skip", "lewati")
+# The optional last field of a one-line shift: `event:12` (or `acara:12`), as budget
+# lines name an event.
+_EVENT_FIELD_RE = re.compile(r"(?:event|acara)\s*:\s*#?(\S*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class ShiftDraft:
     place: str
     skill_ref: str | None = None
     notes: str = ""
+    # The event this shift is a role of (checked by `shifts.create_shift`).
+    event_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +126,21 @@ def split_line(text: str) -> list[str]:
     return [part.strip() for part in text.split("|")]
 
 
+def pop_event_field(parts: list[str]) -> tuple[list[str], int | None]:
+    """Takes a trailing `event:12` field off a one-liner: (the other fields, 12)."""
+    match = _EVENT_FIELD_RE.fullmatch(parts[-1]) if parts else None
+    if match is None:
+        return parts, None
+    ref = match.group(1)
+    if not ref.isdigit() or len(ref) > 12:
+        raise InvalidInput("event_roles.bad_event_field", text=parts[-1])
+    return parts[:-1], int(ref)
+
+
 def parse_shift_line(text: str, *, now: datetime, tz: str, language: str) -> ShiftDraft:
-    """`team | title | start | length or end | capacity | place [| skill] [| notes]`."""
-    parts = split_line(text)
+    """`team | title | start | length or end | capacity | place [| skill] [| notes]
+    [| event:ID]`."""
+    parts, event_id = pop_event_field(split_line(text))
     if len(parts) < 6 or len(parts) > 8:
         raise InvalidInput("shifts.usage")
     team, title, start_text, end_text, capacity_text, place = parts[:6]
@@ -137,6 +154,7 @@ def parse_shift_line(text: str, *, now: datetime, tz: str, language: str) -> Shi
         place=parse_place(place),
         skill_ref=optional(parts[6]) if len(parts) > 6 else None,
         notes=parts[7] if len(parts) > 7 else "",
+        event_id=event_id,
     )
 
 

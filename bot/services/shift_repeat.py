@@ -3,7 +3,9 @@
 A coordinator creates one shift, then copies it to the next day, to every day of
 the coming week, or to the same time for the next weeks.  Copies are idempotent:
 a copy whose title, team and start already exist (not cancelled) is skipped, so
-pressing a repeat button twice creates nothing twice.
+pressing a repeat button twice creates nothing twice.  A copy of an event's role
+stays that event's role only while it lies in the event's window
+(`event_shifts.event_id_for_copy`); next week's copy is a plain shift.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput
 from bot.services import audit
+from bot.services.event_shifts import event_id_for_copy
 from bot.services.people import Actor
 from bot.services.shifts import managed_shift
-from models import Shift, ShiftStatus
+from models import Event, Shift, ShiftStatus
 
 
 class RepeatPattern(StrEnum):
@@ -56,6 +59,7 @@ async def repeat_shift(
         raise InvalidInput("shift_repeat.unknown") from None
     async with sessionmaker.begin() as session:
         source = await managed_shift(session, actor, shift_id)
+        event = await session.get(Event, source.event_id) if source.event_id else None
         created: list[datetime] = []
         skipped = 0
         for offset in offsets:
@@ -63,7 +67,7 @@ async def repeat_shift(
             if starts_at <= now or await _exists(session, source, starts_at):
                 skipped += 1
                 continue
-            session.add(_copy(source, offset, actor, now))
+            session.add(_copy(source, offset, actor, now, event))
             created.append(starts_at)
         if created:
             await session.flush()
@@ -94,11 +98,13 @@ async def _exists(session: AsyncSession, source: Shift, starts_at: datetime) -> 
     return found is not None
 
 
-def _copy(source: Shift, offset: timedelta, actor: Actor, now: datetime) -> Shift:
+def _copy(
+    source: Shift, offset: timedelta, actor: Actor, now: datetime, event: Event | None
+) -> Shift:
     return Shift(
         title=source.title,
         team_id=source.team_id,
-        event_id=source.event_id,
+        event_id=event_id_for_copy(event, source.starts_at + offset, source.ends_at + offset),
         place=source.place,
         starts_at=source.starts_at + offset,
         ends_at=source.ends_at + offset,

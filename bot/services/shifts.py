@@ -19,6 +19,7 @@ from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
+from bot.services.event_shifts import check_window, staffable_event
 from bot.services.people import Actor
 from bot.services.shift_common import ShiftView, eligibility_filter, shift_view
 from bot.services.shift_input import (
@@ -30,6 +31,7 @@ from bot.services.shift_input import (
 from bot.services.skills import find_skill, person_skill_ids
 from bot.services.teams import find_team
 from models import (
+    Event,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -78,11 +80,23 @@ async def create_shift(
         raise InvalidInput("shifts.end_before_start")
     check_capacity(draft.capacity)
     async with sessionmaker.begin() as session:
-        team_id = await resolve_team_for(session, actor, draft.team_ref)
+        event = None
+        if draft.event_id is not None:
+            # A role of an event: the event is on, this person may staff it, and the shift
+            # lies in its window (`event_shifts.within_event_window`).
+            event = await staffable_event(session, actor, draft.event_id, now)
+            check_window(event, draft.starts_at, draft.ends_at)
+        if draft.team_ref is None and event is not None and event.team_id is not None:
+            # No team named: the event's team, so its members are the ones who may claim.
+            team_id: int | None = event.team_id
+            require(actor, Permission.MANAGE_SHIFTS, team_id)
+        else:
+            team_id = await resolve_team_for(session, actor, draft.team_ref)
         skill_id = (await find_skill(session, draft.skill_ref)).id if draft.skill_ref else None
         shift = Shift(
             title=draft.title,
             team_id=team_id,
+            event_id=event.id if event is not None else None,
             place=draft.place,
             starts_at=draft.starts_at,
             ends_at=draft.ends_at,
@@ -104,6 +118,7 @@ async def create_shift(
             target_type="shift",
             target_id=shift.id,
             title=draft.title,
+            event_id=shift.event_id,
         )
         return await shift_view(session, shift)
 
@@ -157,6 +172,9 @@ async def edit_shift(
                 raise InvalidInput("shifts.end_before_start")
             if new_end - starts_at > MAX_SHIFT_LENGTH:
                 raise InvalidInput("shifts.too_long")
+            event = await session.get(Event, shift.event_id) if shift.event_id else None
+            if event is not None:
+                check_window(event, starts_at, new_end)  # a role stays near its event
             shift.starts_at, shift.ends_at = starts_at, new_end
             changed.append("time")
         if place is not None:
