@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.quiet import QuietHours
@@ -126,6 +126,13 @@ async def claim(
     """
     result = Claim()
     async with sessionmaker.begin() as session:
+        # The identity map holds objects weakly: a broadcast row a renderer read and let go
+        # was collected and read again for every recipient.  Holding what the batch loads
+        # makes it one read per batch (measured: ~8 % of the bot's CPU in paid mode).
+        loaded: list[object] = []
+        event.listen(
+            session.sync_session, "loaded_as_persistent", lambda _s, obj: loaded.append(obj)
+        )
         query = (
             select(OutboxMessage, Person)
             .outerjoin(Person, Person.id == OutboxMessage.person_id)

@@ -9,12 +9,13 @@ errors into the four things the dispatcher must distinguish:
 * `Rejected` (400 and other permanent errors): failed with Telegram's reason;
 * `Transient` (5xx, timeouts, network): retry later with backoff.
 
-Text messages (nearly all of the outbox) skip PTB's object layer: a JSON POST on one of a
-few keep-alive HTTP lanes, one per concurrent send.  Measured in paid mode (1000 msg/s),
-PTB's shared httpx pool cost ~40 % of the bot's CPU scanning its 64 connections on every
-request, and building `Message` objects from each answer another ~10 %; the outbox only
-needs the message id.  Telegram's error answers are turned into the very exceptions PTB
-raises (same code, same rules: `_raise_for`), so the mapping below is shared by both paths.
+Text messages (nearly all of the outbox) skip PTB and httpx: a JSON POST on one of a few
+keep-alive connections (`bot.delivery.lanes`), one per concurrent send.  Measured in paid
+mode (1000 msg/s), PTB's shared httpx pool cost ~40 % of the bot's CPU scanning its 64
+connections on every request, building `Message` objects another ~10 %, and httpx itself
+~0.75 ms per request on per-send clients; the outbox only needs the message id.
+Telegram's error answers become the very exceptions PTB raises (its rules, in its order:
+`_raise_for`), so the mapping below is the same for both paths.
 Media and anything unusual still go through PTB.
 
 `InteractiveMeter` is a PTB rate limiter for everything *else* the bot sends (handlers'
@@ -32,7 +33,6 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, NoReturn, Protocol
 
-import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -48,6 +48,7 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
+from bot.delivery import lanes
 from bot.delivery.pacing import Pacer
 from bot.render import Keyboard, Outgoing
 
@@ -172,23 +173,21 @@ class PtbTransport:
     def __init__(self, bot: Bot, *, read_timeout: float = 5.0) -> None:
         self.bot = bot
         self.read_timeout = read_timeout
-        self._timeout = httpx.Timeout(read_timeout, connect=5.0, pool=5.0)
-        # Idle lanes; a send takes one (or opens one) and puts it back: as many lanes as
-        # sends run at once (the dispatcher's workers), each a single connection, so no
-        # pool is ever scanned.
-        self._idle: list[httpx.AsyncClient] = []
-        self._lanes: list[httpx.AsyncClient] = []
+        base_url = str(bot.base_url)
+        self._lanes = (
+            lanes.Lanes(base_url, timeout=read_timeout) if lanes.usable(base_url) else None
+        )
 
     async def aclose(self) -> None:
-        lanes, self._lanes, self._idle = self._lanes, [], []
-        for lane in lanes:
-            await lane.aclose()
+        if self._lanes is not None:
+            await self._lanes.aclose()
 
     async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
         token = _OUTBOX_SEND.set(True)
         try:
             if (
-                message.photo is None
+                self._lanes is not None
+                and message.photo is None
                 and message.document is None
                 and all(isinstance(v, _PLAIN) for v in message.extra.values())
             ):
@@ -221,37 +220,19 @@ class PtbTransport:
         return int(result["message_id"])
 
     async def _post(self, method: str, content: bytes) -> Any:
-        lane = self._idle.pop() if self._idle else self._open_lane()
+        assert self._lanes is not None
         try:
-            response = await lane.post(
-                f"{self.bot.base_url}/{method}",
-                content=content,
-                headers={"content-type": "application/json"},
-            )
-        except BaseException as exc:
-            # A connection left mid-answer (timeout, cancel) is not reused.
-            self._lanes.remove(lane)
-            await lane.aclose()
-            if isinstance(exc, httpx.TimeoutException):
-                raise TimedOut from exc
-            if isinstance(exc, httpx.HTTPError):
-                raise NetworkError(f"httpx.{type(exc).__name__}: {exc}") from exc
-            raise
-        self._idle.append(lane)
-        if 200 <= response.status_code <= 299:
+            status, payload = await self._lanes.post_json(method, content)
+        except lanes.LaneTimeout as exc:
+            raise TimedOut(str(exc)) from exc
+        except lanes.LaneError as exc:
+            raise NetworkError(str(exc)) from exc
+        if 200 <= status <= 299:
             try:
-                return json.loads(response.content)["result"]
+                return json.loads(payload)["result"]
             except (ValueError, KeyError, TypeError) as exc:
-                raise TelegramError(f"Invalid server response: {response.content!r}") from exc
-        _raise_for(response.status_code, response.content)
-
-    def _open_lane(self) -> httpx.AsyncClient:
-        lane = httpx.AsyncClient(
-            timeout=self._timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        self._lanes.append(lane)
-        return lane
+                raise TelegramError(f"Invalid server response: {payload!r}") from exc
+        _raise_for(status, payload)
 
     async def _send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
         common: dict[str, Any] = {
