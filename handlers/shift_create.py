@@ -142,11 +142,15 @@ async def on_flow_text(update: Update, context: GotongContext, actor: Actor, flo
             return
         await _ask(update, context, actor, kind, "deadline" if kind == FLOW_TASK else "start", data)
     elif step == "start":
-        data["start"] = parse_start(text, now=now, tz=tz, language=lang).isoformat()
+        start = parse_start(text, now=now, tz=tz, language=lang)
+        _check_event_window(data, start, start)  # a start no end could bring into the window
+        data["start"] = start.isoformat()
         await _ask(update, context, actor, kind, "end", data)
     elif step == "end":
         start = datetime.fromisoformat(data["start"])
-        data["end"] = parse_end(text, start, now=now, tz=tz, language=lang).isoformat()
+        end = parse_end(text, start, now=now, tz=tz, language=lang)
+        _check_event_window(data, start, end)
+        data["end"] = end.isoformat()
         await _ask(update, context, actor, kind, "capacity", data)
     elif step == "deadline":
         data["deadline"] = parse_start(text, now=now, tz=tz, language=lang).isoformat()
@@ -219,6 +223,19 @@ async def _create_shift(
     await send(update, context, text + "\n\n" + reader.t("shift_repeat.ask"), keyboard)
 
 
+def _check_event_window(data: dict[str, Any], start: datetime, end: datetime) -> None:
+    """An event's role typed outside the event's window is refused at once, so the person
+    retypes this answer instead of hearing it after all the questions (the service checks
+    again on create)."""
+    if not data.get("ev_start"):
+        return
+    ev_start, ev_end = datetime.fromisoformat(data["ev_start"]), datetime.fromisoformat(
+        data["ev_end"]
+    )
+    if not event_shifts.within_event_window(start, end, ev_start, ev_end):
+        raise InvalidInput("event_roles.outside_window", title=data.get("ev_title", ""))
+
+
 async def _ask_event_start(
     update: Update, context: GotongContext, actor: Actor, data: dict[str, Any]
 ) -> None:
@@ -253,7 +270,10 @@ async def cb_event_role(update: Update, context: GotongContext, actor: Actor) ->
     slot = await event_shifts.event_slot(context.db, actor, event_id, now=now)
     reader = reader_for(context, actor)
     if parts[0] == "n":
-        data: dict[str, Any] = {"team": str(slot.team_id or ""), "event": slot.event_id}
+        data: dict[str, Any] = {
+            "team": str(slot.team_id or ""), "event": slot.event_id, "ev_title": slot.title,
+            "ev_start": slot.starts_at.isoformat(), "ev_end": slot.ends_at.isoformat(),
+        }
         if slot.place:
             data["place"] = slot.place
         await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "title", data, now=now)

@@ -1037,8 +1037,10 @@ def _with_answer(view: EventView, rsvp_row: EventRsvp | None) -> EventView:
     )
 
 
-async def view_for_person(session: AsyncSession, event: Event, person: Person | None) -> EventView:
-    view = await view_of(session, event, None, with_counts=False)
+async def view_for_person(
+    session: AsyncSession, event: Event, person: Person | None, *, with_roles: bool = False
+) -> EventView:
+    view = await view_of(session, event, None, with_counts=False, with_roles=with_roles)
     if person is None:
         return view
     mine = await session.scalar(
@@ -1054,7 +1056,8 @@ async def render_invite(
     event = await _live_event(session, row, reader.now)
     if event is None:
         return None
-    view = await view_for_person(session, event, person)
+    # The invitation shows the roles ("Registration desk 0/4") so people see where to help.
+    view = await view_for_person(session, event, person, with_roles=True)
     lines = [reader.t("events.invite_intro"), *card_lines(view, reader)]
     return Outgoing("\n".join(lines), rsvp_buttons(view, reader))
 
