@@ -217,7 +217,7 @@ async def _interactive(client: HttpSandboxClient, stop: asyncio.Event) -> list[f
             break
         except SandboxTimeout:
             continue
-    turn = 0
+    turn = 1  # not the warm-up chat: its reply was < 1 s ago (the per-chat limit)
     while not stop.is_set():
         user = users[turn % len(users)]
         turn += 1

@@ -193,3 +193,40 @@ async def test_two_dispatchers_on_postgres_send_each_row_once(postgres_url: str)
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_broadcast_and_its_progress_message_share_the_pace(
+    sessionmaker: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    # The coordinator's progress message is a send like any other: sent unpaced right after
+    # the broadcast filled the window, the referee answered 429 (seen at 30/s).
+    from bot.delivery import broadcasts
+    from bot.sandbox import UserSpec
+    from bot.services.people import actor_from
+    from models import Role
+
+    limits = Limits(enabled=True, global_per_second=4)
+    async with sandbox_env(sessionmaker, db_url, T0, limits) as env:
+        async with env.db.begin() as session:
+            admin = Person(telegram_id=1, first_name="A", role=Role.ADMIN, memberships=[])
+            session.add(admin)
+            await session.flush()
+            actor = actor_from(admin, "en")
+        env.sandbox.world.private_chat(UserSpec(1, "A"))
+        await add_people(env, 7)
+        draft = await broadcasts.create_draft(
+            env.db, actor, text="Halo semua", visible_length=10, media_file_id=None,
+            media_type=None, now=T0,
+        )
+        await broadcasts.choose_audience(env.db, actor, draft.id, "all")
+        await broadcasts.confirm(
+            env.db, actor, draft.id, now=T0, progress_chat_id=1, progress_message_id=None
+        )
+        await env.dispatcher(rate=4).run_once()
+        stats = env.sandbox.stats
+        assert stats.answered_429 == 0 and stats.max_in_window(1.0) <= 4
+        assert sum(d.text == "Halo semua" for d in stats.deliveries) == 8
+        # The coordinator: the broadcast (a member too), the progress message, the report.
+        texts = [m.text for m in env.sandbox.world.messages(1)]
+        assert len(texts) == 3 and texts[0] == "Halo semua"
+        assert all("#1" in text for text in texts[1:])
