@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     paid_broadcast: bool = False
     paid_rate_per_second: float = Field(default=1000.0, gt=0, le=1000)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0, le=60)
-    outbox_lease_seconds: int = Field(default=60, ge=15, le=3600)
+    outbox_lease_seconds: int = Field(default=60, ge=10, le=3600)  # > 2 x LEASE_MARGIN
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "07:00"
 
