@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import GotongContext
+from bot.delivery.sender import keyboard_markup as markup
 from bot.render import Button, Keyboard, Reader, pack_lines
 from bot.services.people import Actor
 
@@ -21,23 +22,6 @@ def reader_for(context: GotongContext, actor: Actor) -> Reader:
         actor.timezone or settings.timezone,
         settings.currency,
         context.clock.now(),
-    )
-
-
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, callback_data=b.data)
-                if b.data is not None
-                else InlineKeyboardButton(b.text, url=b.url)
-                for b in row
-            ]
-            for row in keyboard
-            if row
-        ]
     )
 
 
