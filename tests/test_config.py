@@ -10,7 +10,7 @@ import pytest
 from bot.config import SettingsError, load_settings
 
 
-def settings(**values: object):  # type: ignore[no-untyped-def]
+def settings(**values: object):
     return load_settings(_env_file=None, **values)
 
 
@@ -49,7 +49,7 @@ def test_bad_values_name_the_setting(values: dict[str, object], names: str) -> N
     assert "\n" not in str(err.value)
 
 
-def test_cli_reports_bad_setting_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_reports_bad_setting_in_one_line(tmp_path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
         env={"PATH": "/usr/bin:/bin", "TIMEZONE": "Nowhere/City", "HOME": str(tmp_path)},

@@ -18,7 +18,7 @@ async def _inspect(url: str) -> tuple[set[str], list[object]]:
     try:
         async with engine.connect() as conn:
 
-            def work(sync_conn):  # type: ignore[no-untyped-def]
+            def work(sync_conn):
                 tables = set(inspect(sync_conn).get_table_names())
                 context = MigrationContext.configure(
                     sync_conn, opts={"compare_type": True, "render_as_batch": True}

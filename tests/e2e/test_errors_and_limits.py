@@ -22,7 +22,7 @@ async def _explode(update: Update, context: GotongContext) -> None:
 def _exploding_module() -> types.ModuleType:
     module = types.ModuleType("exploding")
 
-    def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    def handlers() -> list[BaseHandler]:
         return [CommandHandler("explode", _explode)]
 
     module.handlers = handlers  # type: ignore[attr-defined]

@@ -159,9 +159,9 @@ async def test_edit_moves_reminders_and_tells_attendees(
     # The update message shows the old and new times in the reader's timezone.
     async with sessionmaker() as session:
         upd = next(r for r in pending if r.kind == events.KIND_UPDATE)
-        out = await events.render_update(
-            session, await session.get(OutboxMessage, upd.id), None, reader()
-        )  # type: ignore[arg-type]
+        row = await session.get(OutboxMessage, upd.id)
+        assert row is not None
+        out = await events.render_update(session, row, None, reader())
     assert out is not None and "29 Nov" in out.text and "30 Nov" in out.text
 
 

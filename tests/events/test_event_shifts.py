@@ -38,7 +38,7 @@ async def test_cancelling_an_event_cancels_its_shifts(
             capacity=3,
         )
         session.add_all([shift, other])
-    await claim_shift(sessionmaker, ani, shift.id, Settings(_env_file=None), now=T0)
+    await claim_shift(sessionmaker, ani, shift.id, Settings(_env_file=None), now=T0)  # type: ignore[call-arg]
 
     await events.cancel_event(sessionmaker, coord, event_id, now=T0 + timedelta(hours=1))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import PtbTransport
 from models import Event, EventRsvp, OutboxMessage, OutboxStatus
 from tests.conftest import T0
-from tests.support.harness import BotHarness, start_harness
+from tests.support.harness import BotHarness, forged_press, start_harness
 
 START = T0 + timedelta(days=3)  # Sunday 29 Nov 2026, 10:00 Jakarta
 
@@ -25,25 +24,6 @@ async def dispatch(bot: BotHarness) -> None:
     await Dispatcher(
         bot.db, PtbTransport(app.bot), bot.settings, app.bot_data.i18n, bot.clock
     ).run_once()
-
-
-async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -> str:
-    """A client sending callback data that no button carries (Telegram lets people do it)."""
-    world = bot.sandbox.world
-    query_id = f"forged-{data}"
-    world.pending_callbacks[query_id] = (message.chat_id, message.message_id)
-    world.push_update(
-        "callback_query",
-        {
-            "id": query_id,
-            "from": bot.users[user_id].spec.to_api(),
-            "message": world.find_message(message.chat_id, message.message_id).to_api(),
-            "chat_instance": "1",
-            "data": data,
-        },
-    )
-    answer = await bot.client.wait_for_callback_answer(query_id)
-    return answer.text or ""
 
 
 def document_bytes(bot: BotHarness, message: object) -> bytes:
@@ -91,7 +71,7 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
         invite = await ani.next_message()
         assert "invited" in invite.text and "Rally" in invite.text
         going = await ani.press(invite, "✅ Going", expect="edit")
-        assert "going to" in going.answer.text  # type: ignore[union-attr]
+        assert "going to" in (going.answer.text or "")
         await dispatch(bot)
         budi_invite = await budi.next_message()
         await budi.press(budi_invite, "✅ Going", expect="edit")

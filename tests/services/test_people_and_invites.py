@@ -25,14 +25,14 @@ async def actor(sm: async_sessionmaker[AsyncSession], uid: int, name: str = "") 
     )
 
 
-async def redeem(sm: async_sessionmaker[AsyncSession], uid: int, code: str, now=T0):  # type: ignore[no-untyped-def]
+async def redeem(sm: async_sessionmaker[AsyncSession], uid: int, code: str, now=T0):
     return await invites.redeem_invite(
         sm, TelegramUser(uid, f"U{uid}", language_code="en"), code,
         admin_ids=ADMINS, default_language="id", now=now,
     )
 
 
-async def test_first_contact_registers_and_admin_comes_from_config(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_first_contact_registers_and_admin_comes_from_config(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1, "Ani")
     vol = await actor(sessionmaker, 2, "Budi")
     again = await actor(sessionmaker, 2, "Budi S")
@@ -43,7 +43,7 @@ async def test_first_contact_registers_and_admin_comes_from_config(sessionmaker)
         assert await s.scalar(select(func.count()).select_from(Person)) == 2
 
 
-async def test_invite_joins_team_with_role_and_counts_uses(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_invite_joins_team_with_role_and_counts_uses(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     team = await teams.create_team(sessionmaker, admin, "Jakarta  Selatan")
     inv = await invites.create_invite(
@@ -57,7 +57,7 @@ async def test_invite_joins_team_with_role_and_counts_uses(sessionmaker) -> None
     assert (third.ok, third.reason, third.actor.teams) == (False, "used_up", ())
 
 
-async def test_expired_and_unknown_invites_still_register(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_expired_and_unknown_invites_still_register(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     inv = await invites.create_invite(
         sessionmaker, admin, team_id=None, role=Role.VOLUNTEER, days=1, max_uses=5, now=T0
@@ -70,7 +70,7 @@ async def test_expired_and_unknown_invites_still_register(sessionmaker) -> None:
     assert {20, 21} <= ids
 
 
-async def test_concurrent_redeems_never_exceed_max_uses(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_redeems_never_exceed_max_uses(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     team = await teams.create_team(sessionmaker, admin, "Tebet")
     inv = await invites.create_invite(
@@ -83,7 +83,7 @@ async def test_concurrent_redeems_never_exceed_max_uses(sessionmaker) -> None:  
         assert await s.scalar(select(func.count()).select_from(Membership)) == 5
 
 
-async def test_lead_powers_stop_at_their_team(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_lead_powers_stop_at_their_team(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     own = await teams.create_team(sessionmaker, admin, "Own")
     other = await teams.create_team(sessionmaker, admin, "Other")
@@ -106,7 +106,7 @@ async def test_lead_powers_stop_at_their_team(sessionmaker) -> None:  # type: ig
     assert [t.name for t in listed] == ["Own"]
 
 
-async def test_roles_respect_who_may_grant_what(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_roles_respect_who_may_grant_what(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     await actor(sessionmaker, 40)
     await actor(sessionmaker, 41)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -15,7 +14,7 @@ from bot.delivery.sender import PtbTransport
 from bot.sandbox import UserSpec
 from models import Membership, OutboxMessage, Person, Role, ShiftSignup, TaskOutcome, Team
 from tests.conftest import T0
-from tests.support.harness import BotHarness, start_harness
+from tests.support.harness import BotHarness, forged_press, start_harness
 
 PEOPLE = {2: "Ani", 3: "Budi", 4: "Citra"}
 
@@ -38,24 +37,6 @@ async def deliver(bot: BotHarness) -> None:
     state = bot.app.bot_data
     await Dispatcher(bot.db, PtbTransport(bot.app.bot), bot.settings, state.i18n,
                      state.clock).run_once()
-
-
-async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -> str:
-    """Callback data no button carries (a modified client can send it)."""
-    world = bot.sandbox.world
-    query_id = f"forged-{data}"
-    world.pending_callbacks[query_id] = (message.chat_id, message.message_id)
-    stored = world.find_message(message.chat_id, message.message_id)
-    assert stored is not None
-    world.push_update("callback_query", {
-        "id": query_id,
-        "from": bot.users[user_id].spec.to_api(),
-        "message": stored.to_api(),
-        "chat_instance": "1",
-        "data": data,
-    })
-    answer = await bot.client.wait_for_callback_answer(query_id)
-    return answer.text or ""
 
 
 async def test_claim_full_waitlist_release_offer_accept_and_reminder(tmp_path: Path) -> None:

@@ -100,3 +100,10 @@ async def start_harness(
     finally:
         if own_sandbox:
             await sandbox.stop()
+
+
+async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -> str:
+    """A client sending callback data that no button carries (Telegram lets people do it);
+    returns the answer the person sees."""
+    pressed = await bot.user(user_id).press(message, data=data, expect="answer")
+    return pressed.answer.text or ""
