@@ -35,7 +35,6 @@ from typing import Final, Literal
 
 from babel import Locale
 from babel.numbers import (
-    get_currency_precision,
     get_currency_symbol,
     get_decimal_symbol,
 )
@@ -151,6 +150,47 @@ def _to_decimal(number: str, *, currency_precision: int, locale_decimal: str) ->
     return Decimal(f"{integer}.{fraction}")
 
 
+# Minor units are stored in the database, so their exponent must never move.  ISO 4217
+# fixes it; CLDR's "digits" (what Babel's get_currency_precision returns) is a display
+# preference and does change: Babel 2.19 (CLDR 48) turned IDR from 2 digits to 0, which
+# would have read every stored rupiah amount a hundredfold wrong.
+_ISO4217_ZERO = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+_ISO4217_THREE = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
+_ISO4217_FOUR = frozenset({"CLF", "UYW"})
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """ISO 4217 minor-unit exponent: IDR 2, USD 2, JPY 0, KWD 3."""
+    code = currency.upper()
+    if code in _ISO4217_ZERO:
+        return 0
+    if code in _ISO4217_THREE:
+        return 3
+    if code in _ISO4217_FOUR:
+        return 4
+    return 2
+
+
 def parse_amount(
     text: str,
     *,
@@ -193,7 +233,7 @@ def parse_amount(
 
     if not _NUMBER_RE.match(s) or s[-1] in ".,":
         raise AmountParseError("unparseable", text)
-    precision = get_currency_precision(currency)
+    precision = minor_unit_exponent(currency)
     try:
         value = _to_decimal(
             s,
@@ -228,7 +268,7 @@ def format_money(minor: int, currency: str = "IDR", locale: str = "id") -> str:
     the digits.  Native symbols keep Babel's layout ("Rp1.500.000", as Indonesians write it).
     """
     currency = currency.upper()
-    precision = get_currency_precision(currency)
+    precision = minor_unit_exponent(currency)
     value = Decimal(minor).scaleb(-precision)
     digits = precision if minor % 10**precision else 0
     # A copy of the locale's own currency pattern with the fraction length set here, so only

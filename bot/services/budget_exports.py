@@ -15,11 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.money import minor_unit_exponent
 from bot.services.authz import Permission, require
 from bot.services.budget import BudgetStatus, status_in
 from bot.services.people import Actor
@@ -51,7 +51,7 @@ class Ledger:
 
 def major(minor: int, currency: str) -> str:
     """Minor units as a plain decimal string in major units: 150000000 IDR → "1500000.00"."""
-    precision = get_currency_precision(currency)
+    precision = minor_unit_exponent(currency)
     return f"{Decimal(minor).scaleb(-precision):.{precision}f}"
 
 

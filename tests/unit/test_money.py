@@ -147,3 +147,11 @@ def test_round_trip(locale: str, currency: str) -> None:
     for minor in values:
         shown = format_money(minor, currency, locale)
         assert parse_amount(shown, currency=currency, locale=locale) == minor, shown
+
+
+def test_minor_units_follow_iso_4217_not_cldr_display_digits() -> None:
+    """Stored amounts must not change meaning with a Babel upgrade (2.19 gave IDR 0 digits)."""
+    from bot.money import minor_unit_exponent
+
+    assert [minor_unit_exponent(c) for c in ("IDR", "usd", "JPY", "KWD", "CLF")] == [2, 2, 0, 3, 4]
+    assert parse_amount("Rp 1.500.000", currency="IDR", locale="id") == 150_000_000
