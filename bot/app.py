@@ -26,7 +26,7 @@ from bot.delivery.sender import InteractiveMeter
 from bot.i18n import I18n
 from bot.ops.runtime import OPS_KEY, Ops
 from bot.updates import PerPersonOrderedProcessor
-from handlers import admin, broadcast, budget, errors, flows, help, start
+from handlers import admin, broadcast, budget, errors, flows, help, start, timezone
 from handlers import attendance as attendance_handlers
 from handlers import events as event_handlers
 from handlers import progress as progress_handlers
@@ -41,7 +41,7 @@ GotongApp = Application[Any, GotongContext, Any, Any, AppState, Any]
 LifecycleHook = Callable[[GotongApp], Awaitable[None]]
 
 # Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
-FEATURE_MODULES: list[ModuleType] = [start, help, admin, budget, broadcast]
+FEATURE_MODULES: list[ModuleType] = [start, help, timezone, admin, budget, broadcast]
 FEATURE_MODULES += [shift_handlers, task_handlers, skill_handlers]
 FEATURE_MODULES += [event_handlers, attendance_handlers]
 FEATURE_MODULES += [progress_handlers]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -207,3 +208,19 @@ async def actor_by_telegram_id(
     async with sessionmaker() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
         return actor_from(person, default_language) if person else None
+
+
+async def set_timezone(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int, timezone: str | None
+) -> None:
+    """A person's own timezone (None: the campaign's); checked against the IANA database."""
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput("tz.unknown", tz=timezone) from None
+    async with sessionmaker.begin() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound()
+        person.timezone = timezone
