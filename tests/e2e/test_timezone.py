@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from models import Person
 from tests.conftest import T0
-from tests.support.harness import start_harness
+from tests.support.harness import BotHarness, start_harness
 
 
-async def timezone_of(bot, telegram_id: int) -> str | None:  # type: ignore[no-untyped-def]
+async def timezone_of(bot: BotHarness, telegram_id: int) -> str | None:
     async with bot.db() as session:
         return await session.scalar(
             select(Person.timezone).where(Person.telegram_id == telegram_id)
