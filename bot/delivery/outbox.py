@@ -88,17 +88,3 @@ async def cancel_cause(session: AsyncSession, cause: str) -> int:
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
-
-
-async def reschedule_cause(session: AsyncSession, cause: str, kind: str, due_at: datetime) -> int:
-    """Moves pending messages of one kind for a cause (an event moved to another time)."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.cause == cause,
-            OutboxMessage.kind == kind,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(due_at=due_at, updated_at=utcnow())
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]

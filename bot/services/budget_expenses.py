@@ -116,13 +116,6 @@ async def expense_view(session: AsyncSession, expense_id: int) -> ExpenseView:
     )
 
 
-async def get_expense(
-    sessionmaker: async_sessionmaker[AsyncSession], expense_id: int
-) -> ExpenseView:
-    async with sessionmaker() as session:
-        return await expense_view(session, expense_id)
-
-
 # ---- recording ----------------------------------------------------------------------------
 async def record_expense(
     sessionmaker: async_sessionmaker[AsyncSession],

@@ -236,7 +236,7 @@ async def goals_in(
         team_filter = Goal.team_id.in_(teams)
         query = query.where(team_filter if only_teams else team_filter | Goal.team_id.is_(None))
     found: list[GoalProgress] = []
-    for goal, team_name in (await session.execute(query)):
+    for goal, team_name in await session.execute(query):
         scope = None if goal.team_id is None else frozenset({goal.team_id})
         found.append(
             GoalProgress(
@@ -422,11 +422,6 @@ async def list_goals(
 def summary_scope(actor: Actor) -> Scope:
     """None (everything) for coordinators and admins; a lead's own teams otherwise."""
     return actor.lead_team_ids if actor.role == Role.LEAD else None
-
-
-def pace_per_week(progress: GoalProgress) -> float | None:
-    per_day = progress.per_day_needed
-    return None if per_day is None else per_day * 7
 
 
 def rounded_up(value: float) -> int:

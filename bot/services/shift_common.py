@@ -21,7 +21,6 @@ from models import (
     PersonSkill,
     Role,
     Shift,
-    ShiftSignup,
     ShiftStatus,
     Skill,
     Team,
@@ -123,7 +122,11 @@ async def coordinator_targets(session: AsyncSession) -> list[tuple[int, int]]:
 
 
 def reminder_messages(
-    settings: Settings, signup_id: int, person_id: int, telegram_id: int, shift: Shift,
+    settings: Settings,
+    signup_id: int,
+    person_id: int,
+    telegram_id: int,
+    shift: Shift,
     now: datetime,
 ) -> list[NewMessage]:
     """One reminder per configured offset that still lies ahead."""
@@ -147,32 +150,3 @@ def reminder_messages(
             )
         )
     return messages
-
-
-async def clash_for(
-    session: AsyncSession, person_id: int, starts_at: datetime, ends_at: datetime,
-    exclude_shift_id: int | None = None,
-) -> Shift | None:
-    """The person's open shift overlapping [starts_at, ends_at), if any."""
-    stmt = (
-        select(Shift)
-        .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
-        .where(
-            ShiftSignup.person_id == person_id,
-            Shift.status == ShiftStatus.OPEN,
-            Shift.starts_at < ends_at,
-            Shift.ends_at > starts_at,
-        )
-        .limit(1)
-    )
-    if exclude_shift_id is not None:
-        stmt = stmt.where(Shift.id != exclude_shift_id)
-    return await session.scalar(stmt)
-
-
-async def lock_person(session: AsyncSession, person_id: int) -> Person | None:
-    """Serialises one person's claims (PostgreSQL row lock), so two overlapping claims racing
-    each other cannot both pass the overlap check.  SQLite already serialises writers."""
-    return await session.scalar(
-        select(Person).where(Person.id == person_id).with_for_update()
-    )

@@ -325,11 +325,3 @@ async def open_shifts(
         )
         views = [await shift_view(session, s) for s in rows]
         return ShiftPage(tuple(views), page, pages)
-
-
-async def get_shift(sessionmaker: async_sessionmaker[AsyncSession], shift_id: int) -> ShiftView:
-    async with sessionmaker() as session:
-        shift = await session.get(Shift, shift_id)
-        if shift is None:
-            raise NotFound("shifts.not_found")
-        return await shift_view(session, shift)

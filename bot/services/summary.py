@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
@@ -544,8 +544,3 @@ async def me_section(
 
 
 register_section(me_section)
-
-
-def scope_filter(column: Any, teams: Scope) -> Any:
-    """`column IN teams`, or TRUE for the whole campaign (used by the digests)."""
-    return and_(True) if teams is None else column.in_(teams)
