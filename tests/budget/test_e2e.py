@@ -9,26 +9,15 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.sender import PtbTransport
 from bot.money import format_money
 from bot.sandbox import SandboxMessage, SandboxUser
 from bot.services import budget
 from bot.services.budget_expenses import KIND_ALERT
 from models import Expense, ExpenseStatus, Person
 from tests.budget.factories import outbox_rows
-from tests.support.harness import BotHarness
+from tests.support.harness import BotHarness, deliver
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200  # enough of a JPEG for Telegram's photo path
-
-
-async def deliver(bot: BotHarness) -> None:
-    """Sends what the outbox holds now, as the app's dispatcher would (deterministically)."""
-    state = bot.app.bot_data
-    dispatcher = Dispatcher(
-        bot.db, PtbTransport(bot.app.bot), bot.settings, state.i18n, state.clock
-    )
-    await dispatcher.run_once()
 
 
 def _csv_of(bot: BotHarness, message: SandboxMessage) -> list[list[str]]:

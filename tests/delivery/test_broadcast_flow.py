@@ -8,8 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery import broadcasts
-from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.sender import PtbTransport
 from bot.errors import NotAllowed
 from bot.sandbox import UserSpec
 from bot.services.people import actor_by_telegram_id
@@ -23,7 +21,7 @@ from models import (
     Role,
     Team,
 )
-from tests.support.harness import BotHarness
+from tests.support.harness import BotHarness, deliver
 
 
 async def _people(bot: BotHarness) -> dict[str, int]:
@@ -52,12 +50,6 @@ async def _people(bot: BotHarness) -> dict[str, int]:
             session.add(Membership(person_id=person.id, team_id=teams[team].id, is_lead=lead))
             bot.sandbox.world.private_chat(UserSpec(tid, name))
     return ids
-
-
-async def _deliver(bot: BotHarness) -> None:
-    state = bot.app.bot_data
-    await Dispatcher(bot.db, PtbTransport(bot.app.bot), bot.settings, state.i18n,
-                     state.clock).run_once()
 
 
 async def _compose(bot: BotHarness, user_id: int, text: str) -> None:
@@ -117,7 +109,7 @@ async def test_everyone_skips_partners_and_failures_are_listed(bot: BotHarness) 
     # Five: not the partner.
     assert preview.message is not None and "Recipients: 5" in preview.message.text
     await admin.press(button="✅ Send now", expect="edit")
-    await _deliver(bot)
+    await deliver(bot)
     assert [m.text for m in bot.sandbox.world.messages(2)] == ["Halo semua"]
     assert not bot.sandbox.world.messages(4)
     report = await admin.next_message(predicate=lambda m: "Report" in m.text)
@@ -140,7 +132,7 @@ async def test_cancel_then_confirm_sends_nothing(bot: BotHarness) -> None:
     async with bot.db() as session:
         b = (await session.scalars(select(Broadcast))).one()
     assert b.status == BroadcastStatus.CANCELLED
-    await _deliver(bot)
+    await deliver(bot)
     async with bot.db() as session:
         assert await session.scalar(select(func.count(OutboxMessage.id))) == 0
     assert not bot.sandbox.world.messages(2)
@@ -203,6 +195,6 @@ async def test_a_lead_reaches_only_their_own_team(bot: BotHarness) -> None:
     preview = await lead.press(choices.message, "Team Jaksel", expect="edit")
     assert preview.message is not None and "Recipients: 4" in preview.message.text
     await lead.press(preview.message, "✅ Send now", expect="edit")
-    await _deliver(bot)
+    await deliver(bot)
     assert [m.text for m in bot.sandbox.world.messages(2)] == ["Tim Jaksel kumpul"]
     assert not bot.sandbox.world.messages(5) and not bot.sandbox.world.messages(4)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from models import Shift, ShiftSignup
 from tests.conftest import T0
-from tests.events.test_events_e2e import START, dispatch, forged_press
-from tests.support.harness import start_harness
+from tests.events.test_events_e2e import START
+from tests.support.harness import deliver, forged_press, start_harness
 
 
 async def test_add_a_role_from_the_card_and_claim_it_after_going(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ async def test_add_a_role_from_the_card_and_claim_it_after_going(tmp_path: Path)
         pick = await admin.press(card, "📣 Invite", expect="message")
         assert pick.message is not None
         await admin.press(pick.message, "Jaksel", expect="edit")
-        await dispatch(bot)
+        await deliver(bot)
         invite = await ani.next_message()
         assert "Roles" in invite.text and "Registration desk 0/4" in invite.text
         going = await ani.press(invite, "✅ Going", expect="edit")

@@ -9,21 +9,11 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.sender import PtbTransport
 from models import Event, EventRsvp, OutboxMessage, OutboxStatus
 from tests.conftest import T0
-from tests.support.harness import BotHarness, forged_press, start_harness
+from tests.support.harness import BotHarness, deliver, forged_press, start_harness
 
 START = T0 + timedelta(days=3)  # Sunday 29 Nov 2026, 10:00 Jakarta
-
-
-async def dispatch(bot: BotHarness) -> None:
-    """One dispatcher pass, as the running engine's tick would do at the clock's time."""
-    app = bot.app
-    await Dispatcher(
-        bot.db, PtbTransport(app.bot), bot.settings, app.bot_data.i18n, bot.clock
-    ).run_once()
 
 
 def document_bytes(bot: BotHarness, message: object) -> bytes:
@@ -67,12 +57,12 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
         queued = await admin.press(pick.message, "Jaksel", expect="edit")
         assert "2 people" in queued.message.text  # type: ignore[union-attr]
 
-        await dispatch(bot)
+        await deliver(bot)
         invite = await ani.next_message()
         assert "invited" in invite.text and "Rally" in invite.text
         going = await ani.press(invite, "✅ Going", expect="edit")
         assert "going to" in (going.answer.text or "")
-        await dispatch(bot)
+        await deliver(bot)
         budi_invite = await budi.next_message()
         await budi.press(budi_invite, "✅ Going", expect="edit")
 
@@ -93,7 +83,7 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
 
         # The day before: everyone Going is asked to confirm (rows due at start - 24 h).
         clock.set(START - timedelta(hours=24))
-        await dispatch(bot)
+        await deliver(bot)
         ask = await ani.next_message(predicate=lambda m: "still coming" in m.text)
         confirmed = await ani.press(ask, "👍 Confirm", expect="edit")
         assert "confirmed" in confirmed.message.text  # type: ignore[union-attr]
@@ -113,14 +103,14 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
         # Still silent after the nudge: the creator hears whom to phone.  Due 12 h before
         # the start (22:00 Jakarta), quiet hours hold it until 07:00.
         clock.set(START - timedelta(hours=12))
-        await dispatch(bot)
+        await deliver(bot)
         async with bot.db() as session:
             held = await session.scalar(
                 select(OutboxMessage).where(OutboxMessage.kind == "event.escalation")
             )
             assert held is not None and held.status == OutboxStatus.PENDING
         clock.set(START - timedelta(hours=3))
-        await dispatch(bot)
+        await deliver(bot)
         escalation = await admin.next_message(predicate=lambda m: "haven't confirmed" in m.text)
         assert "Budi" in escalation.text and "Ani" not in escalation.text
 

@@ -9,12 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.sender import PtbTransport
 from bot.sandbox import UserSpec
 from models import Membership, OutboxMessage, Person, Role, ShiftSignup, TaskOutcome, Team
 from tests.conftest import T0
-from tests.support.harness import BotHarness, forged_press, start_harness
+from tests.support.harness import BotHarness, deliver, forged_press, start_harness
 
 PEOPLE = {2: "Ani", 3: "Budi", 4: "Citra"}
 
@@ -31,12 +29,6 @@ async def seed(bot: BotHarness) -> None:
             await session.flush()
             session.add(Membership(person_id=person.id, team_id=team.id))
             bot.sandbox.world.private_chat(UserSpec(tid, name))
-
-
-async def deliver(bot: BotHarness) -> None:
-    state = bot.app.bot_data
-    await Dispatcher(bot.db, PtbTransport(bot.app.bot), bot.settings, state.i18n,
-                     state.clock).run_once()
 
 
 async def test_claim_full_waitlist_release_offer_accept_and_reminder(tmp_path: Path) -> None:

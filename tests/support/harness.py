@@ -107,3 +107,13 @@ async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -
     returns the answer the person sees."""
     pressed = await bot.user(user_id).press(message, data=data, expect="answer")
     return pressed.answer.text or ""
+
+
+async def deliver(bot: BotHarness) -> None:
+    """Sends everything the outbox holds that is due at the clock's time, through the app's
+    own dispatcher (one per process, as in production), and returns when it is done."""
+    from handlers.broadcast import dispatcher_of
+
+    dispatcher = dispatcher_of(bot.app)
+    assert dispatcher is not None, "the delivery engine starts with the app"
+    await dispatcher.run_once()
