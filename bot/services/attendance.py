@@ -16,6 +16,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -331,6 +332,33 @@ async def _check_in(
     return True
 
 
+async def _self_check_in(
+    session: AsyncSession,
+    event: Event,
+    actor: Actor,
+    method: CheckinMethod,
+    timing: Timing,
+    now: datetime,
+    distance: int | None = None,
+) -> CheckinResult:
+    """A person checking themselves in (QR link or shared location), audited once."""
+    person = await session.get(Person, actor.person_id)
+    assert person is not None
+    done = await _check_in(session, event, person, method, by=None, timing=timing, now=now)
+    if done:
+        extra: dict[str, Any] = {} if distance is None else {"distance": distance}
+        audit.record(
+            session,
+            action="event.checkin",
+            actor_id=person.id,
+            target_type="event",
+            target_id=event.id,
+            method=method.value,
+            **extra,
+        )
+    return CheckinResult(event.id, event.title, person.display_name, not done, distance)
+
+
 async def check_in_by_token(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
@@ -344,21 +372,7 @@ async def check_in_by_token(
         if event is None:
             raise NotFound("events.checkin_bad_token")
         _check_window(event, now)
-        person = await session.get(Person, actor.person_id)
-        assert person is not None
-        done = await _check_in(
-            session, event, person, CheckinMethod.QR, by=None, timing=timing, now=now
-        )
-        if done:
-            audit.record(
-                session,
-                action="event.checkin",
-                actor_id=person.id,
-                target_type="event",
-                target_id=event.id,
-                method="qr",
-            )
-        return CheckinResult(event.id, event.title, person.display_name, not done)
+        return await _self_check_in(session, event, actor, CheckinMethod.QR, timing, now)
 
 
 async def check_in_by_location(
@@ -381,22 +395,9 @@ async def check_in_by_location(
             raise InvalidInput(
                 "events.checkin_too_far", distance=int(distance), radius=event.checkin_radius_m
             )
-        person = await session.get(Person, actor.person_id)
-        assert person is not None
-        done = await _check_in(
-            session, event, person, CheckinMethod.LOCATION, by=None, timing=timing, now=now
+        return await _self_check_in(
+            session, event, actor, CheckinMethod.LOCATION, timing, now, distance=int(distance)
         )
-        if done:
-            audit.record(
-                session,
-                action="event.checkin",
-                actor_id=person.id,
-                target_type="event",
-                target_id=event.id,
-                method="location",
-                distance=int(distance),
-            )
-        return CheckinResult(event.id, event.title, person.display_name, not done, int(distance))
 
 
 async def check_in_other(
