@@ -34,12 +34,20 @@ A 429 from elsewhere (another replica, Telegram being stricter) pauses everyone 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 
 MonotonicClock = Callable[[], float]
+# Set by whoever runs the sending code (the update processor) to a context manager that
+# gives back its scarce resource while a send waits for its chat's own window: a reply
+# waiting for a group's 20-per-minute window must not hold a slot another chat could use.
+CHAT_WAIT: contextvars.ContextVar[Callable[[], AbstractAsyncContextManager[object]] | None] = (
+    contextvars.ContextVar("pacer_chat_wait", default=None)
+)
 # When only in-flight sends block a window there is no end time to wait for: poll.
 IN_FLIGHT_POLL_SECONDS = 0.002
 MAX_SLOWDOWN = 2.0
@@ -142,8 +150,13 @@ class Pacer:
         chat = self._chat_window(chat_id)
         # The chat first, without holding the global lock: a chat that is cooling down must
         # not hold up sends to everybody else.
-        while (wait := chat.wait(self.clock())) > 0:  # noqa: ASYNC110 - a deadline, not an event
-            await asyncio.sleep(wait)
+        # Re-checked after the hook gave its resource back: someone may have taken the chat's
+        # window meanwhile.
+        while chat.wait(self.clock()) > 0:
+            hook = CHAT_WAIT.get()
+            async with hook() if hook is not None else nullcontext():
+                while (wait := chat.wait(self.clock())) > 0:  # noqa: ASYNC110 - a deadline
+                    await asyncio.sleep(wait)
         chat.in_flight += 1
         try:
             if priority:
