@@ -235,13 +235,7 @@ class BotApi:
         reply_to: StoredMessage | None,
     ) -> dict[str, Any]:
         paid = call.params.flag("allow_paid_broadcast")
-        now = time.monotonic()
-        retry_after = self.referee.retry_after(chat.chat_id, chat.is_group, paid, now)
-        if retry_after is not None:
-            self.stats.answered_429 += 1
-            raise ApiError(
-                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-            )
+        now = self._referee_check(chat, paid=paid)
         # `_fate` only awaits on the way to raising, so the check above and the record below
         # are atomic on the event loop: concurrent sends cannot both take the last slot.
         fate = await self._fate(call)
@@ -261,6 +255,19 @@ class BotApi:
         result = message.to_api()
         await self._after(fate)
         return result
+
+    def _referee_check(self, chat: Chat, *, paid: bool, edit: bool = False) -> float:
+        """The flood limits, for sends and edits alike; returns the instant to record."""
+        now = time.monotonic()
+        retry_after = self.referee.retry_after(chat.chat_id, chat.is_group, paid, now)
+        if retry_after is not None:
+            self.stats.answered_429 += 1
+            if edit:
+                self.stats.edits_429 += 1
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        return now
 
     def _own_message(self, params: Params, missing: str) -> StoredMessage:
         if params.has("inline_message_id"):
@@ -516,14 +523,23 @@ class BotApi:
         """Apply `changes` to the `replaced` fields unless that changes nothing (Telegram 400)."""
         before = {key: message.content.get(key) for key in replaced}
         after = {key: changes.get(key) for key in replaced}
+        # Telegram's flood control counts edits like sends, in the chat's window and the
+        # bot's global one; a flood wait earned by edits delays the chat's next reply too.
+        chat = message.chat
+        now = self._referee_check(chat, paid=False, edit=True)
         if before == after:
             raise bad_request(
                 "message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message"
             )
         fate = await self._fate(call)
+        self.referee.record(chat.chat_id, now)
         self.world.edit_message(
             message, changes, sandbox_html=html, drop=tuple(k for k in replaced if k not in changes)
+        )
+        self.stats.edits.append(
+            Delivery(chat.chat_id, message.message_id, now, call.method, False,
+                     message.visible_text)
         )
         result = message.to_api()
         await self._after(fate)

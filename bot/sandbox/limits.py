@@ -2,7 +2,9 @@
 
 Telegram does not publish an exact algorithm; the sandbox uses the strictest reading of the
 documented numbers (any 1 s window globally and per private chat, any 60 s window per group)
-so a sender that passes here has no burst that the real server could punish.  Off by default
+so a sender that passes here has no burst that the real server could punish.  Edits
+(`editMessageText`/`Caption`/`ReplyMarkup`) and media sends count exactly like
+`sendMessage`, as they do on Telegram; answering a callback query does not.  Off by default
 because functional tests should not wait for pacing; benchmarks switch it on.
 """
 

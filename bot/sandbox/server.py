@@ -140,6 +140,8 @@ class SandboxServer:
         self.stats.answered_5xx = 0
         self.stats.timeouts = 0
         self.stats.deliveries.clear()
+        self.stats.edits.clear()
+        self.stats.edits_429 = 0
 
     def reset(self) -> None:
         """Clear chats, people, files, updates, the referee's windows and the stats."""

@@ -49,6 +49,13 @@ class Stats:
     answered_5xx: int = 0
     timeouts: int = 0
     deliveries: list[Delivery] = field(default_factory=list)
+    # Edits the referee counted (Telegram's flood control counts them like sends).
+    edits: list[Delivery] = field(default_factory=list)
+    edits_429: int = 0
+
+    def metered(self) -> list[Delivery]:
+        """Everything the flood limits counted: new messages and edits."""
+        return [*self.deliveries, *self.edits]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +64,8 @@ class Stats:
             "answered_5xx": self.answered_5xx,
             "timeouts": self.timeouts,
             "deliveries": [d.to_json() for d in self.deliveries],
+            "edits": [d.to_json() for d in self.edits],
+            "edits_429": self.edits_429,
         }
 
     @classmethod
@@ -67,11 +76,14 @@ class Stats:
             answered_5xx=int(data["answered_5xx"]),
             timeouts=int(data["timeouts"]),
             deliveries=[Delivery.from_json(d) for d in data["deliveries"]],
+            edits=[Delivery.from_json(d) for d in data.get("edits", [])],
+            edits_429=int(data.get("edits_429", 0)),
         )
 
     def max_in_window(self, window: float = 1.0, chat_id: int | None = None) -> int:
-        """Most deliveries inside any half-open window of `window` seconds (the referee's rule)."""
-        times = sorted(d.time for d in self.deliveries if chat_id is None or d.chat_id == chat_id)
+        """Most metered calls (sends and edits) inside any half-open window of `window`
+        seconds: the referee's rule."""
+        times = sorted(d.time for d in self.metered() if chat_id is None or d.chat_id == chat_id)
         best = 0
         start = 0
         for end, t in enumerate(times):

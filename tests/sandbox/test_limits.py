@@ -57,6 +57,59 @@ async def test_paid_broadcast_uses_the_paid_limit(
     assert all(d.paid for d in server.stats.deliveries)
 
 
+async def test_edits_count_like_sends_and_answers_do_not(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    user = client.user(4)
+    await user.send("hi")
+    message = await bot.send_message(4, "progress 0")
+    server.reset_stats()
+    server.set_limits(enabled=True)
+    # The send above predates the limits; the first edit fits, the second in the same
+    # second is refused like a send would be.
+    await bot.edit_message_text("progress 1", chat_id=4, message_id=message.message_id)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.edit_message_text("progress 2", chat_id=4, message_id=message.message_id)
+    assert caught.value.retry_after == timedelta(seconds=1)
+    assert server.stats.answered_429 == 1 and server.stats.edits_429 == 1
+    # A flood wait earned by an edit delays the chat's next real message too.
+    with pytest.raises(RetryAfter):
+        await bot.send_message(4, "a real reply")
+    assert server.stats.max_in_window(1.0, chat_id=4) == 1
+    assert [e.text for e in server.stats.edits] == ["progress 1"]
+    assert client.last_bot_message(4).text == "progress 1"
+
+
+async def test_callback_answers_are_not_metered(
+    server: SandboxServer, bot: Bot, client: SandboxClient
+) -> None:
+    user = client.user(5)
+    await user.send("hi")
+    server.set_limits(enabled=True)
+    await bot.send_message(5, "tap", reply_markup=_one_button())
+    pressed = asyncio.create_task(
+        user.press(client.last_bot_message(5), data="x", expect="answer")
+    )
+    update = await _next_callback(bot)
+    await bot.answer_callback_query(update.callback_query.id, text="ok")
+    assert (await pressed).answer.text == "ok"
+    assert server.stats.answered_429 == 0
+
+
+def _one_button() -> object:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    return InlineKeyboardMarkup([[InlineKeyboardButton("go", callback_data="x")]])
+
+
+async def _next_callback(bot: Bot) -> object:
+    while True:  # the sandbox's long poll returns as soon as the press arrives
+        for update in await bot.get_updates(timeout=5):
+            if update.callback_query is not None:
+                await bot.get_updates(offset=update.update_id + 1, timeout=0)
+                return update
+
+
 def test_referee_windows_and_retry_after_values() -> None:
     referee = RateReferee(Limits(enabled=True, group_chat_per_minute=20))
     for i in range(20):
