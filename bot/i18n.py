@@ -6,6 +6,14 @@ areas can grow independently); nested tables become dotted keys
 Telegram's `parse_mode=HTML`: parameters are HTML-escaped when filled in,
 unless the caller marks them as already-safe `Html`.  That makes escaping user
 text the default instead of something each handler must remember.
+
+A message with a count is a table of CLDR plural forms, chosen by Babel's plural rules
+for the reader's language (`Locale.plural_form`), never `{n} people`:
+
+    invited = { by = "count", one = "… queued for 1 person.", other = "… for {count} people." }
+
+`by` names the parameter that picks the form (default `count`, then `n`); `other` is
+required.  A language without plural forms (Indonesian) may keep a plain string.
 """
 
 from __future__ import annotations
@@ -18,9 +26,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("id", "en")
 _FORMATTER = string.Formatter()
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+# Plural forms other than `other` are stored as "<key>#<category>", the selector as "<key>#by".
+FORM_SEPARATOR = "#"
 
 
 class Html(str):
@@ -58,7 +71,14 @@ def placeholders(template: str) -> set[str]:
 def _flatten(prefix: str, table: Mapping[str, Any], into: dict[str, str], source: Path) -> None:
     for key, value in table.items():
         full = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and _is_plural(value):
+            if full in into:
+                raise CatalogError(f"{source}: key {full!r} is defined twice")
+            into[full] = value["other"]
+            for form, text in value.items():
+                if form != "other":
+                    into[f"{full}{FORM_SEPARATOR}{form}"] = text
+        elif isinstance(value, Mapping):
             _flatten(full, value, into, source)
         elif isinstance(value, str):
             if full in into:
@@ -66,6 +86,24 @@ def _flatten(prefix: str, table: Mapping[str, Any], into: dict[str, str], source
             into[full] = value
         else:
             raise CatalogError(f"{source}: {full!r} must be a string")
+
+
+def _is_plural(table: Mapping[str, Any]) -> bool:
+    return (
+        "other" in table
+        and set(table) <= PLURAL_CATEGORIES | {"by"}
+        and all(isinstance(v, str) for v in table.values())
+    )
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+def plural_category(lang: str, count: int | float) -> str:
+    """CLDR's plural category of `count` in `lang` ('one', 'other', ...)."""
+    return str(_locale(lang).plural_form(abs(count)))
 
 
 @cache
@@ -93,22 +131,56 @@ class I18n:
         return any(key in c for c in self.catalogs.values())
 
     def raw(self, lang: str, key: str) -> str:
+        return self._lookup(lang, key)[1]
+
+    def _lookup(self, lang: str, key: str) -> tuple[str, str]:
         for candidate in (lang, self.default_language, *LANGUAGES):
             template = self.catalogs.get(candidate, {}).get(key)
             if template is not None:
-                return template
+                return candidate, template
         raise KeyError(f"missing i18n key {key!r}")
 
+    def _template(self, lang: str, key: str, params: Mapping[str, Any]) -> str:
+        found_in, template = self._lookup(lang, key)
+        catalog = self.catalogs[found_in]
+        by = catalog.get(f"{key}{FORM_SEPARATOR}by")
+        names = (by,) if by else ("count", "n")
+        count = next((params[n] for n in names if n in params), None)
+        if not isinstance(count, int | float) or isinstance(count, bool):
+            return template
+        form = plural_category(found_in, count)
+        return catalog.get(f"{key}{FORM_SEPARATOR}{form}", template)
+
     def t(self, lang: str, key: str, /, **params: Any) -> str:
-        template = self.raw(lang, key)
+        """The filled template as Telegram HTML.
+
+        The value is an `Html` (typed `str` so callers' lists of lines stay `list[str]`):
+        a catalog text passed into another one is not escaped twice, and plain-text
+        surfaces (`bot.render.to_plain`, `Button`) know to strip it.
+        """
+        template = self._template(lang, key, params)
         safe = {k: v if isinstance(v, Html) else escape(v) for k, v in params.items()}
-        return template.format_map(safe)
+        return Html(template.format_map(safe))
 
 
 def catalog_problems(catalogs: dict[str, dict[str, str]]) -> list[str]:
     """Keys missing in a language or whose placeholders differ: used by a test and CI."""
     problems: list[str] = []
-    all_keys = set().union(*(set(c) for c in catalogs.values()))
+    all_keys = {k for c in catalogs.values() for k in c if FORM_SEPARATOR not in k}
+    for lang, catalog in catalogs.items():
+        for key, text in catalog.items():
+            if FORM_SEPARATOR not in key:
+                continue
+            base, form = key.split(FORM_SEPARATOR, 1)
+            if base not in catalog:
+                problems.append(f"{key}: plural form without its 'other' in {lang}")
+            elif form == "by":
+                if text not in placeholders(catalog[base]):
+                    problems.append(f"{key}: selector {text!r} is not a placeholder of {base}")
+            elif form not in PLURAL_CATEGORIES:
+                problems.append(f"{key}: unknown plural form in {lang}")
+            elif not placeholders(text) <= placeholders(catalog[base]):
+                problems.append(f"{key}: placeholders beyond those of {base} in {lang}")
     for key in sorted(all_keys):
         present = {lang: catalogs[lang][key] for lang in LANGUAGES if key in catalogs[lang]}
         for lang in LANGUAGES:

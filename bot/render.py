@@ -3,26 +3,55 @@
 Lives below `handlers/` so that outbox renderers (which run in the dispatcher,
 not in a handler) format text exactly as interactive replies do.  `Button` is a
 plain value; only the Telegram-facing code turns it into an inline keyboard.
+
+Two kinds of surface: messages are Telegram HTML (`Reader.t`), while callback answers
+(toasts, alerts) and button labels are shown by Telegram as plain text.  `to_plain` is
+the one way from the first to the second (tags stripped, entities unescaped, cut to the
+surface's limit); `Reader.plain` and `Button` use it, so a label or toast never shows
+`<b>` or `&amp;`.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bot import formatting
-from bot.i18n import I18n
+from bot.i18n import Html, I18n
 from bot.money import format_money
 
 TELEGRAM_TEXT_LIMIT = 4096
 TELEGRAM_CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+CALLBACK_ANSWER_LIMIT = 200  # characters of a toast or alert (Telegram refuses more)
+BUTTON_TEXT_LIMIT = 64  # characters: longer labels are cut by the apps anyway
+
+# The tags Telegram's HTML parse mode knows; only these are markup in our catalogs.
+_TAG = re.compile(
+    r"</?(?:b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|tg-emoji|span|"
+    r"blockquote)(?:\s[^>]*)?>",
+    re.IGNORECASE,
+)
+
+
+def to_plain(text: str, limit: int | None = None) -> str:
+    """Telegram HTML to the plain text a toast, an alert or a button label shows.
+
+    Tags go first and entities after, so user text escaped as `&lt;b&gt;` comes back as
+    the `<b>` the person typed instead of vanishing.
+    """
+    plain = html.unescape(_TAG.sub("", text))
+    return truncate(plain, limit) if limit is not None else plain
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """An inline button; its label is always plain text (catalog HTML is stripped)."""
+
     text: str
     data: str | None = None  # callback_data (≤ 64 bytes, checked here)
     url: str | None = None
@@ -30,6 +59,8 @@ class Button:
     def __post_init__(self) -> None:
         if (self.data is None) == (self.url is None):
             raise ValueError("a button needs exactly one of data or url")
+        label = to_plain(self.text) if isinstance(self.text, Html) else str(self.text)
+        object.__setattr__(self, "text", truncate(label, BUTTON_TEXT_LIMIT))
         if self.data is not None and len(self.data.encode()) > CALLBACK_DATA_LIMIT:
             raise ValueError(f"callback data over 64 bytes: {self.data!r}")
 
@@ -64,7 +95,12 @@ class Reader:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def t(self, key: str, /, **params: Any) -> str:
+        """A message text: Telegram HTML (an `Html` value), parameters escaped."""
         return self.i18n.t(self.lang, key, **params)
+
+    def plain(self, key: str, /, **params: Any) -> str:
+        """A toast, alert or label text: plain, cut to a callback answer's 200 characters."""
+        return to_plain(self.t(key, **params), CALLBACK_ANSWER_LIMIT)
 
     def when(self, moment: datetime) -> str:
         return formatting.format_datetime(moment, self.lang, self.tz)

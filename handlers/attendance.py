@@ -197,7 +197,7 @@ async def cb_checkin_person(update: Update, context: GotongContext, actor: Actor
     )
     reader = reader_for(context, actor)
     key = "events.already_checked_in_other" if result.already else "events.checked_in_other"
-    await query.answer(reader.t(key, name=result.person_name))
+    await query.answer(reader.plain(key, name=result.person_name))
     await _show_checkin_list(update, context, actor, result.event_id)
 
 

@@ -21,7 +21,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import PtbTransport
 from bot.errors import InvalidInput
 from bot.i18n import Html
-from bot.render import Button, Reader, truncate
+from bot.render import Button, Reader, to_plain, truncate
 from bot.services import flows
 from bot.services.authz import Permission
 from bot.services.flows import Flow
@@ -130,7 +130,7 @@ async def _show_choices(
     spec_label = next(o.label_key for o in broadcasts.audience_options(actor) if o.kind == kind)
     buttons = [
         Button(
-            truncate(audience_label(reader, spec_label, label, kind), 40),
+            truncate(to_plain(audience_label(reader, spec_label, label, kind)), 40),
             f"{CALLBACK_PREFIX}:a:{draft_id}:{kind}:{arg}",
         )
         for arg, label in choices

@@ -437,7 +437,7 @@ async def cb_claim(update: Update, context: GotongContext, actor: Actor) -> None
         return
     if action == "a":
         view = await expenses.approve_claim(context.db, actor, expense_id, now=now)
-        await query.answer(reader.t("budget.claim.approved_toast"))
+        await query.answer(reader.plain("budget.claim.approved_toast"))
         await edit_or_send(
             update, context, claim_text(reader, view) + "\n\n" + reader.t("budget.claim.approved")
         )
@@ -450,7 +450,7 @@ async def cb_claim(update: Update, context: GotongContext, actor: Actor) -> None
         await send(update, context, reader.t("budget.claim.ask_reason", ref=f"E{view.id}"))
     elif action == "p":
         view = await expenses.mark_paid(context.db, actor, expense_id, now=now)
-        await query.answer(reader.t("budget.claim.paid_toast"))
+        await query.answer(reader.plain("budget.claim.paid_toast"))
         paid = reader.t("budget.claim.paid", ref=f"E{view.id}")
         await edit_or_send(update, context, _owed_text(reader, view) + "\n\n" + paid)
     else:

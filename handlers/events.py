@@ -303,8 +303,8 @@ async def cb_rsvp(update: Update, context: GotongContext, actor: Actor) -> None:
         context.db, actor, event_id, status, timing=_timing(context), now=context.clock.now()
     )
     reader = reader_for(context, actor)
-    toast = reader.t(f"events.rsvp_saved_{status.value}", title=result.event.title)
-    await query.answer(toast if result.changed else reader.t("events.rsvp_same"))
+    toast = reader.plain(f"events.rsvp_saved_{status.value}", title=result.event.title)
+    await query.answer(toast if result.changed else reader.plain("events.rsvp_same"))
     if from_list:
         await _show_list(update, context, actor)
         offer_lines, offer_rows = _offer(result.offers, reader)
@@ -471,7 +471,7 @@ async def cb_renudge(update: Update, context: GotongContext, actor: Actor) -> No
         context.db, actor, event_id, now=context.clock.now()
     )
     await query.answer(
-        reader_for(context, actor).t("events.renudged", count=count), show_alert=True
+        reader_for(context, actor).plain("events.renudged", count=count), show_alert=True
     )
 
 

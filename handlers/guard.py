@@ -76,8 +76,11 @@ async def _explain(update: Update, context: GotongContext, actor: Actor, exc: Do
     if update.callback_query is not None:
         # An alert keeps the original message intact: nothing changed.  A query can be
         # answered once; if the handler already did, the explanation goes to the chat.
+        # An alert is plain text: the catalog's HTML is stripped, not shown.
         try:
-            await update.callback_query.answer(text[:200], show_alert=True)
+            await update.callback_query.answer(
+                reader.plain(exc.key, **exc.params), show_alert=True
+            )
             return
         except BadRequest:
             log.debug("callback already answered; explaining in the chat instead")

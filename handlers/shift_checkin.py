@@ -15,7 +15,7 @@ from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.render import Button, Reader
+from bot.render import CALLBACK_ANSWER_LIMIT, Button, Reader, to_plain
 from bot.services import shift_checkin
 from bot.services.authz import Permission
 from bot.services.people import Actor
@@ -52,7 +52,7 @@ async def self_check_in(
     )
     reader = reader_for(context, actor)
     done = result.outcome == Outcome.CHECKED_IN
-    await query.answer(reader.t("shiftcheckin.toast") if done else None)
+    await query.answer(reader.plain("shiftcheckin.toast") if done else None)
     # A new message rather than an edit: the pressed one may be /my, listing other shifts.
     await send(update, context, self_reply(reader, result))
 
@@ -151,7 +151,9 @@ async def cb_shiftcheckin_person(update: Update, context: GotongContext, actor: 
     result = await shift_checkin.set_checked_in(
         context.db, actor, signup_id, args[1] == "1", now=context.clock.now()
     )
-    await query.answer(lead_toast(reader_for(context, actor), result))
+    await query.answer(
+        to_plain(lead_toast(reader_for(context, actor), result), CALLBACK_ANSWER_LIMIT)
+    )
     await _show_roster(update, context, actor, result.shift_id)
 
 

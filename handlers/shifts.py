@@ -151,7 +151,7 @@ async def cb_shift(update: Update, context: GotongContext, actor: Actor) -> None
             ]
             await edit_or_send(update, context, reader.t(key, title=result.shift.title), keyboard)
             return
-        await query.answer(reader.t("shifts.claimed_toast"))
+        await query.answer(reader.plain("shifts.claimed_toast"))
         await edit_or_send(
             update,
             context,

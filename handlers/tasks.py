@@ -117,7 +117,7 @@ async def cb_task(update: Update, context: GotongContext, actor: Actor) -> None:
         await show_task_page(update, context, actor, target)
     elif action == "c":
         task, _ = await tasks.claim_task(context.db, actor, target, now=context.clock.now())
-        await query.answer(reader.t("shifts.claimed_toast"))
+        await query.answer(reader.plain("shifts.claimed_toast"))
         await send(update, context, reader.t("tasks.claimed") + "\n" + task_lines(reader, task))
     elif action == "r":
         task = await tasks.release_task(context.db, actor, target)

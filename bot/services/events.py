@@ -967,7 +967,7 @@ def role_line(roles: Sequence[RoleView], reader: Reader) -> str:
 def rsvp_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
     row = []
     for status in (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.DECLINED):
-        label = reader.t(f"events.btn_{status.value}")
+        label = reader.plain(f"events.btn_{status.value}")
         if view.my_status == status:
             label = "• " + label
         row.append(Button(label, f"{CB_RSVP}:{RSVP_CODE_OF[status]}:{view.id}"))
