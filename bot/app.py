@@ -26,7 +26,7 @@ from bot.delivery.sender import InteractiveMeter
 from bot.i18n import I18n
 from bot.ops.runtime import OPS_KEY, Ops
 from bot.updates import PerPersonOrderedProcessor
-from handlers import admin, broadcast, budget, errors, flows, help, start, timezone
+from handlers import admin, broadcast, budget, errors, flows, help, stale, start, timezone
 from handlers import attendance as attendance_handlers
 from handlers import events as event_handlers
 from handlers import progress as progress_handlers
@@ -46,7 +46,7 @@ FEATURE_MODULES += [shift_handlers, task_handlers, skill_handlers]
 FEATURE_MODULES += [event_handlers, attendance_handlers]
 FEATURE_MODULES += [progress_handlers]
 # Always last: free text goes to flows, then anything left that looks like a command.
-CATCH_ALL_MODULES: list[ModuleType] = [flows, errors]
+CATCH_ALL_MODULES: list[ModuleType] = [flows, errors, stale]  # stale: any button left over
 # Hooks registered by features: start their workers and periodic jobs; stop them again
 # (shutdown hooks run in reverse order, after the app stopped taking updates).
 STARTUP_HOOKS: list[LifecycleHook] = []
@@ -104,8 +104,8 @@ def build_application(
         .context_types(ContextTypes(context=GotongContext, bot_data=AppState))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         # Several people at once (one slow database call must not hold everyone up),
-        # each person's own updates in order.
-        .concurrent_updates(PerPersonOrderedProcessor(8))
+        # each person's own updates in order, each update handled once (bot/ops/dedup.py).
+        .concurrent_updates(PerPersonOrderedProcessor(8, gate=state.extras[OPS_KEY].gate))
         .connection_pool_size(64)
         .pool_timeout(10)
         .rate_limiter(InteractiveMeter(pacer))
