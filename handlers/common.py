@@ -13,6 +13,9 @@ from bot.delivery.sender import keyboard_markup as markup
 from bot.render import Button, Keyboard, Reader, pack_lines
 from bot.services.people import Actor
 
+# Telegram's answers when an edit's target cannot be edited any more.
+MESSAGE_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
 
 def reader_for(context: GotongContext, actor: Actor) -> Reader:
     settings = context.settings
@@ -66,9 +69,12 @@ async def edit_or_send(
             )
             return
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            reason = str(exc).lower()
+            if "not modified" in reason:
                 return
-            raise
+            # The pressed message is gone or too old to edit: the answer comes as a new one.
+            if not any(gone in reason for gone in MESSAGE_GONE):
+                raise
     await send(update, context, text, keyboard)
 
 

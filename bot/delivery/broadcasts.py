@@ -592,8 +592,16 @@ def progress_text(audience: Audience, view: ProgressView) -> str:
     )
 
 
-def outgoing_text(text: str) -> Outgoing:
-    return Outgoing(text=text)
+def progress_keyboard(audience: Audience, view: ProgressView) -> list[list[Button]] | None:
+    """Stop while it runs; nothing once it is done."""
+    if view.done:
+        return None
+    reader = reader_for_author(audience, view)
+    return [[Button(reader.t("broadcast.button_stop"), f"{CALLBACK_PREFIX}:x:{view.id}")]]
+
+
+def progress_outgoing(audience: Audience, view: ProgressView, text: str) -> Outgoing:
+    return Outgoing(text=text, keyboard=progress_keyboard(audience, view) or ())
 
 
 # ---- renderers -------------------------------------------------------------------------------

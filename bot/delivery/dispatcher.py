@@ -56,6 +56,8 @@ FLUSH_EVERY_SECONDS = 0.25
 STOP_GRACE_SECONDS = 10.0
 FLUSH_BATCH = 200
 PROGRESS_EVERY_SECONDS = 3.0
+# Ticks a progress state may wait for its chat (429s, 5xx) before it is dropped: ~2 minutes.
+PROGRESS_MAX_TRIES = 40
 
 
 def instance_name() -> str:
@@ -124,6 +126,10 @@ class Dispatcher:
         self._claim_lock = asyncio.Lock()
         self._record_lock = asyncio.Lock()
         self._last_progress = 0.0
+        # Progress coalescing (see `update_broadcasts`), by broadcast id.
+        self._progress_due: dict[int, broadcasts.ProgressView] = {}
+        self._progress_shown: dict[int, str] = {}
+        self._progress_tries: dict[int, int] = {}
         self._ticking = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -186,27 +192,69 @@ class Dispatcher:
             self._ticking = False
 
     async def update_broadcasts(self, now: datetime) -> None:
-        """Starts due scheduled broadcasts, edits live progress, finishes completed ones."""
+        """Starts due scheduled broadcasts, shows live progress, finishes completed ones.
+
+        Progress is coalesced: the newest state of each broadcast waits here and goes out at
+        most once per tick, only when its text changed, and never waits for a chat that is
+        cooling down (the next tick brings a fresher state anyway).  The final state ("done",
+        the Stop button removed) is kept until it is shown: a refused last edit is retried.
+        """
         for view in await broadcasts.advance(self.db, now, rate=self.pacer.rate):
-            text = broadcasts.progress_text(self.audience, view)
+            self._progress_due[view.id] = view
+        for broadcast_id, view in list(self._progress_due.items()):
+            if await self._show_progress(view):
+                del self._progress_due[broadcast_id]
+                self._progress_tries.pop(broadcast_id, None)
+                if view.done:
+                    self._progress_shown.pop(broadcast_id, None)
+                continue
+            tries = self._progress_tries[broadcast_id] = self._progress_tries.get(
+                broadcast_id, 0
+            ) + 1
+            if tries >= PROGRESS_MAX_TRIES:
+                log.warning("broadcast %d: progress could not be shown; giving up", view.id)
+                del self._progress_due[broadcast_id]
+                self._progress_tries.pop(broadcast_id, None)
+
+    async def _show_progress(self, view: broadcasts.ProgressView) -> bool:
+        """True when the state is on screen (or can never be); False to try again later."""
+        text = broadcasts.progress_text(self.audience, view)
+        if view.progress_message_id is not None and self._progress_shown.get(view.id) == text:
+            return True
+        if self.pacer.chat_ready_in(view.progress_chat_id) > 0:
+            return False
+        # A send like any other: it takes a pacer slot.  (Unpaced, progress met a full
+        # window every 3 s for a whole broadcast: the 429s seen at 30/s.)
+        slot = await self.pacer.acquire(view.progress_chat_id, priority=True)
+        try:
             if view.progress_message_id is None:
-                # A send like any other: it takes a pacer slot.  (Unpaced, it met a full
-                # window every 3 s for a whole broadcast: the 429s seen at 30/s.)
-                slot = await self.pacer.acquire(view.progress_chat_id, priority=True)
-                try:
-                    message_id = await self.transport.send(
-                        view.progress_chat_id, broadcasts.outgoing_text(text), paid=False
-                    )
-                except (Flood, Blocked, Rejected, Transient) as exc:
-                    if isinstance(exc, Flood):
-                        self.pacer.pause(exc.retry_after)
-                    log.info("broadcast %d: progress message failed: %s", view.id, exc)
-                    continue
-                finally:
-                    self.pacer.release(slot)
+                message_id = await self.transport.send(
+                    view.progress_chat_id,
+                    broadcasts.progress_outgoing(self.audience, view, text),
+                    paid=False,
+                )
                 await broadcasts.set_progress_message(self.db, view.id, message_id)
             else:
-                await self.transport.edit(view.progress_chat_id, view.progress_message_id, text)
+                await self.transport.edit(
+                    view.progress_chat_id,
+                    view.progress_message_id,
+                    text,
+                    broadcasts.progress_keyboard(self.audience, view),
+                )
+        except Flood as exc:
+            self.pacer.pause(exc.retry_after)
+            log.info("broadcast %d: progress refused with 429; retrying", view.id)
+            return False
+        except Transient as exc:
+            log.info("broadcast %d: progress failed (%s); retrying", view.id, exc)
+            return False
+        except (Blocked, Rejected) as exc:
+            log.info("broadcast %d: progress cannot be shown: %s", view.id, exc)
+            return True
+        finally:
+            self.pacer.release(slot)
+        self._progress_shown[view.id] = text
+        return True
 
     # ---- refill -----------------------------------------------------------------------------
     async def _refill_loop(self) -> None:

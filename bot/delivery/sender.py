@@ -25,6 +25,7 @@ same `Pacer`, so the outbox leaves room for them and neither side earns a 429.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -56,8 +57,9 @@ log = logging.getLogger(__name__)
 
 # Set while an outbox worker sends: those sends already hold a pacer slot.
 _OUTBOX_SEND: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_send", default=False)
-# Endpoints that post a message (counted by Telegram's flood limits); edits are not.
-METERED_ENDPOINTS = frozenset(
+# Endpoints that Telegram's flood control counts: every message posted, and every edit
+# (editing one message 20 times in a row earns a RetryAfter like 20 sends would).
+SEND_ENDPOINTS = frozenset(
     {
         "sendMessage",
         "sendPhoto",
@@ -73,7 +75,16 @@ METERED_ENDPOINTS = frozenset(
         "forwardMessage",
     }
 )
+EDIT_ENDPOINTS = frozenset(
+    {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
+)
+METERED_ENDPOINTS = SEND_ENDPOINTS | EDIT_ENDPOINTS
+# An interactive request waits out this many 429s (each for its retry_after): the person
+# sees the answer late rather than "something went wrong".
 INTERACTIVE_FLOOD_RETRIES = 3
+# 5xx answers mean "not delivered": retried after these pauses.  A timeout is retried only
+# for an edit (repeating it is harmless); a timed-out send may have arrived.
+INTERACTIVE_RETRY_DELAYS = (0.5, 1.5)
 
 
 class Flood(Exception):
@@ -97,7 +108,9 @@ class Transient(Exception):
 class Transport(Protocol):
     async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int: ...
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> None: ...
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+    ) -> None: ...
 
 
 def keyboard_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -260,20 +273,46 @@ class PtbTransport:
             )
         return sent.message_id
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+    ) -> None:
+        """Edits a message the dispatcher paced for (a broadcast's progress); raises what
+        `send` raises.  An edit that changes nothing has done its job."""
+        token = _OUTBOX_SEND.set(True)
         try:
             await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard_markup(keyboard),
+                read_timeout=self.read_timeout,
             )
+        except RetryAfter as exc:
+            raise Flood(retry_seconds(exc)) from exc
+        except Forbidden as exc:
+            raise Blocked(exc.message) from exc
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.info("progress edit failed: %s", exc)
-        except NetworkError as exc:  # a missed progress edit is fine: the next one comes
-            log.info("progress edit failed: %s", exc)
+            if "not modified" in str(exc).lower():
+                return
+            raise Rejected(str(exc)) from exc
+        except NetworkError as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _OUTBOX_SEND.reset(token)
 
 
 class InteractiveMeter(BaseRateLimiter[None]):
-    """Meters handlers' own sends through the shared pacer, with priority over the outbox."""
+    """Meters handlers' own sends and edits through the shared pacer, with priority over the
+    outbox, and copes with Telegram's expected answers where they occur.
+
+    * 429: wait `retry_after` (the pacer pauses everyone), then the same request again;
+    * 5xx (not delivered): retried after a short pause; a timeout only for an edit;
+    * "message is not modified": the edit's goal is already met, answered as Telegram
+      answers an edit (True), never an error;
+    * a callback query too old to answer: nothing to do, logged.
+    None of these reach the error handler or alert anyone.
+    """
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
@@ -294,20 +333,45 @@ class InteractiveMeter(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> Any:
         chat_id = data.get("chat_id")
-        if _OUTBOX_SEND.get() or endpoint not in METERED_ENDPOINTS or not _is_int(chat_id):
-            return await callback(*args, **kwargs)
-        for attempt in range(INTERACTIVE_FLOOD_RETRIES + 1):
-            slot = await self.pacer.acquire(int(str(chat_id)), priority=True)
+        metered = (
+            not _OUTBOX_SEND.get() and endpoint in METERED_ENDPOINTS and _is_int(chat_id)
+        )
+        floods = 0
+        failures = 0
+        while True:
+            slot = (
+                await self.pacer.acquire(int(str(chat_id)), priority=True) if metered else None
+            )
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                # Someone else (another replica) used the budget; a reply is worth the wait.
+                # Someone else (another replica, an earlier burst) used the budget; a reply
+                # is worth the wait.
                 self.pacer.pause(retry_seconds(exc))
-                if attempt == INTERACTIVE_FLOOD_RETRIES:
+                floods += 1
+                if floods > INTERACTIVE_FLOOD_RETRIES:
                     raise
+                log.info("%s to %s: 429, retrying after %ss", endpoint, chat_id, exc.retry_after)
+            except BadRequest as exc:
+                text = str(exc).lower()
+                if endpoint in EDIT_ENDPOINTS and "not modified" in text:
+                    return True
+                if endpoint == "answerCallbackQuery" and "query is too old" in text:
+                    log.info("callback answer came too late: %s", exc)
+                    return True
+                raise
+            except NetworkError as exc:
+                if _OUTBOX_SEND.get() or failures >= len(INTERACTIVE_RETRY_DELAYS):
+                    raise
+                if isinstance(exc, TimedOut) and endpoint not in EDIT_ENDPOINTS:
+                    raise
+                log.info("%s to %s failed (%s), retrying", endpoint, chat_id, exc)
+                delay = INTERACTIVE_RETRY_DELAYS[failures]
+                failures += 1
+                await asyncio.sleep(delay)
             finally:
-                self.pacer.release(slot)
-        raise AssertionError("unreachable")
+                if slot is not None:
+                    self.pacer.release(slot)
 
 
 def _is_int(value: object) -> bool:

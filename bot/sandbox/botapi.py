@@ -235,7 +235,7 @@ class BotApi:
         reply_to: StoredMessage | None,
     ) -> dict[str, Any]:
         paid = call.params.flag("allow_paid_broadcast")
-        now = self._referee_check(chat, paid=paid)
+        now = self._referee_check(call, chat, paid=paid)
         # `_fate` only awaits on the way to raising, so the check above and the record below
         # are atomic on the event loop: concurrent sends cannot both take the last slot.
         fate = await self._fate(call)
@@ -256,10 +256,14 @@ class BotApi:
         await self._after(fate)
         return result
 
-    def _referee_check(self, chat: Chat, *, paid: bool, edit: bool = False) -> float:
+    def _referee_check(
+        self, call: Call, chat: Chat, *, paid: bool, edit: bool = False
+    ) -> float:
         """The flood limits, for sends and edits alike; returns the instant to record."""
         now = time.monotonic()
-        retry_after = self.referee.retry_after(chat.chat_id, chat.is_group, paid, now)
+        retry_after = self.referee.forced(call.method)
+        if retry_after is None:
+            retry_after = self.referee.retry_after(chat.chat_id, chat.is_group, paid, now)
         if retry_after is not None:
             self.stats.answered_429 += 1
             if edit:
@@ -526,7 +530,7 @@ class BotApi:
         # Telegram's flood control counts edits like sends, in the chat's window and the
         # bot's global one; a flood wait earned by edits delays the chat's next reply too.
         chat = message.chat
-        now = self._referee_check(chat, paid=False, edit=True)
+        now = self._referee_check(call, chat, paid=False, edit=True)
         if before == after:
             raise bad_request(
                 "message is not modified: specified new message content and reply markup are "

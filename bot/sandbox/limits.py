@@ -22,6 +22,12 @@ class Limits:
     paid_per_second: int = 1000
     private_chat_per_second: int = 1
     group_chat_per_minute: int = 20
+    # A forced flood wait, as another replica or Telegram's own judgement may cause: the next
+    # `forced_429s` calls of `forced_methods` (lower case; any metered method when empty) are
+    # answered 429 with `forced_retry_after`, whether or not `enabled` is set.
+    forced_429s: int = 0
+    forced_retry_after: int = 30
+    forced_methods: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,16 @@ class RateReferee:
     def reset(self) -> None:
         self._global = _Window()
         self._chats.clear()
+
+    def forced(self, method: str) -> int | None:
+        """The forced retry_after for this call, if one is due (it is used up)."""
+        limits = self.limits
+        if limits.forced_429s <= 0:
+            return None
+        if limits.forced_methods and method.lower() not in limits.forced_methods:
+            return None
+        limits.forced_429s -= 1
+        return max(1, limits.forced_retry_after)
 
     def retry_after(self, chat_id: int, is_group: bool, paid: bool, now: float) -> int | None:
         """Whole seconds the caller must wait (>= 1), or None when the send may go now."""
