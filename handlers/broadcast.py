@@ -225,6 +225,10 @@ async def cb_broadcast(update: Update, context: GotongContext, actor: Actor) -> 
     action, draft_id, rest = parts[1], int(parts[2]), parts[3:]
     reader = reader_for(context, actor)
     if action == "k" and len(rest) == 1:
+        # The chooser names the draft: only its author, and only while it is a draft.
+        view = await broadcasts.draft_view(context.db, actor, draft_id)
+        if view.status.value != "draft":
+            raise StaleButton()
         await query.answer()
         await _show_choices(update, context, actor, draft_id, rest[0])
     elif action == "a" and len(rest) == 2:
