@@ -104,8 +104,8 @@ def build_application(
         .context_types(ContextTypes(context=GotongContext, bot_data=AppState))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         # Several people at once (one slow database call must not hold everyone up),
-        # each person's own updates in order.
-        .concurrent_updates(PerPersonOrderedProcessor(8))
+        # each person's own updates in order, each update handled once (bot/ops/dedup.py).
+        .concurrent_updates(PerPersonOrderedProcessor(8, gate=state.extras[OPS_KEY].gate))
         .connection_pool_size(64)
         .pool_timeout(10)
         .rate_limiter(InteractiveMeter(pacer))

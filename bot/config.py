@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.zones import is_known_zone
 
 TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,60}$")
 PLACEHOLDER_TOKENS = {
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     default_language: Literal["id", "en"] = "id"
     currency: str = "IDR"
+    # The campaign's name on the cover of /report pdf.
+    campaign_name: str = Field(default="Gotong", min_length=1, max_length=120)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     webhook_url: str | None = None
@@ -138,12 +142,8 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a known IANA timezone (e.g. Asia/Jakarta)"
-            ) from None
+        if not is_known_zone(value):
+            raise ValueError(f"{value[:64]!r} is not a known IANA timezone (e.g. Asia/Jakarta)")
         return value
 
     @field_validator("currency")

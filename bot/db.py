@@ -28,32 +28,97 @@ is not re-entrant: a write use case must not open a second write session while i
 one (that never worked on SQLite: the second BEGIN IMMEDIATE would wait on the first);
 `WRITE_LOCK_TIMEOUT` turns such a mistake into an error instead of a hang.
 
-PostgreSQL needs none of this (row locks, MVCC): plain `async_sessionmaker`.
+PostgreSQL needs none of this (row locks, MVCC): plain `async_sessionmaker`, whose
+`begin()` only marks the session as a write transaction.
+
+`WRITE_HOOK`: while an update is handled, `bot.ops.dedup` puts a hook in this context
+variable; every write transaction (`sessionmaker.begin()`, not a read-only session) calls
+it when its connection begins and when it commits or ends, so the update's
+`processed_update` row is written in the update's own transaction.  Writes that are not
+the update's work (registering its sender) run inside `with housekeeping():`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
 BEGIN_OPTION = "gotong_sqlite_begin"
+WRITE_INFO = "gotong_write"  # session.info: opened by sessionmaker.begin()
 
 _write_locks: weakref.WeakKeyDictionary[
     Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
 ] = weakref.WeakKeyDictionary()
+
+
+class WriteHook(Protocol):
+    def begun(self, session: Session, connection: Connection) -> None: ...
+
+    def committed(self, session: Session) -> None: ...
+
+    def ended(self, session: Session) -> None: ...
+
+
+WRITE_HOOK: ContextVar[WriteHook | None] = ContextVar("gotong_write_hook", default=None)
+
+
+class GotongSession(Session):
+    """The sync session behind every AsyncSession of `create_sessionmaker`."""
+
+
+_HOUSEKEEPING: ContextVar[bool] = ContextVar("gotong_housekeeping", default=False)
+
+
+@contextmanager
+def housekeeping() -> Iterator[None]:
+    """Write transactions opened inside are upkeep, not the update's work: they claim
+    nothing (`with housekeeping(): async with sessionmaker.begin() as session: ...`)."""
+    token = _HOUSEKEEPING.set(True)
+    try:
+        yield
+    finally:
+        _HOUSEKEEPING.reset(token)
+
+
+def is_housekeeping() -> bool:
+    return _HOUSEKEEPING.get()
+
+
+def _write_hook(session: Session) -> WriteHook | None:
+    return WRITE_HOOK.get() if session.info.get(WRITE_INFO) else None
+
+
+@event.listens_for(GotongSession, "after_begin")
+def _after_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if transaction.parent is None and (hook := _write_hook(session)) is not None:
+        hook.begun(session, connection)
+
+
+@event.listens_for(GotongSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    if (hook := _write_hook(session)) is not None:
+        hook.committed(session)
+
+
+@event.listens_for(GotongSession, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and (hook := _write_hook(session)) is not None:
+        hook.ended(session)
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -103,7 +168,23 @@ def write_lock(engine: AsyncEngine) -> asyncio.Lock:
     return lock
 
 
-class SqliteSessionmaker(async_sessionmaker[AsyncSession]):
+class GotongSessionmaker(async_sessionmaker[AsyncSession]):
+    """`begin()` is a write transaction (the dedup hook sees it); `()` reads."""
+
+    def __init__(self, bind: AsyncEngine, **kw: Any) -> None:
+        super().__init__(bind, sync_session_class=GotongSession, **kw)
+
+    def begin(self) -> Any:  # an async context manager yielding the session
+        return self._marked_write()
+
+    @asynccontextmanager
+    async def _marked_write(self) -> AsyncIterator[AsyncSession]:
+        async with self() as session, session.begin():
+            session.info[WRITE_INFO] = True
+            yield session
+
+
+class SqliteSessionmaker(GotongSessionmaker):
     """`begin()` is a write transaction (writer queue + BEGIN IMMEDIATE); `()` reads."""
 
     def __init__(self, engine: AsyncEngine, **kw: Any) -> None:
@@ -125,6 +206,7 @@ class SqliteSessionmaker(async_sessionmaker[AsyncSession]):
             ) from None
         try:
             async with self() as session, session.begin():
+                session.info[WRITE_INFO] = True
                 await session.connection(execution_options={BEGIN_OPTION: "immediate"})
                 yield session
         finally:
@@ -134,4 +216,4 @@ class SqliteSessionmaker(async_sessionmaker[AsyncSession]):
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     if engine.dialect.name == "sqlite":
         return SqliteSessionmaker(engine, expire_on_commit=False)
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return GotongSessionmaker(engine, expire_on_commit=False)

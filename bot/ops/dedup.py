@@ -1,117 +1,146 @@
-"""Handling each update once although Telegram delivers it at least once.
+"""Handling each update once although Telegram delivers it at least once, in every mode.
 
-The crash window, and the choice made here (PostgreSQL):
-the `processed_update` row is inserted with ON CONFLICT DO NOTHING in a transaction that
-stays open on its own connection while the update is handled, and commits only after.
+One mechanism for polling and webhook, SQLite and PostgreSQL: the `processed_update` row
+is written **inside the update's own transaction**.
 
-* A replica that dies mid-update (before the commit): PostgreSQL rolls the insert back
-  when its connection drops, so the redelivered update finds no row and is handled
-  again elsewhere.  Nothing is lost.
-* A redelivery racing the first attempt (a proxy or Telegram timeout): its insert waits
-  on the uncommitted row; if the first attempt commits, it sees a conflict and is
-  answered 200 as a duplicate; if it waits longer than `lock_timeout`, it is answered 503
-  and Telegram retries later.  Never two handlings at the same time.
-* A replica that dies after its work but before answering 200: the row is committed,
-  the redelivery is ignored.
-* What remains: a replica killed between the handler's own commit/reply and the claim's
-  commit (a millisecond) handles that update twice.  Inserting the claim *before*
-  handling in a separate transaction would close that window by losing the update
-  instead, which is worse: a duplicate reply beats a silently dropped claim.
+* `UpdateGate.admit(update_id)` runs around the handling of one update (the update
+  processor in polling mode, `bot.webhook` in webhook mode).  It answers BUSY when the
+  same update is being handled in this process right now, DUPLICATE when a committed
+  `processed_update` row says it was handled already, and otherwise puts a `Handling`
+  in `bot.db.WRITE_HOOK` (a context variable: the handler's code runs in its context).
+* The first *write* transaction opened while handling it (`sessionmaker.begin()`, see
+  `bot.db.WRITE_HOOK`) inserts the row as its first statement (ON CONFLICT DO NOTHING).
+  So the row commits or rolls back with the handler's own changes:
+  - a crash before that commit leaves no row: the redelivered update is handled again,
+    nothing is lost;
+  - a committed handling makes any redelivery a no-op (the check before handling);
+  - a concurrent copy (another replica, or webhook and polling racing) finds the row:
+    on PostgreSQL its insert waits for the first transaction and then sees the conflict,
+    on SQLite the writer queue orders them; it raises `DuplicateUpdate`, its transaction
+    rolls back, and PTB stops handling the update quietly (an `ApplicationHandlerStop`:
+    no error reply, no error handler).
+* Housekeeping writes that any update may cause (registering the sender on first
+  contact, `bot.services.people.load_actor`) run inside `with bot.db.housekeeping():`
+  and do not claim: a crash after them must not turn the real work into a "duplicate".
 
-SQLite is one process: the claim is checked before and recorded after the handling, and
-an in-memory set turns a concurrent redelivery into 503.
+The choice for read-only updates (`/help`, `/me`, a list): they write nothing, so they
+leave no row and a redelivery answers again.  That costs nothing but a repeated answer
+(no side effects), and keeps every read-only update off SQLite's writer queue.  A handler
+that writes in several transactions is claimed by the first; a crash between them loses
+the rest (the same as a crash before its reply).
+
+Rows older than the retention window (Telegram keeps updates 24 h) are pruned.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select, text
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from telegram.ext import ApplicationHandlerStop
 
+from bot.db import WRITE_HOOK, is_housekeeping
 from models import ProcessedUpdate
 
-# How long a redelivery waits for the first attempt before being told to come back.
-CLAIM_LOCK_TIMEOUT = "5s"
+log = logging.getLogger(__name__)
 
 
 class Claim(enum.Enum):
     NEW = "new"  # handle it
     DUPLICATE = "duplicate"  # handled already: answer 200, do nothing
-    BUSY = "busy"  # being handled right now elsewhere: answer 503, Telegram retries
+    BUSY = "busy"  # being handled right now in this process: answer 503, Telegram retries
+
+
+class DuplicateUpdate(ApplicationHandlerStop):
+    """Another copy of this update committed first: stop quietly, change nothing."""
+
+
+@dataclass
+class Handling:
+    """One update being handled; the write hook records it in the first write transaction."""
+
+    update_id: int
+    replica_id: str
+    claimed: bool = False  # its row is committed
+    duplicate: bool = False  # a concurrent copy won
+    _pending: Session | None = field(default=None, repr=False)
+
+    # ---- bot.db.WriteHook -----------------------------------------------------------------
+    def begun(self, session: Session, connection: Connection) -> None:
+        if self.claimed or self._pending is not None or is_housekeeping():
+            return
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        result = connection.execute(
+            insert(ProcessedUpdate)
+            .values(
+                update_id=self.update_id, handled_at=datetime.now(UTC), handled_by=self.replica_id
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        if result.rowcount == 0:
+            self.duplicate = True
+            log.info("update %s was handled by another copy; stopping", self.update_id)
+            raise DuplicateUpdate()
+        self._pending = session
+
+    def committed(self, session: Session) -> None:
+        if self._pending is session:
+            self.claimed, self._pending = True, None
+
+    def ended(self, session: Session) -> None:
+        if self._pending is session:  # rolled back: the next write transaction claims
+            self._pending = None
 
 
 class UpdateGate:
     def __init__(self, engine: AsyncEngine, replica_id: str) -> None:
         self.engine = engine
         self.replica_id = replica_id
-        self.is_sqlite = engine.dialect.name == "sqlite"
         self._in_flight: set[int] = set()
+        self._sessionmaker = async_sessionmaker(engine)
 
-    @asynccontextmanager
-    async def claim(self, update_id: int, now: datetime) -> AsyncIterator[Claim]:
-        """Yields what to do with the update; handling inside the block commits the claim."""
-        if self.is_sqlite:
-            async with self._claim_sqlite(update_id, now) as outcome:
-                yield outcome
-            return
-        async with self.engine.connect() as conn:
-            tx = await conn.begin()
-            try:
-                await conn.execute(text(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'"))
-                inserted = await conn.scalar(
-                    pg_insert(ProcessedUpdate)
-                    .values(update_id=update_id, handled_at=now, handled_by=self.replica_id)
-                    .on_conflict_do_nothing(index_elements=["update_id"])
-                    .returning(ProcessedUpdate.update_id)
-                )
-            except DBAPIError as exc:
-                await tx.rollback()
-                if "lock timeout" in str(exc).lower() or "LockNotAvailable" in repr(exc):
-                    yield Claim.BUSY
-                    return
-                raise
-            if inserted is None:
-                await tx.rollback()
-                yield Claim.DUPLICATE
-                return
-            try:
-                yield Claim.NEW
-            except BaseException:
-                await tx.rollback()
-                raise
-            await tx.commit()
-
-    @asynccontextmanager
-    async def _claim_sqlite(self, update_id: int, now: datetime) -> AsyncIterator[Claim]:
-        if update_id in self._in_flight:
-            yield Claim.BUSY
-            return
-        sessionmaker = async_sessionmaker(self.engine)
-        async with sessionmaker() as session:
-            seen = await session.scalar(
-                select(exists().where(ProcessedUpdate.update_id == update_id))
+    async def seen(self, update_id: int) -> bool:
+        async with self._sessionmaker() as session:
+            return bool(
+                await session.scalar(select(exists().where(ProcessedUpdate.update_id == update_id)))
             )
-        if seen:
-            yield Claim.DUPLICATE
+
+    @asynccontextmanager
+    async def admit(self, update_id: int) -> AsyncIterator[tuple[Claim, Handling | None]]:
+        """What to do with the update; inside the block (NEW) its writes claim it."""
+        # Taken before the first await: two copies arriving together cannot both pass.
+        if update_id in self._in_flight:
+            yield Claim.BUSY, None
             return
         self._in_flight.add(update_id)
         try:
-            yield Claim.NEW
-            async with sessionmaker.begin() as session:
-                await session.execute(
-                    sqlite_insert(ProcessedUpdate)
-                    .values(update_id=update_id, handled_at=now, handled_by=self.replica_id)
-                    .on_conflict_do_nothing(index_elements=["update_id"])
-                )
+            if await self.seen(update_id):
+                yield Claim.DUPLICATE, None
+                return
+            handling = Handling(update_id, self.replica_id)
+            token = WRITE_HOOK.set(handling)
+            try:
+                yield Claim.NEW, handling
+            finally:
+                WRITE_HOOK.reset(token)
         finally:
             self._in_flight.discard(update_id)
+
+
+def update_id_of(update: Any) -> int | None:
+    value = getattr(update, "update_id", None)
+    return value if isinstance(value, int) else None
 
 
 async def prune_processed_updates(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import load_settings
 from bot.ops import heartbeat
-from bot.ops.dedup import Claim, UpdateGate, prune_processed_updates
+from bot.ops.dedup import Claim, DuplicateUpdate, UpdateGate, prune_processed_updates
 from bot.ops.leader import EVERY_REPLICA_JOBS, Leadership, leader_only
 from bot.ops.runtime import OPS_KEY, Ops
 from models import ProcessedUpdate
@@ -77,27 +77,49 @@ async def count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
 
 
+async def write_something(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """A handler's write transaction: its first statement claims the update."""
+    async with sessionmaker.begin() as session:
+        await session.execute(select(1))
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_redelivery_during_handling_waits_then_is_a_duplicate(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     a, b = UpdateGate(engine, "a"), UpdateGate(engine, "b")
-    handling = asyncio.Event()
+    claimed = asyncio.Event()
     finish = asyncio.Event()
 
     async def first() -> Claim:
-        async with a.claim(1, NOW) as claim:
-            handling.set()
+        async with a.admit(1) as (claim, _), sessionmaker.begin() as session:
+            await session.execute(select(1))  # the claim is in, not committed
+            claimed.set()
             await finish.wait()
             return claim
 
     task = asyncio.create_task(first())
-    await handling.wait()
-    second = asyncio.create_task(_claim_outcome(b, 1))
+    await claimed.wait()
+
+    admitted = asyncio.Event()
+
+    async def second() -> Claim:
+        async with b.admit(1) as (claim, handling):
+            assert claim is Claim.NEW  # not committed yet: b starts handling too...
+            admitted.set()
+            with pytest.raises(DuplicateUpdate):
+                await write_something(sessionmaker)  # ...and its write waits for a's
+            assert handling is not None and handling.duplicate
+            return claim
+
+    racing = asyncio.create_task(second())
+    await admitted.wait()
     finish.set()
     assert await task is Claim.NEW
-    assert await second is Claim.DUPLICATE
+    assert await racing is Claim.NEW
     assert await count(sessionmaker) == 1
+    async with b.admit(1) as (claim, _):
+        assert claim is Claim.DUPLICATE
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -106,11 +128,12 @@ async def test_a_replica_dying_mid_update_leaves_it_to_the_next(
 ) -> None:
     gate = UpdateGate(engine, "dies")
     with pytest.raises(RuntimeError):
-        async with gate.claim(2, NOW):
+        async with gate.admit(2), sessionmaker.begin() as session:
+            await session.execute(select(1))
             raise RuntimeError("killed mid-update")
     assert await count(sessionmaker) == 0
-    assert await _claim_outcome(UpdateGate(engine, "next"), 2) is Claim.NEW
-    assert await _claim_outcome(UpdateGate(engine, "later"), 2) is Claim.DUPLICATE
+    assert await _handle(UpdateGate(engine, "next"), 2, sessionmaker) is Claim.NEW
+    assert await _handle(UpdateGate(engine, "later"), 2, sessionmaker) is Claim.DUPLICATE
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -118,17 +141,26 @@ async def test_sqlite_gate_and_pruning(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     gate = UpdateGate(engine, "only")
-    async with gate.claim(3, NOW - timedelta(days=3)) as claim:
+    async with gate.admit(3) as (claim, _):
         assert claim is Claim.NEW
-        assert await _claim_outcome(gate, 3) is Claim.BUSY  # concurrent redelivery
-    assert await _claim_outcome(gate, 3) is Claim.DUPLICATE
-    assert await _claim_outcome(gate, 4) is Claim.NEW
+        assert await _handle(gate, 3, sessionmaker) is Claim.BUSY  # concurrent redelivery
+        await write_something(sessionmaker)
+    assert await _handle(gate, 3, sessionmaker) is Claim.DUPLICATE
+    assert await _handle(gate, 4, sessionmaker) is Claim.NEW
+    async with sessionmaker.begin() as session:  # age update 3's row
+        row = await session.get(ProcessedUpdate, 3)
+        assert row is not None
+        row.handled_at = NOW - timedelta(days=3)
     pruned = await prune_processed_updates(sessionmaker, now=NOW, retention=timedelta(hours=48))
     assert pruned == 1 and await count(sessionmaker) == 1
 
 
-async def _claim_outcome(gate: UpdateGate, update_id: int) -> Claim:
-    async with gate.claim(update_id, NOW) as claim:
+async def _handle(
+    gate: UpdateGate, update_id: int, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Claim:
+    async with gate.admit(update_id) as (claim, _):
+        if claim is Claim.NEW:
+            await write_something(sessionmaker)
         return claim
 
 
