@@ -22,11 +22,13 @@ import html
 import string
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.numbers import NumberFormatError, parse_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("id", "en")
@@ -101,9 +103,23 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
-def plural_category(lang: str, count: int | float) -> str:
+def plural_category(lang: str, count: int | float | Decimal) -> str:
     """CLDR's plural category of `count` in `lang` ('one', 'other', ...)."""
     return str(_locale(lang).plural_form(abs(count)))
+
+
+def _as_number(value: object, lang: str) -> int | float | Decimal | None:
+    """The count a plural form is chosen by: a number, or one already formatted ("1.234")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_decimal(value, locale=lang, strict=True)
+        except NumberFormatError:
+            return None
+    return None
 
 
 @cache
@@ -145,8 +161,8 @@ class I18n:
         catalog = self.catalogs[found_in]
         by = catalog.get(f"{key}{FORM_SEPARATOR}by")
         names = (by,) if by else ("count", "n")
-        count = next((params[n] for n in names if n in params), None)
-        if not isinstance(count, int | float) or isinstance(count, bool):
+        count = _as_number(next((params[n] for n in names if n in params), None), found_in)
+        if count is None:
             return template
         form = plural_category(found_in, count)
         return catalog.get(f"{key}{FORM_SEPARATOR}{form}", template)

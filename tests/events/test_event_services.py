@@ -204,7 +204,7 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
         esc_row = await session.get(OutboxMessage, esc.id)
         out = await attendance.render_escalation(session, esc_row, None, reader(clock.now()))  # type: ignore[arg-type]
         assert out is not None and "P3" in out.text and "P2" not in out.text
-        assert "1 people" in out.text
+        assert "1 person said they're going but hasn't confirmed" in out.text
         counts = await events.counts_for(session, event_id)
         assert (counts.going, counts.confirmed, counts.unconfirmed) == (2, 1, 1)
         rem_row = await session.get(OutboxMessage, reminder.id)
@@ -260,7 +260,7 @@ async def test_check_in_rules_no_shows_and_reliability(
         rel = await attendance.reliability_of(session, [ani.person_id, budi.person_id])
         lines = await summary.me_section(session, budi, reader(), during)
     assert rel[ani.person_id].score == 1.0 and rel[budi.person_id].score == 0.0
-    assert "0 of 1" in lines[0] and "1 no-shows" in lines[0]
+    assert "0 of 1 shift or event" in lines[0] and "no-shows: 1" in lines[0]
     _, csv_bytes = await attendance.roster_csv(sessionmaker, coord, event_id, reader())
     text = csv_bytes.decode("utf-8-sig").splitlines()
     assert text[0].startswith("name,username,rsvp,confirmed,checked_in,no_show,shift")

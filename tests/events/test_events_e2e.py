@@ -131,7 +131,7 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
 
         assert await sweep_no_shows(bot.db, now=clock.now()) == 1
         me = await budi.send_and_wait("/me")
-        assert "1 no-shows" in me.text
+        assert "no-shows: 1" in me.text
         roster = await admin.send_and_wait("/roster 1")
         csv_text = document_bytes(bot, roster).decode("utf-8-sig")
         assert "Budi,budi,going,no,no,yes" in csv_text

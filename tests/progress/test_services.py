@@ -50,7 +50,7 @@ async def test_coordinator_summary_counts_the_whole_campaign(
     assert len(lines) <= 25 and sum(len(line) for line in lines) < 4096
     text = "\n".join(lines)
     assert "Volunteers: <b>9</b> · +1 in 7 days" in text
-    assert "not full within 48 h: <b>1</b> shifts, 3 places free" in text
+    assert "not full within 48 h: <b>1</b> shift, free places: 3" in text
     assert "overdue <b>1</b>" in text and "no-show 50%" in text
 
 

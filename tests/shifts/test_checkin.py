@@ -101,7 +101,7 @@ async def test_self_check_in_window_sweep_hours_and_reliability(
     assert hours == pytest.approx(3.0) and shifts_done == 1  # Budi's signup is not counted
     assert during == 0  # a shift still running has given no hours yet
     assert budi_me == [
-        "🤝 Reliability: 0% (came to 0 of 1 shifts and events, 1 no-shows)"
+        "🤝 Reliability: 0% (came to 0 of 1 shift or event; no-shows: 1)"
     ]
 
 

@@ -112,7 +112,7 @@ async def test_reminder_check_in_lead_list_no_show_and_me(tmp_path: Path) -> Non
 
         me = await ani.send_and_wait("/me")
         assert "Shifts done: 1 · 3 hours" in me.text
-        assert "Reliability: 100% (came to 1 of 1 shifts and events, 0 no-shows)" in me.text
+        assert "Reliability: 100% (came to 1 of 1 shift or event; no-shows: 0)" in me.text
         citra_me = await citra.send_and_wait("/me")
         assert "Shifts done" not in citra_me.text
-        assert "Reliability: 0% (came to 0 of 1 shifts and events, 1 no-shows)" in citra_me.text
+        assert "Reliability: 0% (came to 0 of 1 shift or event; no-shows: 1)" in citra_me.text

@@ -44,7 +44,7 @@ async def test_claim_full_waitlist_release_offer_accept_and_reminder(tmp_path: P
 
         ani, budi = bot.user(2, "Ani"), bot.user(3, "Budi")
         listing = await ani.send_and_wait("/shifts")
-        assert "Door-knocking Tebet" in listing.text and "1 of 1 places free" in listing.text
+        assert "Door-knocking Tebet" in listing.text and "1 of 1 place free" in listing.text
         claimed = await ani.press(listing, 0, expect="edit")  # tap two: the list says yours
         assert claimed.answer.text == "✅ It's yours!"
         assert claimed.message is not None and "You're on this shift" in claimed.message.text
