@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.commands import commands_for
+from bot.commands import help_sections
 from bot.context import GotongContext
 from bot.services import profile
 from bot.services.people import Actor
@@ -15,10 +15,14 @@ from handlers.guard import guarded
 
 @guarded()
 async def cmd_help(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Lists exactly the commands this person may use, in their language."""
+    """Lists exactly the commands this person may use, grouped by the work, everyday first."""
     reader = reader_for(context, actor)
     lines = [reader.t("help.title", role=reader.t(f"role.{actor.role}"))]
-    lines += [f"/{c.name} — {reader.t(c.description_key)}" for c in commands_for(actor)]
+    sections = help_sections(actor)
+    for group, specs in sections:
+        if len(sections) > 1:  # a volunteer's one short list needs no heading
+            lines += ["", reader.t(f"help.group.{group}")]
+        lines += [f"/{c.name} — {reader.t(c.description_key_for(actor))}" for c in specs]
     await send(update, context, lines)
 
 
