@@ -17,7 +17,7 @@ from bot.commands import CommandSpec, register
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.render import Button, Reader, truncate
-from bot.services import events, flows, teams
+from bot.services import events, feedback, flows, teams
 from bot.services.authz import Permission
 from bot.services.event_shifts import RoleView
 from bot.services.events import (
@@ -110,6 +110,10 @@ async def _show_card(
 ) -> None:
     reader = reader_for(context, actor)
     lines = ([head] if head else []) + events.card_lines(view, reader, for_manager=view.can_manage)
+    if view.can_manage:  # after the event: the people's rating (coordinators, the team's leads)
+        scores = await feedback.event_scores(context.db, actor, view.id)
+        if scores is not None:
+            lines.append(feedback.event_line(reader, scores, view.id))
     offer_lines, offer_rows = _offer(offers, reader)
     keyboard = offer_rows + events.card_keyboard(view, reader)
     await edit_or_send(update, context, "\n".join(lines + offer_lines), keyboard)

@@ -6,6 +6,13 @@ from models.broadcast import Broadcast, BroadcastStatus
 from models.budget import BudgetLine, Expense, ExpenseStatus, Fund
 from models.enums import OutboxStatus, Role
 from models.events import CheckinMethod, Event, EventRsvp, EventStatus, RsvpStatus
+from models.feedback import (
+    FeedbackAnswer,
+    FeedbackQuestion,
+    FeedbackResponse,
+    FeedbackRound,
+    QuestionKind,
+)
 from models.flow import FlowState
 from models.goals import Goal
 from models.ops import OpsState, ProcessedUpdate, Replica
@@ -41,6 +48,10 @@ __all__ = [
     "EventStatus",
     "Expense",
     "ExpenseStatus",
+    "FeedbackAnswer",
+    "FeedbackQuestion",
+    "FeedbackResponse",
+    "FeedbackRound",
     "FlowState",
     "Fund",
     "Goal",
@@ -52,6 +63,7 @@ __all__ = [
     "Person",
     "PersonSkill",
     "ProcessedUpdate",
+    "QuestionKind",
     "Replica",
     "Role",
     "RsvpStatus",

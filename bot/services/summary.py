@@ -23,6 +23,10 @@ from bot.i18n import Html, escape
 from bot.render import Reader, truncate
 from bot.services.authz import Permission, require
 from bot.services.budget import status_in
+from bot.services.feedback import event_line as feedback_event_line
+from bot.services.feedback import event_scores_in as feedback_of_event
+from bot.services.feedback import scores_in as feedback_scores_in
+from bot.services.feedback import summary_line as feedback_summary_line
 from bot.services.goals import (
     VOLUNTEER_ROLES,
     GoalProgress,
@@ -113,6 +117,7 @@ class Summary:
     budget: Any  # BudgetStatus when the budget area is present and has lines
     teams: tuple[tuple[int, str], ...]  # drill-down buttons
     upcoming: tuple[tuple[int, str, datetime], ...]  # (event id, title, starts) buttons
+    feedback: Any = None  # bot.services.feedback.Scores of the last 30 days
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,7 @@ class EventDetail:
     checked_in: int
     no_show: int
     cancelled: bool
+    feedback: Any = None  # bot.services.feedback.Scores once people were asked
 
 
 def _n(value: Any) -> int:
@@ -266,6 +272,7 @@ async def summary_in(
         budget=budget,
         teams=await _team_buttons(session, teams) if drill else (),
         upcoming=await _upcoming_events(session, teams, now),
+        feedback=await feedback_scores_in(session, teams, now - EVENT_LOOKBACK, now),
     )
 
 
@@ -335,6 +342,7 @@ async def event_detail(
             checked_in,
             no_show,
             event.status == EventStatus.CANCELLED,
+            await feedback_of_event(session, actor, event_id),
         )
 
 
@@ -434,6 +442,8 @@ def summary_lines(reader: Reader, s: Summary) -> list[str]:
     if s.goals:
         lines.append(reader.t("progress.goals_title"))
         lines += [goal_line(reader, g) for g in s.goals]
+    if s.feedback is not None and s.feedback.asked:
+        lines.append(feedback_summary_line(reader, s.feedback))
     if s.budget is not None:
         b = s.budget
         lines.append(
@@ -480,6 +490,8 @@ def event_lines(reader: Reader, d: EventDetail) -> list[str]:
             no_show=reader.number(d.no_show),
         ),
     ]
+    if d.feedback is not None:
+        lines.append(feedback_event_line(reader, d.feedback, d.id))
     return lines
 
 
