@@ -148,13 +148,17 @@ def progress_bar(ratio: float, width: int = 10) -> str:
     """Bar like "▓▓▓░░░░░░░" for 0.3; ``ratio`` is clamped to 0..1.
 
     The bar is full only at 100% and empty only at 0%: a shift with 19 of 20 volunteers must
-    not look fully staffed, and one with a single sign-up must not look abandoned.
+    not look fully staffed, and one with a single sign-up must not look abandoned.  "0%" is
+    what the percentage next to it shows below half a percent, so the bar is empty there
+    too (3 of 10,000 doors read "0%" beside a block that said otherwise).
     """
     if width <= 0:
         return ""
     if math.isnan(ratio):
         ratio = 0.0
     ratio = min(max(ratio, 0.0), 1.0)
+    if ratio < 0.005:  # shown as "0%"
+        return "░" * width
     filled = math.floor(ratio * width + 0.5)
     if 0.0 < ratio < 1.0:
         filled = min(max(filled, 1), width - 1) if width > 1 else filled
