@@ -18,6 +18,7 @@ from bot.context import GotongContext
 from bot.delivery import broadcasts
 from bot.delivery.broadcasts import CALLBACK_PREFIX, Draft
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import PtbTransport
 from bot.errors import InvalidInput
 from bot.i18n import Html
@@ -200,15 +201,26 @@ async def _on_when(update: Update, context: GotongContext, actor: Actor, flow: F
         scheduled_at=when,
     )
     await flows.end_flow(context.db, actor.telegram_id)
+    outlook = await broadcasts.quiet_outlook(
+        context.db,
+        actor,
+        draft_id,
+        at=when,
+        quiet=_quiet(context),
+        default_timezone=context.settings.timezone,
+    )
+    text = reader.t(
+        "broadcast.scheduled",
+        id=confirmed.id,
+        when=reader.when(when),
+        count=reader.number(confirmed.total),
+    )
+    if outlook.held:
+        text += "\n" + reader.t("broadcast.scheduled_quiet", held=reader.number(outlook.held))
     await send(
         update,
         context,
-        reader.t(
-            "broadcast.scheduled",
-            id=confirmed.id,
-            when=reader.when(when),
-            count=reader.number(confirmed.total),
-        ),
+        text,
         [[Button(reader.t("broadcast.button_cancel"), f"{CALLBACK_PREFIX}:x:{confirmed.id}")]],
     )
 
@@ -241,24 +253,21 @@ async def cb_broadcast(update: Update, context: GotongContext, actor: Actor) -> 
         if view.status.value != "draft":
             raise StaleButton()
         await _show_kinds(update, context, actor, draft_id)
-    elif action == "go" and not rest:
-        assert query.message is not None
-        confirmed = await broadcasts.confirm(
-            context.db,
-            actor,
-            draft_id,
-            now=context.clock.now(),
-            progress_chat_id=query.message.chat.id,
-            progress_message_id=query.message.message_id,
-        )
-        await query.answer()
-        await edit_or_send(
-            update,
-            context,
-            reader.t("broadcast.started", id=confirmed.id, count=reader.number(confirmed.total)),
-            [[Button(reader.t("broadcast.button_stop"), f"{CALLBACK_PREFIX}:x:{draft_id}")]],
-        )
-        _poke(context)
+    elif action in ("go", "gn", "gh") and not rest:
+        if action == "go":
+            outlook = await broadcasts.quiet_outlook(
+                context.db,
+                actor,
+                draft_id,
+                at=context.clock.now(),
+                quiet=_quiet(context),
+                default_timezone=context.settings.timezone,
+            )
+            if outlook.held:
+                await query.answer()
+                await _show_quiet_choice(update, context, reader, draft_id, outlook)
+                return
+        await _send_now(update, context, actor, reader, draft_id, hold=action == "gh")
     elif action == "s" and not rest:
         view = await broadcasts.draft_view(context.db, actor, draft_id)
         if view.status.value != "draft" or view.audience is None:
@@ -283,6 +292,90 @@ async def cb_broadcast(update: Update, context: GotongContext, actor: Actor) -> 
         await _show_failures(update, context, actor, draft_id, int(rest[0]))
     else:
         raise StaleButton()
+
+
+def _quiet(context: GotongContext) -> QuietHours:
+    start, end = context.settings.quiet_hours
+    return QuietHours(start, end)
+
+
+async def _show_quiet_choice(
+    update: Update,
+    context: GotongContext,
+    reader: Reader,
+    draft_id: int,
+    outlook: broadcasts.QuietOutlook,
+) -> None:
+    """Some recipients are in their quiet hours: say so, and let the coordinator choose."""
+    start, end = context.settings.quiet_hours
+    assert outlook.until is not None
+    text = reader.t(
+        "broadcast.quiet_notice",
+        held=reader.number(outlook.held),
+        total=reader.number(outlook.total),
+        start=start.strftime("%H:%M"),
+        end=end.strftime("%H:%M"),
+        until=reader.when(outlook.until),
+    )
+    rows = [
+        [Button(reader.t("broadcast.button_send_anyway"), f"{CALLBACK_PREFIX}:gn:{draft_id}")],
+        [
+            Button(
+                reader.t("broadcast.button_send_morning", time=end.strftime("%H:%M")),
+                f"{CALLBACK_PREFIX}:gh:{draft_id}",
+            ),
+            Button(reader.t("broadcast.button_schedule"), f"{CALLBACK_PREFIX}:s:{draft_id}"),
+        ],
+        [Button(reader.t("broadcast.button_cancel"), f"{CALLBACK_PREFIX}:x:{draft_id}")],
+    ]
+    await edit_or_send(update, context, text, rows)
+
+
+async def _send_now(
+    update: Update,
+    context: GotongContext,
+    actor: Actor,
+    reader: Reader,
+    draft_id: int,
+    *,
+    hold: bool,
+) -> None:
+    """Confirms the draft: everyone now, or (hold) those in quiet hours at its end."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    now = context.clock.now()
+    quiet_hold = (
+        broadcasts.QuietHold(_quiet(context), context.settings.timezone) if hold else None
+    )
+    confirmed = await broadcasts.confirm(
+        context.db,
+        actor,
+        draft_id,
+        now=now,
+        progress_chat_id=query.message.chat.id,
+        progress_message_id=query.message.message_id,
+        hold=quiet_hold,
+    )
+    await query.answer()
+    count = reader.number(confirmed.total)
+    held = (await broadcasts.recent_one(context.db, actor, confirmed.id, now=now)).held
+    if held.count and held.until is not None:
+        text = reader.t(
+            "broadcast.started_held",
+            id=confirmed.id,
+            count=count,
+            held=reader.number(held.count),
+            until=reader.when(held.until),
+        )
+    else:
+        text = reader.t("broadcast.started", id=confirmed.id, count=count)
+    await edit_or_send(
+        update,
+        context,
+        text,
+        [[Button(reader.t("broadcast.button_stop"), f"{CALLBACK_PREFIX}:x:{draft_id}")]],
+    )
+    _poke(context)
 
 
 async def _show_failures(
@@ -320,7 +413,7 @@ async def _show_failures(
 async def cmd_broadcasts(update: Update, context: GotongContext, actor: Actor) -> None:
     """Lists recent broadcasts with their counts, and buttons to see who they failed for."""
     reader = reader_for(context, actor)
-    items = await broadcasts.recent(context.db, actor)
+    items = await broadcasts.recent(context.db, actor, now=context.clock.now())
     if not items:
         await send(update, context, reader.t("broadcast.list_empty"))
         return
@@ -341,6 +434,12 @@ async def cmd_broadcasts(update: Update, context: GotongContext, actor: Actor) -
                 excerpt=item.excerpt,
             )
         )
+        if item.held.count and item.held.until is not None:
+            lines[-1] += "\n" + reader.t(
+                "broadcast.list_held",
+                until=reader.when(item.held.until),
+                n=reader.number(item.held.count),
+            )
         if item.failed:
             buttons.append(
                 Button(

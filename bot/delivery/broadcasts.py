@@ -1,5 +1,11 @@
 """Broadcasts: compose, target, preview, confirm or schedule, cancel, follow, report.
 
+Quiet hours never hide a coordinator's action: a broadcast sent now or at a chosen time
+goes out then (its rows are urgent).  When some recipients are in their quiet hours at
+that moment, the handler shows it first (`quiet_outlook`) and the coordinator may hold
+those messages (`QuietHold`): each is then due at the end of its recipient's quiet hours,
+and the progress message and /broadcasts say how many wait, and until when.
+
 Use cases for `handlers/broadcast.py` (one transaction each, plain results) plus the
 dispatcher-side lifecycle (`advance`: start due scheduled ones, aggregate live counts,
 finish and report) and the renderers of the kinds a broadcast enqueues.
@@ -29,8 +35,10 @@ from bot.delivery.outbox import (
     cancel_cause,
     enqueue,
 )
+from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import param, renderer
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import Html
 from bot.render import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_TEXT_LIMIT,
@@ -83,6 +91,29 @@ class Confirmed:
 
 
 @dataclass(frozen=True, slots=True)
+class QuietOutlook:
+    """Who of a draft's recipients would be inside their quiet hours at `at`."""
+
+    total: int
+    held: int
+    until: datetime | None  # when the first of them leaves their quiet hours (UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHold:
+    """The coordinator chose to let recipients in their quiet hours get it in the morning."""
+
+    quiet: QuietHours
+    default_timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    count: int = 0
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     id: int
     status: BroadcastStatus
@@ -95,6 +126,7 @@ class Summary:
     created_at: datetime
     scheduled_at: datetime | None
     excerpt: str
+    held: Held = Held()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +158,7 @@ class ProgressView:
     remaining: int
     eta_seconds: int
     done: bool
+    held: Held = Held()
 
 
 # ---- composing ---------------------------------------------------------------------------
@@ -237,6 +270,43 @@ async def choose_audience(
         return _draft_view(draft, count)
 
 
+def _quiet_until(quiet: QuietHours, at: datetime, tz: str) -> datetime | None:
+    try:
+        return quiet.deferred_until(at, tz)
+    except (ValueError, OSError):  # a zone name the database should never have held
+        return None
+
+
+async def quiet_outlook(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    broadcast_id: int,
+    *,
+    at: datetime,
+    quiet: QuietHours,
+    default_timezone: str,
+) -> QuietOutlook:
+    """How many of the draft's recipients are in their own quiet hours at `at`."""
+    require(actor, Permission.BROADCAST)
+    async with sessionmaker() as session:
+        draft = await _own_draft(session, actor, broadcast_id)
+        if draft.audience is None:
+            raise Conflict("broadcast.no_audience")
+        await _check_audience(session, actor, draft.audience)
+        by_zone = (await recipients(session, draft.audience)).with_only_columns(
+            Person.timezone, func.count()
+        ).group_by(Person.timezone).order_by(None)
+        total = held = 0
+        first: datetime | None = None
+        for zone, count in (await session.execute(by_zone)).all():
+            total += int(count)
+            until = _quiet_until(quiet, at, zone or default_timezone)
+            if until is not None:
+                held += int(count)
+                first = until if first is None else min(first, until)
+        return QuietOutlook(total, held, first)
+
+
 async def confirm(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
@@ -246,8 +316,12 @@ async def confirm(
     progress_chat_id: int,
     progress_message_id: int | None,
     scheduled_at: datetime | None = None,
+    hold: QuietHold | None = None,
 ) -> Confirmed:
-    """Send now or at `scheduled_at`: one outbox row per recipient, in one transaction."""
+    """Send now or at `scheduled_at`: one outbox row per recipient, in one transaction.
+
+    The coordinator's moment is honoured (urgent rows) unless they chose `hold`: then a
+    recipient inside their quiet hours gets it when those end."""
     require(actor, Permission.BROADCAST)
     if scheduled_at is not None and scheduled_at <= now:
         raise InvalidInput("broadcast.schedule_past")
@@ -272,10 +346,17 @@ async def confirm(
         )
         if not moved.rowcount:  # type: ignore[attr-defined]
             raise Conflict("broadcast.not_draft")
-        people = (await session.execute(await recipients(session, draft.audience))).all()
+        stmt = (await recipients(session, draft.audience)).add_columns(Person.timezone)
+        people = (await session.execute(stmt)).all()
         if not people:
             raise InvalidInput("broadcast.nobody")  # rolls the status change back too
         due = scheduled_at or now
+
+        def due_for(zone: str | None) -> datetime:
+            if hold is None:
+                return due
+            return _quiet_until(hold.quiet, due, zone or hold.default_timezone) or due
+
         total = await enqueue(
             session,
             (
@@ -284,13 +365,14 @@ async def confirm(
                     chat_id=telegram_id,
                     person_id=person_id,
                     dedup_key=f"broadcast:{broadcast_id}:{person_id}",
-                    due_at=due,
+                    due_at=due_for(zone),
                     params={"id": broadcast_id},
                     cause=cause_of(broadcast_id),
                     priority=PRIORITY_BULK,
+                    urgent=hold is None,
                     broadcast_id=broadcast_id,
                 )
-                for person_id, telegram_id in people
+                for person_id, telegram_id, zone in people
             ),
         )
         await session.execute(
@@ -374,8 +456,13 @@ def _visible_to(actor: Actor) -> object:
 
 
 async def recent(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, limit: int = RECENT_LIMIT
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    limit: int = RECENT_LIMIT,
+    *,
+    now: datetime | None = None,
 ) -> list[Summary]:
+    """The latest broadcasts; with `now`, how many of a running one's messages are held."""
     require(actor, Permission.BROADCAST)
     async with sessionmaker() as session:
         query = (
@@ -385,22 +472,43 @@ async def recent(
             .limit(limit)
         )
         rows = (await session.scalars(query)).all()
-        return [
-            Summary(
-                b.id,
-                b.status,
-                _draft_view(b, 0).audience_label_key,
-                b.audience_label or "",
-                b.total,
-                b.sent_count,
-                b.failed_count,
-                b.blocked_count,
-                b.created_at,
-                b.scheduled_at,
-                excerpt(b),
-            )
-            for b in rows
-        ]
+        live = [b.id for b in rows if b.status == BroadcastStatus.SENDING]
+        held = await _held(session, live, now) if now is not None else {}
+        return [_summary(b, held.get(b.id, Held())) for b in rows]
+
+
+async def recent_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    broadcast_id: int,
+    *,
+    now: datetime,
+) -> Summary:
+    """One broadcast as /broadcasts shows it (its author, or any coordinator)."""
+    require(actor, Permission.BROADCAST)
+    async with sessionmaker() as session:
+        b = await session.get(Broadcast, broadcast_id)
+        if b is None or (is_team_scoped(actor) and b.author_id != actor.person_id):
+            raise NotFound("broadcast.not_found")
+        held = await _held(session, [b.id], now)
+        return _summary(b, held.get(b.id, Held()))
+
+
+def _summary(b: Broadcast, held: Held) -> Summary:
+    return Summary(
+        b.id,
+        b.status,
+        _draft_view(b, 0).audience_label_key,
+        b.audience_label or "",
+        b.total,
+        b.sent_count,
+        b.failed_count,
+        b.blocked_count,
+        b.created_at,
+        b.scheduled_at,
+        excerpt(b),
+        held,
+    )
 
 
 def excerpt(b: Broadcast, limit: int = 60) -> str:
@@ -485,6 +593,7 @@ async def advance(
             .where(OutboxMessage.broadcast_id.in_([b.id for b, _ in live]))
             .group_by(OutboxMessage.broadcast_id, OutboxMessage.status, blocked)
         )
+        held = await _held(session, [b.id for b, _ in live], now)
         tallies: dict[int, dict[str, int]] = {}
         for broadcast_id, status, is_blocked, count in counted.all():
             key = "blocked" if status == OutboxStatus.FAILED and is_blocked else str(status)
@@ -502,6 +611,8 @@ async def advance(
                 OutboxStatus.SENDING.value, 0
             )
             done = remaining == 0
+            waiting = held.get(b.id, Held())
+            remaining -= waiting.count  # now or soon; the held ones have their own line
             if done:
                 b.status = BroadcastStatus.DONE
                 b.finished_at = now
@@ -538,9 +649,26 @@ async def advance(
                     remaining,
                     math.ceil(remaining / rate) if rate > 0 else 0,
                     done,
+                    waiting,
                 )
             )
         return views
+
+
+async def _held(session: AsyncSession, broadcast_ids: list[int], now: datetime) -> dict[int, Held]:
+    """Messages of these broadcasts waiting for their recipients' quiet hours to end."""
+    if not broadcast_ids:
+        return {}
+    rows = await session.execute(
+        select(OutboxMessage.broadcast_id, func.count(), func.min(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.broadcast_id.in_(broadcast_ids),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.due_at > now,
+        )
+        .group_by(OutboxMessage.broadcast_id)
+    )
+    return {int(bid or 0): Held(int(count), until) for bid, count, until in rows.all()}
 
 
 async def set_progress_message(
@@ -589,7 +717,17 @@ def progress_text(audience: Audience, view: ProgressView) -> str:
         remaining=reader.number(view.remaining),
         total=reader.number(view.total),
         eta=eta_text(reader, view.eta_seconds),
+        held=held_text(reader, view.held),
     )
+
+
+def held_text(reader: Reader, held: Held) -> Html | str:
+    """'🌙 Held until 07:00: 12' on its own line, or nothing."""
+    if not held.count or held.until is None:
+        return ""
+    count = reader.number(held.count)
+    line = reader.t("broadcast.held_line", until=reader.when(held.until), n=count)
+    return Html("\n" + line)
 
 
 def progress_keyboard(audience: Audience, view: ProgressView) -> list[list[Button]] | None:

@@ -130,6 +130,7 @@ class Dispatcher:
         self._progress_due: dict[int, broadcasts.ProgressView] = {}
         self._progress_shown: dict[int, str] = {}
         self._progress_tries: dict[int, int] = {}
+        self._progress_lock = asyncio.Lock()
         self._ticking = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -197,32 +198,35 @@ class Dispatcher:
         Progress is coalesced: the newest state of each broadcast waits here and goes out at
         most once per tick, only when its text changed, and never waits for a chat that is
         cooling down (the next tick brings a fresher state anyway).  The final state ("done",
-        the Stop button removed) is kept until it is shown: a refused last edit is retried.
+        the Stop button removed) waits for its chat and is kept until it is shown: a refused
+        last edit is retried on the next ticks.
         """
-        for view in await broadcasts.advance(self.db, now, rate=self.pacer.rate):
-            self._progress_due[view.id] = view
-        for broadcast_id, view in list(self._progress_due.items()):
-            if await self._show_progress(view):
-                del self._progress_due[broadcast_id]
-                self._progress_tries.pop(broadcast_id, None)
-                if view.done:
-                    self._progress_shown.pop(broadcast_id, None)
-                continue
-            tries = self._progress_tries[broadcast_id] = self._progress_tries.get(
-                broadcast_id, 0
-            ) + 1
-            if tries >= PROGRESS_MAX_TRIES:
-                log.warning("broadcast %d: progress could not be shown; giving up", view.id)
-                del self._progress_due[broadcast_id]
-                self._progress_tries.pop(broadcast_id, None)
+        async with self._progress_lock:  # the job's tick and run_once may overlap
+            for view in await broadcasts.advance(self.db, now, rate=self.pacer.rate):
+                self._progress_due[view.id] = view
+            for broadcast_id, view in list(self._progress_due.items()):
+                if await self._show_progress(view):
+                    self._forget_progress(broadcast_id, shown=view.done)
+                    continue
+                tries = self._progress_tries.get(broadcast_id, 0) + 1
+                self._progress_tries[broadcast_id] = tries
+                if tries >= PROGRESS_MAX_TRIES:
+                    log.warning("broadcast %d: progress could not be shown; giving up", view.id)
+                    self._forget_progress(broadcast_id, shown=view.done)
+
+    def _forget_progress(self, broadcast_id: int, *, shown: bool) -> None:
+        self._progress_due.pop(broadcast_id, None)
+        self._progress_tries.pop(broadcast_id, None)
+        if shown:
+            self._progress_shown.pop(broadcast_id, None)
 
     async def _show_progress(self, view: broadcasts.ProgressView) -> bool:
         """True when the state is on screen (or can never be); False to try again later."""
         text = broadcasts.progress_text(self.audience, view)
         if view.progress_message_id is not None and self._progress_shown.get(view.id) == text:
             return True
-        if self.pacer.chat_ready_in(view.progress_chat_id) > 0:
-            return False
+        if not view.done and self.pacer.chat_ready_in(view.progress_chat_id) > 0:
+            return False  # a fresher state comes with the next tick; the final one waits
         # A send like any other: it takes a pacer slot.  (Unpaced, progress met a full
         # window every 3 s for a whole broadcast: the 429s seen at 30/s.)
         slot = await self.pacer.acquire(view.progress_chat_id, priority=True)

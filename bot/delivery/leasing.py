@@ -25,6 +25,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.outbox import PRIORITY_BULK
 from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import RENDERERS
 from bot.i18n import I18n
@@ -35,6 +36,8 @@ from models import OutboxMessage, OutboxStatus, Person
 log = logging.getLogger(__name__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
 BLOCKED_PREFIX = "forbidden"  # last_error of rows whose recipient blocked the bot
+# Someone seen this recently is using the bot (last_seen_at is touched every 10 minutes).
+AWAKE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,18 @@ async def expire_leases(sessionmaker: async_sessionmaker[AsyncSession], now: dat
     return count
 
 
+def _using_the_bot(row: OutboxMessage, person: Person | None, now: datetime) -> bool:
+    """Quiet hours keep people from being woken; someone using the bot right now is awake,
+    so a notice meant for them (an approval they are waiting for, the alert about the
+    expense they just recorded) goes at once.  Bulk messages still wait for the morning."""
+    return (
+        row.priority < PRIORITY_BULK
+        and person is not None
+        and person.last_seen_at is not None
+        and person.last_seen_at >= now - AWAKE_WINDOW
+    )
+
+
 async def has_due(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> bool:
     async with sessionmaker() as session:
         found = await session.scalar(
@@ -152,7 +167,11 @@ async def claim(
         lease_until = now + lease
         for row, person in rows:
             tz = (person.timezone if person else None) or audience.timezone
-            until = None if row.urgent else quiet.deferred_until(now, tz)
+            until = (
+                None
+                if row.urgent or _using_the_bot(row, person, now)
+                else quiet.deferred_until(now, tz)
+            )
             if until is not None:
                 deferred[until].append(row.id)
                 continue
