@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import traceback
+import uuid
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.context import GotongContext
 from bot.i18n import normalize_language
+from bot.ops import alerts
+from bot.render import CALLBACK_ANSWER_LIMIT, to_plain
 from bot.services.people import Actor
 from handlers.common import reader_for, send
 from handlers.guard import guarded
@@ -18,10 +21,28 @@ from handlers.guard import guarded
 log = logging.getLogger(__name__)
 
 
+def _expected(error: BaseException | None) -> bool:
+    """Telegram's ordinary answers, handled where they occur (`InteractiveMeter`, the
+    dispatcher): if one still arrives here it is no bug, and nobody needs to be alarmed."""
+    if isinstance(error, RetryAfter | TimedOut):
+        return True
+    if isinstance(error, BadRequest):
+        text = str(error).lower()
+        return any(known in text for known in ("not modified", "query is too old"))
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
 async def on_error(update: object, context: GotongContext) -> None:
-    """Logs with the traceback, apologises to the user, tells the coordinators' chat."""
+    """Logs with the traceback and a reference, apologises to the user, and alerts the
+    coordinators' chat through the outbox (throttled, no exception text)."""
     error = context.error
-    log.error("unhandled error (update=%s)", _update_id(update), exc_info=error)
+    if _expected(error):
+        log.warning("telegram answered %r (update=%s)", error, _update_id(update))
+        return
+    reference = uuid.uuid4().hex[:8]
+    log.error(
+        "unhandled error ref=%s (update=%s)", reference, _update_id(update), exc_info=error
+    )
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
         lang = normalize_language(
@@ -29,7 +50,9 @@ async def on_error(update: object, context: GotongContext) -> None:
         )
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(context.i18n.t(lang, "error.generic")[:200])
+                await update.callback_query.answer(
+                    to_plain(context.i18n.t(lang, "error.generic"), CALLBACK_ANSWER_LIMIT)
+                )
             else:
                 await context.bot.send_message(
                     update.effective_chat.id, context.i18n.t(lang, "error.generic")
@@ -38,17 +61,41 @@ async def on_error(update: object, context: GotongContext) -> None:
             log.warning("could not tell the user about the error", exc_info=True)
     chat_id = context.settings.coordinators_chat_id
     if chat_id:
-        where = f"update {_update_id(update)}" if update is not None else "a background job"
-        text = context.i18n.t(
-            context.settings.default_language,
-            "error.coordinators",
-            where=where,
-            error=f"{type(error).__name__}: {error}"[:1000],
-        )
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except TelegramError:
-            log.warning("could not notify the coordinators' chat", exc_info=True)
+            await alerts.raise_alert(
+                context.db,
+                chat_id=chat_id,
+                cause=f"{type(error).__name__}@{_origin(error)}",
+                where=_where(update),
+                error_type=type(error).__name__,
+                reference=reference,
+                now=context.clock.now(),
+            )
+        except Exception:  # the database may be what failed: the log has it all
+            log.warning("could not queue the coordinators' alert ref=%s", reference, exc_info=True)
+
+
+def _where(update: object) -> str:
+    """What the person did, without their data: the command or the button's prefix."""
+    if not isinstance(update, Update):
+        return "job"
+    if update.callback_query is not None:
+        return f"button {(update.callback_query.data or '?').split(':', 1)[0][:16]}"
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    if text.startswith("/"):
+        return text.split()[0].split("@")[0][:32]
+    return "message"
+
+
+def _origin(error: BaseException | None) -> str:
+    """The innermost frame of our own code: one cause however the input varied."""
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    ours = [f for f in frames if "/site-packages/" not in f.filename]
+    frame = (ours or frames or [None])[-1]
+    if frame is None:
+        return "?"
+    return f"{frame.filename.rsplit('/', 2)[-1]}:{frame.name}"
 
 
 def _update_id(update: object) -> str:

@@ -147,6 +147,8 @@ class BotApi:
 
     def _check_reachable(self, chat: Chat) -> None:
         if chat.is_group:
+            if chat.bot_removed:
+                raise forbidden("bot was kicked from the group chat")
             return
         faults = self.faults.faults
         if chat.chat_id in faults.deactivated_user_ids:

@@ -65,6 +65,7 @@ class Chat:
     next_message_id: int = 1
     last_action: str | None = None
     signal: Signal = field(default_factory=Signal)
+    bot_removed: bool = False  # a group that removed the bot: sends answer 403, as Telegram's
 
     @property
     def is_group(self) -> bool:
