@@ -91,11 +91,10 @@ def _where(update: object) -> str:
 def _origin(error: BaseException | None) -> str:
     """The innermost frame of our own code: one cause however the input varied."""
     frames = traceback.extract_tb(error.__traceback__) if error is not None else []
-    ours = [f for f in frames if "/site-packages/" not in f.filename]
-    frame = (ours or frames or [None])[-1]
-    if frame is None:
+    ours = [f for f in frames if "/site-packages/" not in f.filename] or list(frames)
+    if not ours:
         return "?"
-    return f"{frame.filename.rsplit('/', 2)[-1]}:{frame.name}"
+    return f"{ours[-1].filename.rsplit('/', 2)[-1]}:{ours[-1].name}"
 
 
 def _update_id(update: object) -> str:

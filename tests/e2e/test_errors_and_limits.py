@@ -87,7 +87,7 @@ async def test_alerts_stop_when_the_bot_was_removed_from_the_coordinators_group(
         await deliver(bot)
         async with bot.db() as session:
             refused = (await session.scalars(select(OutboxMessage))).one()
-            assert refused.status == "failed" and refused.last_error.startswith("forbidden")
+            assert refused.status == "failed" and (refused.last_error or "").startswith("forbidden")
         for minutes in (20, 40):  # later intervals: no new alert rows, the log says why once
             clock.advance(minutes=minutes)
             assert "Maaf, ada masalah" in (await ani.send_and_wait("/explode")).text
