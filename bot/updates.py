@@ -87,6 +87,14 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
         self.gate = gate
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            # Not run (a duplicate, or cancelled while waiting): closing it avoids "was never
+            # awaited"; a coroutine that ran to its end is not touched by close().
+            _discard(coroutine)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
         if key is None:
             await self._run(update, coroutine)
@@ -115,8 +123,7 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
             async with self.gate.admit(update_id) as (claim, _handling):
                 if claim is Claim.NEW:
                     await coroutine
-                    return
-            _discard(coroutine)  # handled before, or right now by another copy
+                # else: handled before, or right now by another copy
         finally:
             CHAT_WAIT.reset(token)
             slot.give_back()
@@ -130,4 +137,4 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
 
 def _discard(coroutine: Awaitable[Any]) -> None:
     if isinstance(coroutine, Coroutine):
-        coroutine.close()  # never started: closing it avoids "was never awaited"
+        coroutine.close()
