@@ -105,7 +105,8 @@ def _locale(lang: str) -> Locale:
 
 def plural_category(lang: str, count: int | float | Decimal) -> str:
     """CLDR's plural category of `count` in `lang` ('one', 'other', ...)."""
-    return str(_locale(lang).plural_form(abs(count)))
+    value: float | Decimal = Decimal(count) if isinstance(count, int) else count
+    return str(_locale(lang).plural_form(-value if value < 0 else value))
 
 
 def _as_number(value: object, lang: str) -> int | float | Decimal | None:

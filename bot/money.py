@@ -22,8 +22,11 @@ Parsing rules:
 * The currency's own markers are ignored: its code and Babel symbols ("$", "US$"), and for
   IDR also "Rp", "Rp." and "rupiah"; another currency's marker makes the text unparseable.
   The Indonesian ",-" / ".-" ending means "no cents".
+* Currencies without minor units in practice (IDR: no sen in circulation, CLDR 48 gives
+  it 0 digits) take whole amounts only: "Rp12,50" is refused ("fraction") rather than
+  stored as twelve and a half rupiah.  Storage keeps ISO 4217's exponent (see below).
 * ``AmountParseError.reason`` is one of "empty", "unparseable", "ambiguous", "negative",
-  "zero", "too_large", "too_precise".
+  "zero", "too_large", "too_precise", "fraction".
 """
 
 from __future__ import annotations
@@ -39,10 +42,18 @@ from babel.numbers import (
     get_decimal_symbol,
 )
 
-__all__ = ["AmountParseError", "AmountReason", "format_money", "parse_amount"]
+__all__ = [
+    "AmountParseError",
+    "AmountReason",
+    "display_exponent",
+    "format_money",
+    "major_units",
+    "parse_amount",
+]
 
 AmountReason = Literal[
-    "empty", "unparseable", "ambiguous", "negative", "zero", "too_large", "too_precise"
+    "empty", "unparseable", "ambiguous", "negative", "zero", "too_large", "too_precise",
+    "fraction",
 ]
 
 
@@ -191,6 +202,28 @@ def minor_unit_exponent(currency: str) -> int:
     return 2
 
 
+# Currencies whose ISO 4217 exponent is 2 but which have no minor units in use: amounts are
+# whole, typed and shown without decimals.  (CLDR 48 agrees for IDR; extend with care.)
+_WHOLE_UNITS_ONLY = frozenset({"IDR"})
+
+
+def display_exponent(currency: str) -> int:
+    """Decimals people use for the currency: IDR 0 (no sen), USD 2, JPY 0, KWD 3."""
+    code = currency.upper()
+    return 0 if code in _WHOLE_UNITS_ONLY else minor_unit_exponent(code)
+
+
+def major_units(minor: int, currency: str) -> str:
+    """Stored minor units as a plain number in the currency's own digits, for exports:
+    150000000 IDR → "1500000", 1250 USD → "12.50".  A legacy fraction of a whole-units
+    currency keeps its decimals rather than being rounded away."""
+    value = Decimal(minor).scaleb(-minor_unit_exponent(currency))
+    digits = display_exponent(currency)
+    if value != value.quantize(Decimal(1).scaleb(-digits)):
+        digits = minor_unit_exponent(currency)
+    return f"{value:.{digits}f}"
+
+
 def parse_amount(
     text: str,
     *,
@@ -252,6 +285,8 @@ def parse_amount(
         raise AmountParseError("zero", text)
     if value > max_major:
         raise AmountParseError("too_large", text)
+    if display_exponent(currency) == 0 and precision > 0 and value != value.to_integral_value():
+        raise AmountParseError("fraction", text)
     minor = value.scaleb(precision)
     if minor != minor.to_integral_value():
         raise AmountParseError("too_precise", text)

@@ -12,8 +12,6 @@ by contrast, is a sweep (`sweep_no_shows`): it writes state, not messages.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +26,7 @@ from bot.i18n import Html, escape
 from bot.render import Button, Outgoing, Reader
 from bot.services import audit
 from bot.services.authz import Permission
+from bot.services.csv_export import csv_bytes
 from bot.services.events import (
     CB_CONFIRM,
     CB_EVENT,
@@ -527,29 +526,23 @@ async def roster_csv(
     async with sessionmaker() as session:
         shifts = await _event_shifts(session, event_id)
         rel = await reliability_of(session, [line.person_id for line in lines])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["name", "username", "rsvp", "confirmed", "checked_in", "no_show", "shift", "reliability"]
-    )
+    header = ["name", "username", "rsvp", "confirmed", "checked_in", "no_show", "shift",
+              "reliability"]
+    rows: list[list[str]] = []
     for line in lines:
         score = rel[line.person_id].score
-        writer.writerow(
+        rows.append(
             [
-                _csv_safe(line.name),
+                line.name,
                 line.username or "",
                 line.status.value,
                 "yes" if line.confirmed else "no",
                 "yes" if line.checked_in else "no",
                 "yes" if line.no_show else "no",
-                _csv_safe(shifts.get(line.person_id, "")),
+                shifts.get(line.person_id, ""),
                 "" if score is None else f"{score:.2f}",
             ]
         )
-    # A BOM so spreadsheet apps read the Indonesian names as UTF-8.
-    return f"roster-event-{event_id}.csv", buffer.getvalue().encode("utf-8-sig")
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralises spreadsheet formulas in names people chose themselves."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    # The shared writer: names people chose are made formula-safe; a BOM so spreadsheet
+    # apps read the Indonesian names as UTF-8.
+    return f"roster-event-{event_id}.csv", await csv_bytes(header, rows)

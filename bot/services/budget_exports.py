@@ -1,27 +1,27 @@
 """The ledger as CSV: every fund and expense, voided ones included, with who and when.
 
 Read in the same session as the totals (`status_in`), so the totals block at the end of
-the file is exactly what `/budget` shows.  Amounts are in major units with a dot decimal
-("1500000.00") and the currency code beside them, which every spreadsheet reads the same
-way whatever its locale; dates are ISO 8601 in the campaign's timezone.
+the file is exactly what `/budget` shows.  Amounts are in major units in the currency's own
+digits with a dot decimal ("1500000" rupiah, "12.50" dollars) and the currency code beside
+them, which every spreadsheet reads the same way whatever its locale; dates are ISO 8601 in
+the campaign's timezone.  Written by the shared, formula-safe writer (`csv_export`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.money import minor_unit_exponent
+from bot.money import major_units
 from bot.services.authz import Permission, require
 from bot.services.budget import BudgetStatus, status_in
+from bot.services.csv_export import csv_bytes
 from bot.services.people import Actor
 from models import BudgetLine, Expense, Fund, Person
 
@@ -50,9 +50,8 @@ class Ledger:
 
 
 def major(minor: int, currency: str) -> str:
-    """Minor units as a plain decimal string in major units: 150000000 IDR → "1500000.00"."""
-    precision = minor_unit_exponent(currency)
-    return f"{Decimal(minor).scaleb(-precision):.{precision}f}"
+    """Minor units as a plain number in the currency's digits: 150000000 IDR → "1500000"."""
+    return major_units(minor, currency)
 
 
 def _iso(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -68,9 +67,7 @@ async def ledger_csv(
 ) -> Ledger:
     require(actor, Permission.MANAGE_BUDGET)
     tz = ZoneInfo(timezone)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
+    rows: list[tuple[Any, ...]] = []
     count = 0
     # One session for rows and totals.  (On PostgreSQL each statement has its own snapshot, so
     # an expense recorded mid-export may show in the totals only; the next export agrees.)
@@ -82,7 +79,7 @@ async def ledger_csv(
             .order_by(Fund.received_at, Fund.id)
         )
         for fund, rec in funds:
-            writer.writerow(
+            rows.append(
                 (
                     f"F{fund.id}",
                     "fund",
@@ -112,7 +109,7 @@ async def ledger_csv(
             status = expense.status.value
             if expense.status_before_void:
                 status = f"void ({expense.status_before_void})"
-            writer.writerow(
+            rows.append(
                 (
                     f"E{expense.id}",
                     "expense",
@@ -131,7 +128,7 @@ async def ledger_csv(
             )
             count += 1
         totals = await status_in(session, currency=currency)
-    writer.writerow(())
+    rows.append(())
     for label, amount in (
         ("total_planned", totals.planned),
         ("total_received", totals.received),
@@ -140,6 +137,6 @@ async def ledger_csv(
         ("pending_claims", totals.pending),
         ("owed", totals.owed),
     ):
-        writer.writerow(("", label, "", "", "", major(amount, totals.currency), totals.currency))
+        rows.append(("", label, "", "", "", major(amount, totals.currency), totals.currency))
     # UTF-8 with BOM: Excel (what treasurers open it with) otherwise garbles "Rp" names.
-    return Ledger(out.getvalue().encode("utf-8-sig"), count, totals)
+    return Ledger(await csv_bytes(HEADER, rows), count, totals)

@@ -11,7 +11,6 @@ grows with the data, once.
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import zipfile
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import InvalidInput
 from bot.services.authz import Permission, require
 from bot.services.budget import status_in
+from bot.services.csv_export import csv_text
 from bot.services.goals import VOLUNTEER_ROLES, GoalProgress, goals_in, hours_expr
 from bot.services.people import Actor
 from bot.timeparse import WhenParseError, parse_period
@@ -438,16 +438,13 @@ async def _write_csv(
     header: Sequence[str],
     query: Any,
 ) -> int:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    count = 0
+    rows: list[Sequence[Any]] = []
     result = await session.stream(query.execution_options(yield_per=EXPORT_BATCH))
     async for partition in result.partitions(EXPORT_BATCH):
-        writer.writerows([_iso(v) for v in row] for row in partition)
-        count += len(partition)
-    bundle[name] = buffer.getvalue()
-    return count
+        rows.extend([_iso(v) for v in row] for row in partition)
+    # The shared writer: formula-safe cells, formatted in a worker thread.
+    bundle[name] = await csv_text(header, rows)
+    return len(rows)
 
 
 async def export_bundle(

@@ -32,21 +32,13 @@ NBSP = "\u00a0"
         ("Rp 75.000", "75000"),
         ("Rp75.000", "75000"),
         ("rp. 75.000", "75000"),
-        ("Rp75.000,50", "75000.50"),
         ("Rp75.000,-", "75000"),
         ("IDR 75000", "75000"),
         ("75000 IDR", "75000"),
         ("75rb rupiah", "75000"),
-        ("12.50", "12.50"),
-        ("12,50", "12.50"),
-        ("1,5", "1.5"),
         ("1.500", "1500"),
         ("1,500", "1500"),
-        ("0.500", "0.5"),
         ("1 500 000", "1500000"),
-        ("1 500 000,50", "1500000.50"),
-        ("1.500.000,50", "1500000.50"),
-        ("1,500,000.50", "1500000.50"),
         (f"Rp{NBSP}1.500.000", "1500000"),
     ],
 )
@@ -100,7 +92,13 @@ def test_zero_decimal_and_three_decimal_currencies() -> None:
         ("2000000000000", "too_large", {}),
         ("2000 miliar", "too_large", {}),
         ("Rp 2.000.000", "too_large", {"max_major": 1_000_000}),
-        ("Rp75.000,505", "too_precise", {}),
+        # Rupiah have no cents in use: a fraction is refused, not stored (issue #17).
+        ("Rp75.000,505", "fraction", {}),
+        ("Rp75.000,50", "fraction", {}),
+        ("12,50", "fraction", {}),
+        ("1,5", "fraction", {}),
+        ("0.500", "fraction", {}),
+        ("1.500.000,50", "fraction", {}),
         ("12.3456", "too_precise", {"currency": "USD", "locale": "en"}),
         ("Rp 12", "unparseable", {"currency": "USD", "locale": "en"}),
         ("2m", "ambiguous", {}),
@@ -144,6 +142,8 @@ def test_round_trip(locale: str, currency: str) -> None:
     values += [10**n for n in range(1, 15)]
     values += [rng.randrange(1, 10**14) for _ in range(300)]
     values += [rng.randrange(1, 1000) * 10 ** rng.randrange(0, 11) for _ in range(200)]
+    if currency == "IDR":  # whole rupiah only: the bot never stores sen any more
+        values = [v * 100 for v in values if v * 100 <= 10**14]
     for minor in values:
         shown = format_money(minor, currency, locale)
         assert parse_amount(shown, currency=currency, locale=locale) == minor, shown
