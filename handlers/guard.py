@@ -28,6 +28,38 @@ GuardedCallback = Callable[[Update, GotongContext, Actor], Awaitable[None]]
 HandlerCallback = Callable[[Update, GotongContext], Coroutine[Any, Any, None]]
 
 
+class _AnswerWatch:
+    """Stands in for the bot on one callback query and notes whether the handler answered it.
+
+    A query is answered once; a second answer is "query is too old", which the sender takes
+    as done (an answer that came late).  So a refusal raised after the handler's own
+    `query.answer()` would vanish unseen: the guard must know, and explain in the chat."""
+
+    def __init__(self, bot: Any) -> None:
+        self._bot = bot
+        self.answered = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+    async def answer_callback_query(self, *args: Any, **kwargs: Any) -> Any:
+        self.answered = True
+        return await self._bot.answer_callback_query(*args, **kwargs)
+
+
+def _watch_answers(update: Update) -> None:
+    query = update.callback_query
+    bot = query._bot if query is not None else None  # None: an update built without a bot
+    if query is not None and bot is not None and not isinstance(bot, _AnswerWatch):
+        query.set_bot(_AnswerWatch(bot))  # type: ignore[arg-type]
+
+
+def _answered(update: Update) -> bool:
+    query = update.callback_query
+    watch = query._bot if query is not None else None
+    return isinstance(watch, _AnswerWatch) and watch.answered
+
+
 class StaleButton(DomainError):
     """Callback data that does not parse or points at something gone."""
 
@@ -41,6 +73,7 @@ def guarded(permission: Permission | None = None) -> Callable[[GuardedCallback],
             if update.effective_user is None:
                 return
             actor = await context.actor(update)
+            _watch_answers(update)
             try:
                 if permission is not None:
                     require(actor, permission)
@@ -73,6 +106,9 @@ async def _refuse(
 async def _explain(update: Update, context: GotongContext, actor: Actor, exc: DomainError) -> None:
     reader = reader_for(context, actor)
     text = reader.t(exc.key, **exc.params)
+    if _answered(update):
+        await send(update, context, text)
+        return
     if update.callback_query is not None:
         # An alert keeps the original message intact: nothing changed.  A query can be
         # answered once; if the handler already did, the explanation goes to the chat.

@@ -344,6 +344,8 @@ async def cb_new(update: Update, context: GotongContext, actor: Actor) -> None:
     flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
     if parts is None or value is None or flow is None or flow.flow not in (FLOW_SHIFT, FLOW_TASK):
         raise StaleButton()
+    if parts[0] == "t":
+        shifts.check_team_choice(actor, value if value != ALL_TEAMS else None)
     await query.answer()
     if parts[0] == "t" and flow.step == "team":
         await _ask(update, context, actor, flow.flow, "title",

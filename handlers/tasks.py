@@ -129,8 +129,9 @@ async def cb_task(update: Update, context: GotongContext, actor: Actor) -> None:
         if flow is not None and flow.flow == FLOW_PICK:
             data = flow.data
             outcome = Outcome(data.get("quantity"), data.get("unit") or "", data.get("note") or "")
-            await flows.end_flow(context.db, actor.telegram_id)
+            # Completed (the claim re-checked as theirs) before the question is closed.
             await _complete(update, context, actor, target, outcome)
+            await flows.end_flow(context.db, actor.telegram_id)
         else:
             await _complete(update, context, actor, target, Outcome(), ask_more=True)
     else:

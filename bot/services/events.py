@@ -845,12 +845,13 @@ async def rsvp(
     require(actor, Permission.VOLUNTEER)
     async with sessionmaker.begin() as session:
         event = await load_event(session, event_id)
+        # Visibility first: a forged button must not learn a hidden event's title or state.
+        if not await _may_see(session, actor, event):
+            raise NotFound("events.not_found", id=event_id)
         if event.status == EventStatus.CANCELLED:
             raise Conflict("events.rsvp_cancelled", title=event.title)
         if event.starts_at <= now:
             raise Conflict("events.rsvp_past", title=event.title)
-        if not await _may_see(session, actor, event):
-            raise NotFound("events.not_found", id=event_id)
         person = await session.get(Person, actor.person_id)
         assert person is not None
         _, changed = await set_rsvp(session, event, person, status, timing=timing, now=now)
@@ -1156,6 +1157,9 @@ async def invite_choices(
     require(actor, Permission.MANAGE_EVENTS)
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
+        if event.status == EventStatus.CANCELLED:
+            # The same refusal the send would give, before anyone picks an audience.
+            raise Conflict("events.is_cancelled", title=event.title)
         teams = [
             (int(i), str(n))
             for i, n in (

@@ -66,6 +66,14 @@ async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | 
     return team.id
 
 
+def check_team_choice(actor: Actor, team_id: int | None) -> None:
+    """A team picked on a button for a new shift or task (None: the whole campaign):
+    refused at the tap, not after every question, when it is not this person's to plan."""
+    if team_id is None and is_team_scoped(actor):
+        raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
+    require(actor, Permission.MANAGE_SHIFTS, team_id)
+
+
 async def create_shift(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
