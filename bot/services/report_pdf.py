@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput
 from bot.render import Reader
-from bot.services import audit, feedback
+from bot.services import feedback
 from bot.services.authz import Permission, require
 from bot.services.budget import COUNTED, BudgetStatus, status_in
 from bot.services.goals import VOLUNTEER_ROLES, hours_expr
@@ -511,7 +511,7 @@ async def event_rows(
 async def last_report_at(session: AsyncSession, now: datetime) -> datetime | None:
     return await session.scalar(
         select(func.max(AuditEntry.at)).where(
-            AuditEntry.action == AUDIT_ACTION, AuditEntry.at < now
+            AuditEntry.action == AUDIT_ACTION, AuditEntry.at <= now
         )
     )
 
@@ -622,13 +622,18 @@ async def gather(
         since = await last_report_at(session, now)
         changes = await changes_since(session, main, since, now=now, tz=tz)
     async with sessionmaker.begin() as session:
-        audit.record(
-            session,
-            action=AUDIT_ACTION,
-            actor_id=actor.person_id,
-            start=start.isoformat(),
-            end=end.isoformat(),
-            compare=bool(compare_teams or compare_periods),
+        # At the report's own moment (the clock's), so "since the last report" is exact.
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=actor.person_id,
+                action=AUDIT_ACTION,
+                details={
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "compare": bool(compare_teams or compare_periods),
+                },
+            )
         )
     return PdfReport(
         campaign=campaign,

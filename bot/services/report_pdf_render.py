@@ -693,9 +693,11 @@ class Layout:
         self.heading(self.t("changes_title"))
         if r.since is not None:
             self.para(self.t("changes_since", date=self.reader.when(r.since)))
-        else:
+        elif r.changes:
             self.para(self.t("changes_first"))
-        if not r.changes:
+        else:
+            self.para(self.t("changes_first_none"))
+        if r.since is not None and not r.changes:
             self.para(self.t("changes_none"))
         for change in r.changes:
             p = dict(change.params)
