@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import InputFile, Update
@@ -196,8 +196,32 @@ async def job_weekly_digest(context: GotongContext) -> None:
     log.info("weekly digests enqueued: %s", count)
 
 
+# A digest may run this late: after a restart, a stalled loop or a suspended host.  APScheduler's
+# default grace (1 s) silently dropped the day's digest; later than this it is stale.
+DIGEST_GRACE = timedelta(hours=6)
+# Jobs live in memory, so a bot (re)started just after the digest minute would schedule the
+# next one for tomorrow: `missed_digests` catches up at start.  Digests are deduplicated per
+# person and day/week in the outbox, so catching up after one was sent sends nothing twice.
+DIGEST_JOB_KWARGS = {"misfire_grace_time": int(DIGEST_GRACE.total_seconds()), "coalesce": True}
+
+
+def missed_digests(now: datetime, settings: Any) -> tuple[bool, bool]:
+    """(daily, weekly): whether that digest's time passed today within `DIGEST_GRACE`."""
+    local = now.astimezone(settings.tz)
+
+    def missed(at: time) -> bool:
+        due = datetime.combine(local.date(), at, tzinfo=settings.tz)
+        return due <= local < due + DIGEST_GRACE
+
+    daily = missed(settings.clock_setting("daily_digest_time"))
+    weekly_day = local.strftime("%a").lower() == settings.weekly_digest_day
+    weekly = weekly_day and missed(settings.clock_setting("weekly_digest_time"))
+    return daily, weekly
+
+
 async def schedule_digests(app: Any) -> None:
-    """Startup hook: the two digest jobs, at the configured local times (names are fixed)."""
+    """Startup hook: the two digest jobs, at the configured local times (names are fixed),
+    and the digest whose minute passed while the bot was down."""
     settings = app.bot_data.settings
     if app.job_queue is None or settings is None:
         return
@@ -206,10 +230,22 @@ async def schedule_digests(app: Any) -> None:
     for name in (DAILY_JOB, WEEKLY_JOB):
         for job in app.job_queue.get_jobs_by_name(name):
             job.schedule_removal()
-    app.job_queue.run_daily(job_daily_digest, daily, name=DAILY_JOB)
+    app.job_queue.run_daily(job_daily_digest, daily, name=DAILY_JOB, job_kwargs=DIGEST_JOB_KWARGS)
     app.job_queue.run_daily(
-        job_weekly_digest, weekly, days=(PTB_WEEKDAYS[settings.weekly_digest_day],), name=WEEKLY_JOB
+        job_weekly_digest,
+        weekly,
+        days=(PTB_WEEKDAYS[settings.weekly_digest_day],),
+        name=WEEKLY_JOB,
+        job_kwargs=DIGEST_JOB_KWARGS,
     )
+    now, db, tz = app.bot_data.clock.now(), app.bot_data.sessionmaker, settings.timezone
+    missed_daily, missed_weekly = missed_digests(now, settings)
+    if missed_daily:
+        count = await digests.enqueue_daily_digests(db, now=now, tz=tz)
+        log.info("caught up on today's daily digest at start: %s enqueued", count)
+    if missed_weekly:
+        count = await digests.enqueue_weekly_digests(db, now=now, tz=tz)
+        log.info("caught up on this week's digest at start: %s enqueued", count)
 
 
 def _register_hook() -> None:

@@ -5,7 +5,10 @@ per panel with the key number in its title, at most two colours of meaning per
 panel, every label in the reader's language, and no empty panel: a panel without
 data is left out, a figure without panels is not sent.  Built with matplotlib's
 object API (Figure + Agg canvas, never pyplot's global state) so several reports
-can render in worker threads at once.
+can render in worker threads at once: the house style is applied to each figure's own
+objects (`_style_axes`), never through `rcParams`/`rc_context`, which are process-global
+and not thread-safe.  matplotlib is imported on the first chart (it costs ~50 MiB and
+start-up time the bot does not need until someone asks for /report).
 """
 
 from __future__ import annotations
@@ -13,21 +16,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from typing import TYPE_CHECKING
 
 from bot.formatting import format_date
-from bot.render import Reader, truncate
+from bot.render import Reader, to_plain, truncate
 from bot.services.report import ReportData
 from bot.services.summary import goal_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 BLUE, GREEN, RED, AMBER, GREY, INK = (
     "#2563eb",
@@ -39,25 +36,11 @@ BLUE, GREEN, RED, AMBER, GREY, INK = (
 )
 WIDTH_IN, PANEL_IN, DPI = 8.0, 3.6, 120
 MAX_TICKS = 7
-STYLE: dict[str, Any] = {
-    "font.size": 15,
-    "axes.titlesize": 18,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.labelsize": 15,
-    "xtick.labelsize": 13,
-    "ytick.labelsize": 14,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "#94a3b8",
-    "axes.grid": True,
-    "axes.grid.axis": "y",
-    "grid.color": "#e2e8f0",
-    "legend.fontsize": 13,
-    "legend.frameon": False,
-}
+# The house style, applied to each figure's own artists (see `_style_axes`).
+FONT_SIZE, TITLE_SIZE, LABEL_SIZE, XTICK_SIZE, YTICK_SIZE, LEGEND_SIZE = 15, 18, 15, 13, 14, 13
+EDGE, GRID = "#94a3b8", "#e2e8f0"
 
-Panel = Callable[[Axes], None]
+Panel = Callable[["Axes"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +54,61 @@ def _height(panel: Panel) -> float:
 
 
 def _figure(title: str, panels: Sequence[Panel]) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     heights = [_height(p) for p in panels]
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
-        fig = Figure(figsize=(WIDTH_IN, 1.0 + sum(heights)), dpi=DPI)
-        FigureCanvasAgg(fig)
-        fig.suptitle(title, fontsize=22, fontweight="bold", color=INK, x=0.03, ha="left")
-        axes = fig.subplots(
-            len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights}
-        )[:, 0]
-        for ax, draw in zip(axes, panels, strict=True):
-            draw(ax)
-        fig.tight_layout(rect=(0, 0, 1, 0.97), h_pad=2.2)
-        out = io.BytesIO()
-        fig.savefig(out, format="png", facecolor="white")
-        return out.getvalue()
+    fig = Figure(figsize=(WIDTH_IN, 1.0 + sum(heights)), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.suptitle(to_plain(title), fontsize=22, fontweight="bold", color=INK, x=0.03, ha="left")
+    axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
+        :, 0
+    ]
+    for ax, draw in zip(axes, panels, strict=True):
+        _style_axes(ax)
+        draw(ax)
+        _style_drawn(ax)
+    fig.tight_layout(rect=(0, 0, 1, 0.97), h_pad=2.2)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", facecolor="white")
+    return out.getvalue()
+
+
+def _style_axes(ax: Axes) -> None:
+    """Before a panel draws: spines, grid and tick sizes (a panel may still turn off the grid)."""
+    ax.spines[["top", "right"]].set_visible(False)
+    for spine in ax.spines.values():
+        spine.set_edgecolor(EDGE)
+    ax.grid(True, axis="y", color=GRID)
+    ax.tick_params(axis="x", labelsize=XTICK_SIZE)
+    ax.tick_params(axis="y", labelsize=YTICK_SIZE)
+
+
+def _style_drawn(ax: Axes) -> None:
+    """After a panel drew: its title left and bold, labels, texts and legend in house sizes.
+
+    Titles and legend entries come from the HTML catalog; a chart shows plain text.
+    """
+    title = ax.get_title()
+    if title:
+        ax.set_title("")
+        ax.set_title(to_plain(title), loc="left", fontsize=TITLE_SIZE, fontweight="bold")
+    ax.xaxis.label.set_fontsize(LABEL_SIZE)
+    ax.yaxis.label.set_fontsize(LABEL_SIZE)
+    ax.tick_params(axis="x", labelsize=XTICK_SIZE)
+    ax.tick_params(axis="y", labelsize=YTICK_SIZE)
+    for text in ax.texts:
+        if text.get_fontsize() == _DEFAULT_TEXT_SIZE:  # no size of its own: the house size
+            text.set_fontsize(FONT_SIZE)
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.set_frame_on(False)
+        for entry in legend.get_texts():
+            entry.set_text(to_plain(entry.get_text()))
+            entry.set_fontsize(LEGEND_SIZE)
+
+
+_DEFAULT_TEXT_SIZE = 10.0  # matplotlib's own default font size, never changed here
 
 
 def _short(panel: Panel, height: float) -> Panel:
@@ -113,6 +137,8 @@ def _thin_ticks(ax: Axes, labels: Sequence[str]) -> None:
 
 def _int_axis(ax: Axes, reader: Reader, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     target.set_major_locator(MaxNLocator(integer=True, nbins=5))
     target.set_major_formatter(FuncFormatter(lambda v, _: reader.number(int(v))))
 
@@ -327,6 +353,8 @@ def results_chart(reader: Reader, data: ReportData) -> Chart | None:
         spent, planned = sum(b.spent for b in data.budget), sum(b.planned for b in data.budget)
 
         def budget_panel(ax: Axes) -> None:
+            from matplotlib.ticker import FuncFormatter, MaxNLocator
+
             names = [truncate(b.category, 16) for b in lines][::-1]
             ax.barh(
                 names,
