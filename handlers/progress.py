@@ -170,7 +170,7 @@ async def cmd_report(update: Update, context: GotongContext, actor: Actor) -> No
     for image in images:
         await context.bot.send_photo(chat.id, photo=image.png, caption=image.caption[:1024])
     bundle = await report.export_bundle(context.db, actor, data.start, data.end)
-    name = f"gotong-report-{data.start.date().isoformat()}-{last_day.date().isoformat()}.zip"
+    name = report.bundle_filename(data.start, data.end, context.settings.timezone)
     await context.bot.send_document(
         chat.id,
         document=InputFile(bundle, filename=name),

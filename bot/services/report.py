@@ -171,6 +171,15 @@ def resolve_period(
         raise InvalidInput("progress.report_bad_period", period=text) from exc
 
 
+def bundle_filename(start: datetime, end: datetime, tz: str) -> str:
+    """`gotong-report-2026-11-01-2026-11-30.zip`: the period's first and last day as the
+    campaign's calendar reads them (the bounds are local midnights, stored in UTC)."""
+    zone = ZoneInfo(tz)
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return f"gotong-report-{first.isoformat()}-{last.isoformat()}.zip"
+
+
 def active_window(start: datetime, end: datetime, now: datetime) -> datetime:
     """Active = seen in the period's last 14 days (the whole period when it is shorter).
 
