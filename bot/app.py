@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot import redaction
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import AppState, GotongContext
@@ -66,6 +67,11 @@ def build_application(
 ) -> GotongApp:
     if settings.bot_token is None:
         raise ValueError("build_application needs BOT_TOKEN (the CLI starts the sandbox without)")
+    # Masked in every error text that is stored, shown or logged (bot/redaction.py).
+    redaction.register(
+        settings.bot_token.get_secret_value(),
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+    )
     engine = engine or create_engine(settings.database_url)
     state = AppState(
         settings=settings,

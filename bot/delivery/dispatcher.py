@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -43,6 +44,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import Blocked, Flood, Rejected, Transient, Transport
 from bot.i18n import I18n
+from bot.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +316,8 @@ class Dispatcher:
             except Exception as exc:  # a bug must not kill the worker or lose the row
                 log.exception("outbox: sending #%d crashed", item.id)
                 outcome = self._transient(item, f"crash: {exc!r}")
+            if outcome.error:  # stored and shown to admins: no token in it (bot/redaction.py)
+                outcome = dataclasses.replace(outcome, error=redact(outcome.error))
             self._outcomes.append(outcome)
             self.queue.task_done()
             if len(self._outcomes) >= FLUSH_BATCH:

@@ -7,6 +7,7 @@ rate (`delivered_timeout_rate`).  Decisions come from a seeded RNG so a failing 
 
 from __future__ import annotations
 
+import html
 import random
 from dataclasses import dataclass, field
 from enum import Enum
@@ -38,6 +39,11 @@ class Faults:
     deactivated_user_ids: set[int] = field(default_factory=set)
     seed: int = 1
     methods: frozenset[str] = DEFAULT_FAULTY_METHODS
+    # A proxy or captive portal in front of the Bot API answering its own HTML page that
+    # echoes the request path, token and all (`Cannot POST /bot<token>/sendMessage`).
+    # Status 200 is the nasty case: the client sees "success" with a body that is no JSON.
+    html_error_rate: float = 0.0
+    html_error_status: int = 200
 
 
 class Fate(Enum):
@@ -57,6 +63,16 @@ class FaultDecider:
 
     def applies_to(self, method: str) -> bool:
         return method in self.faults.methods
+
+    def html_error_page(self, method: str, path: str) -> str | None:
+        """The HTML page to answer instead of the Bot API, or None (most calls)."""
+        rate = self.faults.html_error_rate
+        if rate <= 0 or not self.applies_to(method.lower()) or self._rng.random() >= rate:
+            return None
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Error</title>'
+            f"</head>\n<body><pre>Cannot POST {html.escape(path)}</pre></body>\n</html>\n"
+        )
 
     def fate(self) -> Fate:
         faults = self.faults

@@ -167,6 +167,9 @@ class SandboxServer:
         if self.world.bot_id is None:
             self.world.bot_id = bot_id
         method = request.match_info["method"]
+        if (page := self._fault_decider.html_error_page(method, request.path)) is not None:
+            status = self._fault_decider.faults.html_error_status
+            return web.Response(status=status, text=page, content_type="text/html")
         try:
             params = await Params.from_request(request)
             result = await self.api.call(method, bot_id, params)
