@@ -145,12 +145,12 @@ class Layout:
     ) -> None:
         """A table that breaks across pages and repeats its heading on each."""
         self.ensure(16)
-        self.pdf.set_font(FONT, size=9)
+        self.pdf.set_font(FONT, size=8.5 if len(head) <= 6 else 7.5)
         aligns = tuple(align or ("LEFT", *("RIGHT",) * (len(head) - 1)))
         with self.pdf.table(
             col_widths=tuple(widths),
             text_align=aligns,
-            headings_style=FontFace(emphasis="BOLD", fill_color=LIGHT),
+            headings_style=FontFace(emphasis="BOLD", fill_color=LIGHT, size_pt=7),
             borders_layout="HORIZONTAL_LINES",
             line_height=5,
             width=self.width,
