@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.commands import CommandSpec, register
 from bot.context import GotongContext
+from bot.delivery import broadcasts
 from bot.render import Button, Reader, truncate
 from bot.services import charts, digests, goals, report, summary
 from bot.services.authz import Permission
@@ -61,14 +62,20 @@ def _summary_keyboard(reader: Reader, s: summary.Summary, *, back: bool) -> list
 @guarded(Permission.VIEW_SUMMARY)
 async def cmd_summary(update: Update, context: GotongContext, actor: Actor) -> None:
     """The campaign (or the lead's team) on one screen, with buttons per team and event."""
-    result = await summary.campaign_summary(context.db, actor, now=context.clock.now())
+    now = context.clock.now()
+    result = await summary.campaign_summary(context.db, actor, now=now)
     reader = reader_for(context, actor)
-    await send(
-        update,
-        context,
-        "\n".join(summary.summary_lines(reader, result)),
-        _summary_keyboard(reader, result, back=False),
-    )
+    lines = summary.summary_lines(reader, result)
+    held = await broadcasts.held_now(context.db, actor, now=now)
+    if held.count and held.until is not None:  # nothing the coordinator sent is out of sight
+        lines.append(
+            reader.t(
+                "broadcast.summary_held",
+                until=reader.when(held.until),
+                n=reader.number(held.count),
+            )
+        )
+    await send(update, context, "\n".join(lines), _summary_keyboard(reader, result, back=False))
 
 
 @guarded(Permission.VIEW_SUMMARY)

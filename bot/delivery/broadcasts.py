@@ -671,6 +671,37 @@ async def _held(session: AsyncSession, broadcast_ids: list[int], now: datetime) 
     return {int(bid or 0): Held(int(count), until) for bid, count, until in rows.all()}
 
 
+async def held_now(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime
+) -> Held:
+    """Broadcast messages this person can see that wait for their recipients' mornings."""
+    if not actor_can_broadcast(actor):
+        return Held()
+    async with sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.due_at))
+                .select_from(OutboxMessage)
+                .join(Broadcast, Broadcast.id == OutboxMessage.broadcast_id)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.due_at > now,
+                    Broadcast.status == BroadcastStatus.SENDING,
+                    _visible_to(actor),  # type: ignore[arg-type]
+                )
+            )
+        ).one()
+        return Held(int(row[0] or 0), row[1])
+
+
+def actor_can_broadcast(actor: Actor) -> bool:
+    try:
+        require(actor, Permission.BROADCAST)
+    except NotAllowed:
+        return False
+    return True
+
+
 async def set_progress_message(
     sessionmaker: async_sessionmaker[AsyncSession], broadcast_id: int, message_id: int
 ) -> None:

@@ -107,6 +107,8 @@ async def test_held_messages_wait_for_each_morning_and_everyone_can_see_it(
     assert progress.button_texts == ["⏹ Stop sending"]
     listing = await bot.admin.send_and_wait("/broadcasts")
     assert "held until Wed, 2 Dec 2026, 05:00: 3" in listing.text
+    summary = await bot.admin.send_and_wait("/summary")
+    assert "held for quiet hours, until Wed, 2 Dec 2026, 05:00: 3" in summary.text
 
     assert isinstance(bot.clock, FrozenClock)
     bot.clock.set(datetime(2026, 12, 1, 22, 0, tzinfo=UTC))  # 07:00 in Jayapura
@@ -207,3 +209,35 @@ async def test_taps_right_after_a_reply_are_all_answered_without_a_429(
     assert bot.sandbox.stats.answered_429 == 0
     texts = [m.text for m in bot.sandbox.world.messages(1) if m.from_bot]
     assert not any("went wrong" in t or "ada masalah" in t for t in texts)
+
+
+async def test_a_502_on_a_reply_is_retried_and_nobody_is_alarmed(night_bot: BotHarness) -> None:
+    """Telegram (or its proxy) answers 502 to the reply once: the person still gets it."""
+    bot = night_bot
+    admin = bot.admin
+    await admin.send_and_wait("/start")
+    # Seed 1 with a 50 % rate: the first faulty call fails, the next ones succeed.
+    bot.sandbox.set_faults(error_5xx_rate=0.5, seed=1, methods=["sendmessage"])
+    reply = await admin.send_and_wait("/help")
+    assert "/broadcast" in reply.text
+    assert bot.sandbox.stats.answered_5xx == 1
+    assert not bot.sandbox.world.messages(COORDINATORS_CHAT)
+
+
+async def test_a_button_on_a_message_that_is_gone_gets_a_fresh_answer(
+    night_bot: BotHarness,
+) -> None:
+    """The pressed message was deleted before the bot could edit it: the answer comes as a
+    new message instead of 'message to edit not found' reaching the error handler."""
+    bot = night_bot
+    admin = bot.admin
+    menu = await admin.send_and_wait("/lang")
+    data = menu.buttons[0][0]["callback_data"]
+    world = bot.sandbox.world
+    world.press(world.users[admin.user_id], admin.chat_id, menu.message_id, data=data)
+    stored = world.find_message(admin.chat_id, menu.message_id)
+    assert stored is not None
+    world.delete_message(stored)  # in the same step: before the bot can poll the press
+    fresh = await admin.next_message()
+    assert fresh.message_id > menu.message_id and "went wrong" not in fresh.text
+    assert not bot.sandbox.world.messages(COORDINATORS_CHAT)
