@@ -255,10 +255,14 @@ async def seed(bot: BotHarness) -> dict[str, int]:
         session.add_all([draft, sent, lead_sent, line])
         await session.flush()
 
+        # A receipt the sandbox really holds, as if the claimant had sent the photo.
+        receipt = bot.sandbox.world.files.add(b"\xff\xd8receipt", kind="photo",
+                                              file_name="receipt.jpg", mime_type="image/jpeg")
+
         def expense(who: str) -> Expense:
             return Expense(amount_minor=50_000, currency="IDR", budget_line_id=line.id,
                            spent_by_id=pid[who], status=ExpenseStatus.PENDING, created_at=T0,
-                           receipt_file_id="receipt-file", receipt_kind="photo")
+                           receipt_file_id=receipt.file_id, receipt_kind="photo")
 
         claim_exp, cora_exp = expense("ani"), expense("cora")
         session.add_all([claim_exp, cora_exp])
