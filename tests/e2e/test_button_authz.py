@@ -34,6 +34,8 @@ from models import (
     EventStatus,
     Expense,
     ExpenseStatus,
+    FeedbackResponse,
+    FeedbackRound,
     FlowState,
     Membership,
     Person,
@@ -165,6 +167,12 @@ CASES = [
          NOT_ALLOWED),
     Case("bx:c outside the flow", "budi", lambda o: f"bx:c:{o['line']}", STALE),
     Case("bx:ok outside the flow", "budi", lambda o: "bx:ok:0", STALE),
+    # ---- feedback (handlers/feedback.py): answers are personal, results team-scoped
+    Case("fb:r someone else's answer", "budi", lambda o: f"fb:r:{o['fb_ani']}:5", STALE),
+    Case("fb:n someone else's answer", "budi", lambda o: f"fb:n:{o['fb_ani']}:1", STALE),
+    Case("fb:c someone else's answer", "budi", lambda o: f"fb:c:{o['fb_ani']}", STALE),
+    Case("fb:v other team's results", "bima", lambda o: f"fb:v:e:{o['event_a']}", NOT_ALLOWED),
+    Case("fb:p volunteer", "ani", lambda o: f"fb:p:e:{o['event_a']}:1", NOT_ALLOWED),
     # ---- progress (handlers/progress.py)
     Case("sum:t other team", "lina", lambda o: f"sum:t:{o['team_b']}", NOT_ALLOWED),
     Case("sum:e other team's event", "lina", lambda o: f"sum:e:{o['event_b']}", NOT_ALLOWED),
@@ -238,7 +246,12 @@ async def seed(bot: BotHarness) -> dict[str, int]:
         await session.flush()
         rsvp = EventRsvp(event_id=event_a.id, person_id=pid["ani"], status=RsvpStatus.GOING,
                          responded_at=T0)
-        session.add(rsvp)
+        fb_round = FeedbackRound(event_id=event_a.id, team_id=teams["A"].id, title="Rally",
+                                 subject_starts_at=T0 - day, asked_at=T0, closes_at=T0 + 7 * day)
+        session.add_all([rsvp, fb_round])
+        await session.flush()
+        fb_ani = FeedbackResponse(round_id=fb_round.id, person_id=pid["ani"])
+        session.add(fb_ani)
 
         def broadcast(author: str, status: BroadcastStatus, **kw: Any) -> Broadcast:
             return Broadcast(author_id=pid[author], text="Hello", status=status, created_at=T0,
@@ -281,7 +294,7 @@ async def seed(bot: BotHarness) -> dict[str, int]:
             event_a=event_a.id, event_b=event_b.id, event_gone=event_gone.id,
             event_b_gone=event_b_gone.id, rsvp_ani=rsvp.id,
             draft=draft.id, sent=sent.id, lead_sent=lead_sent.id, line=line.id,
-            claim_exp=claim_exp.id, cora_exp=cora_exp.id,
+            claim_exp=claim_exp.id, cora_exp=cora_exp.id, fb_ani=fb_ani.id,
         )
     return o
 
