@@ -38,6 +38,8 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 BLOCKED_PREFIX = "forbidden"  # last_error of rows whose recipient blocked the bot
 # Someone seen this recently is using the bot (last_seen_at is touched every 10 minutes).
 AWAKE_WINDOW = timedelta(minutes=15)
+# Replicas' clocks differ a little; a "last seen" further ahead than this is no sign of life.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ def _using_the_bot(row: OutboxMessage, person: Person | None, now: datetime) -> 
         row.priority < PRIORITY_BULK
         and person is not None
         and person.last_seen_at is not None
-        and person.last_seen_at >= now - AWAKE_WINDOW
+        and now - AWAKE_WINDOW <= person.last_seen_at <= now + CLOCK_SKEW
     )
 
 

@@ -111,7 +111,7 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
             assert held is not None and held.status == OutboxStatus.PENDING
         clock.set(START - timedelta(hours=3))
         await deliver(bot)
-        escalation = await admin.next_message(predicate=lambda m: "haven't confirmed" in m.text)
+        escalation = await admin.next_message(predicate=lambda m: "going but" in m.text)
         assert "Budi" in escalation.text and "Ani" not in escalation.text
 
         # At the venue: the QR deep link checks Ani in; a wrong code changes nothing.
