@@ -106,6 +106,7 @@ def build_application(
         await state.extras[OPS_KEY].stop()
         await engine.dispose()
 
+    meter = InteractiveMeter(pacer)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -116,7 +117,7 @@ def build_application(
         .concurrent_updates(PerPersonOrderedProcessor(8, gate=state.extras[OPS_KEY].gate))
         .connection_pool_size(64)
         .pool_timeout(10)
-        .rate_limiter(InteractiveMeter(pacer))
+        .rate_limiter(meter)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
@@ -127,6 +128,7 @@ def build_application(
             settings.telegram_file_base_url or base.replace("/bot", "/file/bot")
         )
     app: GotongApp = builder.build()
+    meter.bind(app.bot)  # handlers' replies on the outbox's lean HTTP lanes
     for key, value in vars(state).items():
         setattr(app.bot_data, key, value)
 
