@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar
-from icalendar import Event as IcsEvent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +36,10 @@ class CalendarEntry:
 
 
 def build_ics(entries: list[CalendarEntry], tz: str, alarm_before: timedelta) -> bytes:
+    # Imported on first use: nobody needs icalendar until someone asks for /calendar.
+    from icalendar import Alarm, Calendar
+    from icalendar import Event as IcsEvent
+
     zone = ZoneInfo(tz)
     cal = Calendar()
     cal.add("prodid", PRODID)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotAllowed
@@ -25,6 +24,8 @@ def checkin_link(bot_username: str, token: str) -> str:
 
 
 def qr_png(data: str, *, scale: int = 8) -> bytes:
+    import segno  # on first use: only /qr needs it
+
     buffer = io.BytesIO()
     segno.make(data, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
