@@ -140,7 +140,9 @@ def reminder_messages(
                 kind="shift.reminder",
                 chat_id=telegram_id,
                 person_id=person_id,
-                dedup_key=f"shift-rem:{signup_id}:{hours}",
+                # The start time is part of the key: a moved shift gets new reminders
+                # (the ones already sent for the old time do not block them).
+                dedup_key=f"shift-rem:{signup_id}:{hours}:{int(shift.starts_at.timestamp())}",
                 due_at=due,
                 params={"shift_id": shift.id, "signup_id": signup_id, "hours": hours},
                 cause=f"signup:{signup_id}",

@@ -21,7 +21,12 @@ from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
 from bot.services.event_shifts import check_window, staffable_event
 from bot.services.people import Actor
-from bot.services.shift_common import ShiftView, eligibility_filter, shift_view
+from bot.services.shift_common import (
+    ShiftView,
+    eligibility_filter,
+    reminder_messages,
+    shift_view,
+)
 from bot.services.shift_input import (
     MAX_SHIFT_LENGTH,
     ShiftDraft,
@@ -197,7 +202,7 @@ async def edit_shift(
         shift.updated_at = now
         people = await _signed_up(session, shift.id)
         if "time" in changed:
-            await _move_reminders(session, settings, shift, [p[0] for p in people])
+            await _move_reminders(session, settings, shift, people, now)
         stamp = int(now.timestamp())
         await enqueue(
             session,
@@ -228,22 +233,38 @@ async def edit_shift(
 
 
 async def _move_reminders(
-    session: AsyncSession, settings: Settings, shift: Shift, signup_ids: list[int]
+    session: AsyncSession,
+    settings: Settings,
+    shift: Shift,
+    people: list[tuple[int, int, int]],
+    now: datetime,
 ) -> None:
-    """Pending reminders follow the shift to its new time (same dedup keys, new due_at)."""
-    from datetime import timedelta
-
-    for hours in settings.shift_reminder_offsets_hours:
-        keys = [f"shift-rem:{sid}:{hours}" for sid in signup_ids]
-        if keys:
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.dedup_key.in_(keys),
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                )
-                .values(due_at=shift.starts_at - timedelta(hours=hours))
+    """Reminders are planned anew for the new time: the pending ones for the old time are
+    withdrawn, and each offset that still lies ahead is enqueued (a shift moved to 3 h from
+    now gets its 2 h reminder, never "starts in 24 h" at once; a shift moved later after
+    its 2 h reminder went gets a new one)."""
+    if not people:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == "shift.reminder",
+            OutboxMessage.cause.in_([f"signup:{signup_id}" for signup_id, _, _ in people]),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await enqueue(
+        session,
+        [
+            message
+            for signup_id, person_id, telegram_id in people
+            for message in reminder_messages(
+                settings, signup_id, person_id, telegram_id, shift, now
             )
+        ],
+    )
 
 
 async def cancel_shift(

@@ -72,7 +72,8 @@ async def test_claim_writes_reminders_and_release_withdraws_them(
         ("shift.reminder", start - timedelta(hours=2), OutboxStatus.PENDING),
     ]
     assert {r.dedup_key for r in rows} == {
-        f"shift-rem:{result.signup_id}:24", f"shift-rem:{result.signup_id}:2"
+        f"shift-rem:{result.signup_id}:24:{int(start.timestamp())}",
+        f"shift-rem:{result.signup_id}:2:{int(start.timestamp())}",
     }
 
     # A double tap is refused and changes nothing.
@@ -181,7 +182,8 @@ async def test_lead_creates_only_for_own_team_and_edit_moves_reminders(
     assert edited.starts_at == new_start and edited.ends_at == new_start + timedelta(hours=3)
     async with sessionmaker() as session:
         due = set(await session.scalars(select(OutboxMessage.due_at).where(
-            OutboxMessage.cause == f"signup:{claim.signup_id}")))
+            OutboxMessage.cause == f"signup:{claim.signup_id}",
+            OutboxMessage.status == OutboxStatus.PENDING)))
         changed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.kind == "shift.changed"))
     assert due == {new_start - timedelta(hours=24), new_start - timedelta(hours=2)}
@@ -222,3 +224,55 @@ def test_bad_dates_capacity_and_lines_are_refused_with_clear_keys() -> None:
         timedelta(hours=3), 20, "Jaksel")
     end_by_time = parse_end("12:30", start, now=now, tz=TZ, language="id")
     assert end_by_time - start == timedelta(hours=4, minutes=30)
+
+
+async def _pending_reminders(
+    db: async_sessionmaker[AsyncSession], signup_id: int
+) -> list[tuple[int, Any]]:
+    async with db() as session:
+        rows = (await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.cause == f"signup:{signup_id}",
+                OutboxMessage.kind == "shift.reminder",
+                OutboxMessage.status == OutboxStatus.PENDING,
+            ).order_by(OutboxMessage.due_at)
+        )).all()
+        return [(int(r.params["hours"]), r.due_at) for r in rows]
+
+
+async def test_moving_a_shift_plans_its_reminders_anew(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Earlier: a shift 30 h away moved to 3 h away gets its 2 h reminder, not "starts in
+    24 h" at once.  Later, after the 2 h reminder went: a new 2 h (and 24 h) reminder."""
+    team = await make_team(sessionmaker)
+    (coord,) = await make_people(sessionmaker, 1, team_id=None, role=Role.COORDINATOR, first_id=1)
+    (ani,) = await make_people(sessionmaker, 1, team_id=team)
+    shift_id = await make_shift(
+        sessionmaker, coord, now=T0, team_id=team, start_in=timedelta(hours=30)
+    )
+    claimed = await shift_claims.claim_shift(sessionmaker, ani, shift_id, SETTINGS, now=T0)
+    assert claimed.signup_id is not None
+    signup = claimed.signup_id
+    assert [h for h, _ in await _pending_reminders(sessionmaker, signup)] == [24, 2]
+
+    new_start = T0 + timedelta(hours=3)
+    await shifts.edit_shift(sessionmaker, coord, shift_id, SETTINGS, now=T0, starts_at=new_start)
+    assert await _pending_reminders(sessionmaker, signup) == [
+        (2, new_start - timedelta(hours=2))
+    ]
+
+    # The 2 h reminder goes out; then the shift moves two days later.
+    later = T0 + timedelta(hours=1, minutes=30)
+    async with sessionmaker.begin() as session:
+        row = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.cause == f"signup:{signup}",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        ))).one()
+        row.status = OutboxStatus.SENT
+    moved = later + timedelta(days=2)
+    await shifts.edit_shift(sessionmaker, coord, shift_id, SETTINGS, now=later, starts_at=moved)
+    assert await _pending_reminders(sessionmaker, signup) == [
+        (24, moved - timedelta(hours=24)),
+        (2, moved - timedelta(hours=2)),
+    ]
