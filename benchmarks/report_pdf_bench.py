@@ -6,15 +6,15 @@ The campaign is `benchmarks.seed`'s (100,000 volunteers: 10,000 shifts, 500,000 
 backend (a SQLite file; a throwaway PostgreSQL database created and dropped):
 
 1. generation: `report_pdf.gather` + `build_pdf` (what `/report pdf` runs) in a fresh
-   child process per run, so its peak RSS (ru_maxrss) is the report's, not the seeding's;
+   child process per run, so its peak RSS (VmHWM) is the report's, not the seeding's;
    printed with the child's RSS right after imports, to tell the report's own share;
-2. `/help` while a coordinator asks for the PDF: the real bot (`build_application`,
-   polling the in-process sandbox) answers five people who send `/help` one after the
-   other until the document arrives; p50/p95 of the round trips, against the same probe
-   with nothing else running.
+2. `/help` while a coordinator asks for the PDF (`--probe-reports` times, one after the
+   other): the real bot (`build_application`, polling the in-process sandbox) answers ten
+   people, one `/help` every 0.12 s in turn, until each document arrives; p50/p95 of the
+   round trips, against the same probe with nothing else running (after 20 warm-ups).
 
     .venv/bin/python -m benchmarks.report_pdf_bench [--volunteers 100000] [--feedback 10000]
-        [--runs 3] [--no-sqlite] [--no-postgres] [--no-help-probe]
+        [--runs 3] [--probe-reports 3] [--no-sqlite] [--no-postgres] [--no-help-probe]
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TZ = "Asia/Jakarta"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 10:00 in Jakarta
 PERIOD = "30d"  # the report's period: the last 30 days (buckets per day)
+PROBE_USERS = 10
+PROBE_EVERY = 0.12  # seconds between /help probes (10 chats in turn: ~1.2 s per chat)
 
 
 async def seed_feedback(engine: AsyncEngine, answers: int, *, rng_seed: int = 7) -> int:
@@ -181,36 +183,71 @@ def generate_in_child(url: str, lang: str) -> dict[str, Any]:
 
 
 # ---- /help while the PDF is made --------------------------------------------------------
-async def help_probe(url: str) -> dict[str, list[float]]:
+async def help_probe(url: str, reports: int) -> dict[str, list[float]]:
+    """The real bot on the seeded database (not the test harness: it recreates the schema)."""
+    from pydantic import SecretStr
+
+    from bot.app import build_application, running
     from bot.clock import FrozenClock
-    from tests.support.harness import start_harness
+    from bot.config import Settings
+    from bot.sandbox import SandboxClient, SandboxServer
 
     latencies: dict[str, list[float]] = {"idle": [], "during": []}
-    async with start_harness(url, clock=FrozenClock(NOW)) as bot:
-        users = [bot.user(900 + i, f"Probe{i}", "en") for i in range(5)]
-        for user in users:
-            await user.send_and_wait("/help")
-        admin = bot.admin
-        await admin.send_and_wait("/help")
+    sandbox = SandboxServer()
+    await sandbox.start()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bot_token=SecretStr("123456:" + "A" * 35),
+        database_url=url,
+        telegram_api_base_url=sandbox.base_url,
+        telegram_file_base_url=sandbox.base_file_url,
+        admin_ids=[1],
+        default_language="id",
+        auto_migrate=False,
+    )
+    app = build_application(settings, clock=FrozenClock(NOW))
+    client = SandboxClient(sandbox)
+    try:
+        async with running(app):
+            await _probe(client, reports, latencies)
+    finally:
+        await client.aclose()
+        await sandbox.stop()
+    return latencies
 
-        async def one(i: int, into: list[float]) -> None:
-            started = time.perf_counter()
-            await users[i % 5].send_and_wait("/help", timeout=60)
-            into.append((time.perf_counter() - started) * 1000)
 
-        for i in range(40):
-            await one(i, latencies["idle"])
+async def _probe(client: Any, reports: int, latencies: dict[str, list[float]]) -> None:
+    users = [
+        client.user(900 + i, first_name=f"Probe{i}", language_code="en") for i in range(PROBE_USERS)
+    ]
+    for user in users:
+        await user.send_and_wait("/help")
+    admin = client.user(1, first_name="Admin", language_code="id")
+    await admin.send_and_wait("/help")
+
+    async def one(i: int, into: list[float]) -> None:
+        started = time.perf_counter()
+        await users[i % PROBE_USERS].send_and_wait("/help", timeout=60)
+        into.append((time.perf_counter() - started) * 1000)
+        # Load pacing, not synchronisation: each chat gets a /help every ~1.2 s, so the
+        # per-chat limit (1 message/s, which the pacer keeps) is not what is measured.
+        await asyncio.sleep(max(PROBE_EVERY - (time.perf_counter() - started), 0))
+
+    for i in range(60):
+        await one(i, latencies["idle"])
+    latencies["idle"] = latencies["idle"][20:]  # the first round trips warm caches up
+    i = 0
+    for _ in range(reports):
         await admin.send("/report pdf " + PERIOD)
-        i = 0
         while True:
             await one(i, latencies["during"])
             i += 1
             last = admin.last_bot_message()
             if last is not None and last.document is not None:
                 break
-            if i > 5000:
+            if i > 20000:
                 raise RuntimeError("the PDF never arrived")
-    return latencies
+        await admin.send_and_wait("/help")  # the document is the last message no more
 
 
 def pct(values: list[float], q: float) -> float:
@@ -275,11 +312,11 @@ def report(backend: str, runs: list[dict[str, Any]], probe: dict[str, list[float
 
 
 async def run_backend(
-    backend: str, url: str, volunteers: int, answers: int, runs: int, probe: bool
+    backend: str, url: str, volunteers: int, answers: int, runs: int, probe: bool, reports: int
 ) -> None:
     await prepare(url, volunteers, answers)
     results = [generate_in_child(url, "id" if i % 2 == 0 else "en") for i in range(runs)]
-    latencies = await help_probe(url) if probe else None
+    latencies = await help_probe(url, reports) if probe else None
     report(backend, results, latencies)
 
 
@@ -293,6 +330,7 @@ async def run_sqlite(args: argparse.Namespace) -> None:
             args.feedback,
             args.runs,
             not args.no_help_probe,
+            args.probe_reports,
         )
 
 
@@ -310,6 +348,7 @@ async def run_postgres(args: argparse.Namespace) -> None:
             args.feedback,
             args.runs,
             not args.no_help_probe,
+            args.probe_reports,
         )
     finally:
         async with admin.connect() as conn:
@@ -325,6 +364,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-help-probe", action="store_true")
+    parser.add_argument(
+        "--probe-reports",
+        type=int,
+        default=3,
+        help="PDFs asked for one after the other while /help is probed",
+    )
     parser.add_argument("--postgres-url", default=PG_ADMIN_URL)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--lang", default="id", help=argparse.SUPPRESS)

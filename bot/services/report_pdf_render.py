@@ -147,6 +147,9 @@ class Layout:
         self.ensure(16)
         self.pdf.set_font(FONT, size=8.5 if len(head) <= 6 else 7.5)
         aligns = tuple(align or ("LEFT", *("RIGHT",) * (len(head) - 1)))
+        # Charts leave their greys set; table rows are white (only the heading is shaded).
+        self.pdf.set_fill_color(PAPER)
+        self.pdf.set_draw_color(INK)
         with self.pdf.table(
             col_widths=tuple(widths),
             text_align=aligns,
@@ -216,6 +219,7 @@ class Layout:
         self,
         title: str,
         items: Sequence[tuple[str, float, float | None, str]],
+        shades: Sequence[int] = (),
     ) -> None:
         """Horizontal bars: (label, value 0..1, marker 0..1 or None, value text).
 
@@ -230,7 +234,7 @@ class Layout:
         pdf.cell(0, 5, clean(title), new_x="LMARGIN", new_y="NEXT")
         label_w, text_w = 52, 48
         bar_w = self.width - label_w - text_w
-        for label, value, marker, text in items:
+        for index, (label, value, marker, text) in enumerate(items):
             self.ensure(7)
             y = pdf.get_y() + 1
             pdf.set_font(FONT, size=8)
@@ -242,7 +246,7 @@ class Layout:
             pdf.rect(x, y, bar_w, 4, style="DF")
             filled = bar_w * min(max(value, 0.0), 1.0)
             if filled > 0:
-                pdf.set_fill_color(DARK)
+                pdf.set_fill_color(shades[index % len(shades)] if shades else DARK)
                 pdf.rect(x, y, filled, 4, style="F")
             if marker is not None:
                 mx = x + bar_w * min(max(marker, 0.0), 1.0)
@@ -750,6 +754,7 @@ class Layout:
                     (f"{label}: {names[0]}", x / top, None, va),
                     (f"{label}: {names[1]}", y / top, None, vb),
                 ],
+                shades=(DARK, MID),  # the two sides tell apart in black and white
             )
 
     def build(self) -> bytes:

@@ -166,9 +166,14 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         shown = await admin.send_and_wait(f"/feedback {event.id}")
         assert "&lt;b&gt;Mantap" not in shown.text  # the sandbox shows what Telegram renders
         assert "<b>Mantap</b>" in shown.text and "שלום" in shown.text and "120" in shown.text
+        # The event's card shows the rating to the coordinator.
+        opened = await admin.press(shown, data=f"evt:card:{event.id}", expect="edit")
+        assert opened.message is not None and "⭐ Masukan: 4/5 · 3 dari 4 memberi nilai" in opened.message.text
         card = await admin.send_and_wait("/summary Jaksel vs Jaktim")
         assert "Jaksel" in card.text and "Jaktim" in card.text and "Kehadiran" in card.text
 
+        helped = await admin.send_and_wait("/help")
+        assert "/report pdf minggu ini vs lalu" in helped.text and "/feedback" in helped.text
         # A volunteer may not have the PDF.
         refused = await people[12].send_and_wait("/report pdf")
         assert "peranmu tidak mengizinkan" in refused.text

@@ -156,6 +156,15 @@ async def test_a_long_comment_with_html_emoji_and_rtl_is_stored_and_shown_escape
             select(FeedbackResponse.comment).where(FeedbackResponse.id == rid))
     assert stored == text.strip()
 
+    # A photo alone is a comment too (Vol2), shown with 📷.
+    rid2 = await _response_of(sessionmaker, campaign.people[2], "Kemarin")
+    photo = await feedback.comment(sessionmaker, actor(campaign.people[2], Role.VOLUNTEER), rid2,
+                                   None, photo_file_id="AgACAgQAAx0photo", now=T0)
+    assert photo.has_comment
+    with pytest.raises(InvalidInput):
+        await feedback.comment(sessionmaker, actor(campaign.people[2], Role.VOLUNTEER), rid2,
+                               "   ", now=T0)
+
     coordinator = actor(campaign.admin, Role.ADMIN)
     shift_id = await _shift_id_of(sessionmaker, "Kemarin")
     results = await feedback.round_results(sessionmaker, coordinator, shift_id=shift_id)
@@ -164,6 +173,7 @@ async def test_a_long_comment_with_html_emoji_and_rtl_is_stored_and_shown_escape
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "🎉" in shown
     assert RTL in shown and "…" in shown and len(shown) < 4096
     assert results.scores.ratings == 1 and results.scores.average == 3
+    assert results.scores.comments == 2 and "📷" in shown
 
 
 async def _shift_id_of(sessionmaker: async_sessionmaker[AsyncSession], title: str) -> int:
