@@ -168,7 +168,8 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         assert "<b>Mantap</b>" in shown.text and "שלום" in shown.text and "120" in shown.text
         # The event's card shows the rating to the coordinator.
         opened = await admin.press(shown, data=f"evt:card:{event.id}", expect="edit")
-        assert opened.message is not None and "⭐ Masukan: 4/5 · 3 dari 4 memberi nilai" in opened.message.text
+        assert opened.message is not None
+        assert "⭐ Masukan: 4/5 · 3 dari 4 memberi nilai" in opened.message.text
         card = await admin.send_and_wait("/summary Jaksel vs Jaktim")
         assert "Jaksel" in card.text and "Jaktim" in card.text and "Kehadiran" in card.text
 
