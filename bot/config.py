@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     weekly_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_digest_time: str = "08:00"
 
+    # The coordinator's Mini App (bot/web): its public https URL (menu button, "Plan in the
+    # app" buttons; empty = no buttons, the pages are still served), and how old a Mini
+    # App's initData may be before its requests are refused (401).
+    webapp_url: str | None = None
+    webapp_init_data_max_age_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: object) -> list[int]:
@@ -188,6 +194,15 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^https?://", str(value)):
             raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^https?://", str(value)):
+            raise ValueError("must be an http(s) URL (Telegram opens only https ones)")
         return value
 
     @model_validator(mode="after")

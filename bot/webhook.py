@@ -30,6 +30,7 @@ from bot.ops.dedup import Claim
 from bot.ops.health import render_metrics
 from bot.ops.metrics import METRICS
 from bot.ops.runtime import get_ops
+from bot.web import mount as mount_web_app
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -186,4 +187,5 @@ def make_webhook_app(
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    mount_web_app(app, application)  # the Mini App under /app/ (bot/web)
     return app
