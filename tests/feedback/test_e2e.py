@@ -172,6 +172,10 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         assert "⭐ Masukan: 4/5 · 3 dari 4 memberi nilai" in opened.message.text
         card = await admin.send_and_wait("/summary Jaksel vs Jaktim")
         assert "Jaksel" in card.text and "Jaktim" in card.text and "Kehadiran" in card.text
+        weeks = await admin.send_and_wait("/summary minggu ini vs minggu lalu")
+        assert "Relawan baru" in weeks.text and "23 Nov" in weeks.text and "16 Nov" in weeks.text
+        not_hers = await lia.send_and_wait("/summary Jaksel vs Jaktim")  # Lia leads Jaksel only
+        assert "peranmu tidak mengizinkan" in not_hers.text
 
         helped = await admin.send_and_wait("/help")
         assert "/report pdf minggu ini vs lalu" in helped.text and "/feedback" in helped.text
@@ -221,3 +225,44 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         assert late.answer.text is not None and "sudah ditutup" in late.answer.text
         assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fb:r:999999:5")
         assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fb:r:1:9")
+
+
+async def test_the_ask_waits_out_quiet_hours(tmp_path: Path) -> None:
+    """An event that ends at 20:30 is judged at 21:30: the ask waits until 07:00."""
+    clock = FrozenClock(T0)  # Thursday 10:00 in Jakarta
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quiet.sqlite3'}"
+    async with start_harness(url, clock=clock) as bot:
+        admin, ani = bot.admin, bot.user(20, "Ani", "en", username="ani")
+        for who in (admin, ani):
+            ask = await who.send_and_wait("/start")
+            await who.press(ask, 1, expect="edit")  # English
+        boss = await actor_of(bot, 1)
+        starts = T0 + timedelta(hours=8)  # 18:00
+        event = await events.create_event(
+            bot.db,
+            boss,
+            EventDraft("Evening rally", starts, starts + timedelta(hours=2, minutes=30)),
+            timing=Timing(),
+            now=clock.now(),
+        )
+        await events.rsvp(bot.db, await actor_of(bot, 20), event.id, RsvpStatus.GOING,
+                          timing=Timing(), now=clock.now())
+        clock.set(starts + timedelta(minutes=10))
+        async with bot.db() as session:
+            rsvp_id = await session.scalar(select(EventRsvp.id).where(
+                EventRsvp.event_id == event.id))
+        assert rsvp_id is not None
+        await attendance.check_in_other(bot.db, boss, rsvp_id, timing=Timing(), now=clock.now())
+        clock.set(T0 + timedelta(hours=11, minutes=30))  # 21:30: quiet hours
+        await attendance.sweep_no_shows(bot.db, now=clock.now())
+        assert await feedback.ask_for_feedback(bot.db, now=clock.now()) == 1
+        await deliver(bot)
+        assert not [m for m in ani.bot_messages() if "Evening rally" in m.text and "⭐" in
+                    " ".join(m.button_texts)]
+        clock.set(T0 + timedelta(hours=21, minutes=5))  # Friday 07:05
+        await deliver(bot)
+        asked = await ani.next_message(predicate=lambda m: "Evening rally" in m.text)
+        assert "Rate it with one tap" in asked.text
+        rated = await ani.press(asked, "5⭐", expect="edit")
+        assert rated.answer.text == "Thank you! 5/5 saved."
+        assert rated.message is not None and "A comment or a photo" in rated.message.text
