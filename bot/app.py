@@ -29,8 +29,11 @@ from bot.ops.runtime import OPS_KEY, Ops
 from bot.updates import PerPersonOrderedProcessor
 from handlers import admin, broadcast, budget, errors, flows, help, stale, start, timezone
 from handlers import attendance as attendance_handlers
+from handlers import autopilot as autopilot_handlers
 from handlers import events as event_handlers
 from handlers import feedback as feedback_handlers
+from handlers import groups as group_handlers
+from handlers import imports as import_handlers
 from handlers import progress as progress_handlers
 from handlers import shifts as shift_handlers
 from handlers import skills as skill_handlers
@@ -48,6 +51,7 @@ FEATURE_MODULES += [shift_handlers, task_handlers, skill_handlers]
 FEATURE_MODULES += [event_handlers, attendance_handlers]
 FEATURE_MODULES += [feedback_handlers]  # before progress: it takes /report pdf, /summary A vs B
 FEATURE_MODULES += [progress_handlers]
+FEATURE_MODULES += [group_handlers, import_handlers, autopilot_handlers]  # groups, /import
 # Always last: free text goes to flows, then anything left that looks like a command.
 CATCH_ALL_MODULES: list[ModuleType] = [flows, errors, stale]  # stale: any button left over
 # Hooks registered by features: start their workers and periodic jobs; stop them again

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     weekly_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_digest_time: str = "08:00"
 
+    # Staffing autopilot (teams switch it on with /autopilot)
+    autopilot_hours_before: int = Field(default=48, ge=1, le=24 * 14)
+    autopilot_wave_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    autopilot_wave_factor: int = Field(default=3, ge=1, le=20)
+    autopilot_weekly_hours_limit: int = Field(default=20, ge=1, le=168)
+
     # The coordinator's Mini App (bot/web): its public https URL (menu button, "Plan in the
     # app" buttons; empty = no buttons, the pages are still served), and how old a Mini
     # App's initData may be before its requests are refused (401).

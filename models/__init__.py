@@ -1,6 +1,7 @@
 """SQLAlchemy models of Gotong; importing this package registers every table."""
 
 from models.audit import AuditEntry
+from models.autopilot import AutopilotAsk, AutopilotShift, AutopilotTeam
 from models.base import Base, utcnow
 from models.broadcast import Broadcast, BroadcastStatus
 from models.budget import BudgetLine, Expense, ExpenseStatus, Fund
@@ -15,6 +16,8 @@ from models.feedback import (
 )
 from models.flow import FlowState
 from models.goals import Goal
+from models.groups import GroupPost, TeamGroup
+from models.imports import ImportedVolunteer, ImportStatus
 from models.ops import OpsState, ProcessedUpdate, Replica
 from models.outbox import OutboxMessage
 from models.people import Invite, Membership, Person, Team
@@ -36,6 +39,9 @@ from models.shifts import (
 
 __all__ = [
     "AuditEntry",
+    "AutopilotAsk",
+    "AutopilotShift",
+    "AutopilotTeam",
     "Base",
     "Broadcast",
     "BroadcastStatus",
@@ -55,6 +61,9 @@ __all__ = [
     "FlowState",
     "Fund",
     "Goal",
+    "GroupPost",
+    "ImportStatus",
+    "ImportedVolunteer",
     "Invite",
     "Membership",
     "OpsState",
@@ -76,6 +85,7 @@ __all__ = [
     "TaskClaimStatus",
     "TaskOutcome",
     "Team",
+    "TeamGroup",
     "WaitlistEntry",
     "WaitlistStatus",
     "utcnow",

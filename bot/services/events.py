@@ -577,6 +577,10 @@ async def create_event(
             target_id=event.id,
             title=event.title,
         )
+        # Posted to the team's linked groups in this same transaction (issue #15).
+        from bot.services.groups import post_new_event  # groups imports this module lazily too
+
+        await post_new_event(session, event, now)
         return await view_of(session, event, actor)
 
 

@@ -133,6 +133,10 @@ async def create_shift(
             title=draft.title,
             event_id=shift.event_id,
         )
+        # Posted to the team's linked groups in this same transaction (issue #15).
+        from bot.services.groups import post_new_shift  # groups imports the claims module
+
+        await post_new_shift(session, shift, now)
         return await shift_view(session, shift)
 
 

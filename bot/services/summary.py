@@ -118,6 +118,8 @@ class Summary:
     teams: tuple[tuple[int, str], ...]  # drill-down buttons
     upcoming: tuple[tuple[int, str, datetime], ...]  # (event id, title, starts) buttons
     feedback: Any = None  # bot.services.feedback.Scores of the last 30 days
+    # Starts of shifts likely understaffed in the next 48 h (bot.services.autopilot).
+    forecast: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +275,14 @@ async def summary_in(
         teams=await _team_buttons(session, teams) if drill else (),
         upcoming=await _upcoming_events(session, teams, now),
         feedback=await feedback_scores_in(session, teams, now - EVENT_LOOKBACK, now),
+        forecast=await _forecast(session, teams, now),
     )
+
+
+async def _forecast(session: AsyncSession, teams: Scope, now: datetime) -> tuple[datetime, ...]:
+    from bot.services.autopilot import understaffed_soon  # autopilot imports goals too
+
+    return await understaffed_soon(session, teams, now)
 
 
 async def campaign_summary(
@@ -416,6 +425,10 @@ def summary_lines(reader: Reader, s: Summary) -> list[str]:
             )
     else:
         lines.append(reader.t("progress.shifts_none"))
+    from bot.services.autopilot import forecast_line
+
+    if (forecast := forecast_line(reader, s.forecast)) is not None:
+        lines.append(forecast)
     lines.append(
         reader.t(
             "progress.tasks",
