@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import housekeeping
@@ -173,10 +174,20 @@ async def load_actor(
         if known is not None and not _needs_upsert(known, user, admin_ids, now):
             return actor_from(known, default_language)
     # Upkeep, not the update's work: it does not mark the update handled (bot/ops/dedup.py).
-    with housekeeping():
-        async with sessionmaker.begin() as session:
-            person, created = await upsert_person(session, user, admin_ids=admin_ids, now=now)
-            return actor_from(person, default_language, created=created)
+    # Two first contacts at once (a redelivered copy at another replica, on PostgreSQL) can
+    # both insert: the loser's unique violation means the person exists now; read it again.
+    for attempt in range(2):
+        try:
+            with housekeeping():
+                async with sessionmaker.begin() as session:
+                    person, created = await upsert_person(
+                        session, user, admin_ids=admin_ids, now=now
+                    )
+                    return actor_from(person, default_language, created=created)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def set_language(
