@@ -4,7 +4,8 @@ For each open shift of a team that switched the autopilot on, still short of peo
 `AUTOPILOT_HOURS_BEFORE` hours before it starts, one wave invites up to
 `free places x AUTOPILOT_WAVE_FACTOR` people who fit best:
 
-* members of the shift's team with the skill it needs, reachable, not partners/media;
+* members of the shift's team with the skill it needs, reachable, not partners/media,
+  not its leads (they get the report);
 * not already on it, not on another shift at that time, not over
   `AUTOPILOT_WEEKLY_HOURS_LIMIT` hours in the shift's week (campaign timezone) with it;
 * never asked for this shift before (`autopilot_ask` is unique per shift and person);
@@ -227,8 +228,9 @@ async def plan_wave(session: AsyncSession, settings: Settings, *, now: datetime)
     for team_id, person_id, telegram_id in await session.execute(
         select(Membership.team_id, Person.id, Person.telegram_id)
         .join(Person, Person.id == Membership.person_id)
-        .where(Membership.team_id.in_(team_ids), Person.reachable.is_(True),
-               Person.role.not_in(OUTSIDERS))
+        # The team's leads get the report, not the invitations.
+        .where(Membership.team_id.in_(team_ids), Membership.is_lead.is_(False),
+               Person.reachable.is_(True), Person.role.not_in(OUTSIDERS))
     ):
         by_team[team_id].append((person_id, telegram_id))
     skill_ids = sorted({s.skill_id for s in shifts if s.skill_id is not None})
