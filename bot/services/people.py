@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
 from bot.db import housekeeping
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import LANGUAGES, normalize_language
 from bot.zones import is_known_zone
-from models import Person, Role
+from models import Membership, Person, Role
 
 # Touch last_seen_at at most this often: saves a write on nearly every update.
 LAST_SEEN_GRANULARITY = timedelta(minutes=10)
@@ -170,7 +171,14 @@ async def load_actor(
     the row again under the write lock, so two first contacts cannot both insert).
     """
     async with sessionmaker() as session:
-        known = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+        # One round trip: the person, their memberships and teams in one joined SELECT
+        # (the relationship's default, selectin, costs a second query on every update).
+        found = await session.execute(
+            select(Person)
+            .where(Person.telegram_id == user.id)
+            .options(joinedload(Person.memberships).joinedload(Membership.team))
+        )
+        known = found.unique().scalar_one_or_none()
         if known is not None and not _needs_upsert(known, user, admin_ids, now):
             return actor_from(known, default_language)
     # Upkeep, not the update's work: it does not mark the update handled (bot/ops/dedup.py).
