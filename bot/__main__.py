@@ -99,13 +99,38 @@ def run(settings: Settings) -> int:
         return 0
     _setup_logging(settings.log_level, settings.log_json)
     from bot.app import build_application
+    from bot.web import telegram as web_telegram
 
-    app = build_application(settings)
+    app = build_application(settings, extra_modules=[web_telegram])  # /app (bot/web)
     if settings.webhook_url:
         asyncio.run(_run_webhook(app, settings))
+    elif settings.webapp_url:
+        asyncio.run(_run_polling_with_web(app, settings))  # the Mini App needs a web server
     else:
         app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     return 0
+
+
+async def _run_polling_with_web(app: Any, settings: Settings) -> None:
+    """Long polling plus the bot's web server (Mini App, /healthz, /metrics) until a signal."""
+    import signal
+
+    from bot.app import running
+    from bot.web.server import start_web
+    from bot.web.telegram import set_menu_button
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(app):
+        web = await start_web(app, settings.listen, settings.port)
+        log.info("web app at %s/app/ (public: %s)", web.url, settings.webapp_url)
+        try:
+            await set_menu_button(app.bot, settings, app.bot_data.i18n)
+            await stop.wait()
+        finally:
+            await web.stop()
 
 
 async def _run_webhook(app: Any, settings: Settings) -> None:
@@ -140,6 +165,9 @@ async def _run_webhook(app: Any, settings: Settings) -> None:
                 settings.webhook_url, secret, settings.webhook_max_connections
             )
             await register_webhook(app.bot, app.bot_data.sessionmaker, target)
+            from bot.web.telegram import set_menu_button
+
+            await set_menu_button(app.bot, settings, app.bot_data.i18n)
             await stop.wait()
             log.info("stopping: no new updates; finishing the ones in flight")
         finally:
@@ -183,10 +211,26 @@ async def _run_in_sandbox(settings: Settings) -> None:
             "webhook_url": None,
         }
     )
-    app = build_application(settings)
+    from bot.web import telegram as web_telegram
+    from bot.web.server import start_web
+
+    app = build_application(settings, extra_modules=[web_telegram])
     try:
         async with running(app):
-            await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
+            # The browser sandbox (a chat for any person) and the Mini App it opens.
+            web = await start_web(
+                app, settings.listen, settings.port, sandbox=server, fallback_to_any_port=True
+            )
+            app.bot_data.settings = settings.model_copy(update={"webapp_url": web.app_url})
+            await web_telegram.set_menu_button(app.bot, app.bot_data.settings, app.bot_data.i18n)
+            print(
+                f"Browser sandbox: {web.chat_url}  (Mini App: {web.app_url})", file=sys.stderr,
+                flush=True,
+            )
+            try:
+                await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
+            finally:
+                await web.stop()
     finally:
         await server.stop()
 

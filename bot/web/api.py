@@ -40,6 +40,7 @@ from bot.services import events as event_service
 from bot.services import shift_claims, shifts
 from bot.services.authz import Permission, can, require
 from bot.services.people import Actor, TelegramUser, load_actor
+from bot.services.shift_common import ShiftView
 from bot.services.roles import set_role
 from bot.services.shift_input import (
     MAX_SHIFT_LENGTH,
@@ -579,7 +580,7 @@ async def api_people(request: web.Request, env: WebEnv, actor: Actor) -> Any:
 async def api_set_role(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     person_id = _path_id(request)
     body = await _body(request)
-    raw_role = _text(body, "role", required=True)
+    raw_role = _text(body, "role", required=True) or ""
     try:
         role = Role(raw_role)
     except ValueError:
@@ -754,7 +755,7 @@ async def api_my(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     reader = env.reader(actor)
     now = env.clock.now()
     mine = await shift_claims.my_signups(env.sessionmaker, actor, now=now)
-    open_views = []
+    open_views: list[ShiftView] = []
     page = 0
     while page < 4:  # the 20 soonest; the chat's /shifts pages through the rest
         found = await shifts.open_shifts(env.sessionmaker, actor, now=now, page=page)

@@ -81,6 +81,11 @@ def add_static_routes(app: web.Application, *, telegram_script: bool) -> None:
         app.router.add_get(f"/{name}", serve(load_asset(name)))
 
 
+def add_named_routes(app: web.Application, files: dict[str, str]) -> None:
+    for path, name in files.items():
+        app.router.add_get(path, serve(load_asset(name)))
+
+
 PAGE_FILES = ("index.html", "app.js", "app.css")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed
@@ -269,7 +269,9 @@ async def roster(
     if team_id is not None:
         require(actor, Permission.INVITE, team_id)
     async with sessionmaker() as session:
-        where = [Person.role.not_in((Role.PARTNER, Role.MEDIA)) if scope is not None else True]
+        where: list[ColumnElement[bool]] = [true()]
+        if scope is not None:
+            where.append(Person.role.not_in((Role.PARTNER, Role.MEDIA)))
         teams = frozenset({team_id}) if team_id is not None else scope
         if teams is not None:
             where.append(

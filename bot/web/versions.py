@@ -61,7 +61,7 @@ async def _reserve(
     now: datetime,
 ) -> datetime:
     async with sessionmaker.begin() as session:
-        row = await session.get(model, item_id)
+        row: Shift | Event | None = await session.get(model, item_id)
         if row is None:
             raise NotFound("shifts.not_found" if model is Shift else "events.not_found", id=item_id)
         _check_may_change(actor, model, row)
