@@ -120,7 +120,7 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
             if self.gate is None or update_id is None:
                 await coroutine
                 return
-            async with self.gate.admit(update_id) as (claim, _handling):
+            async with self.gate.admit(update_id, polling=True) as (claim, _handling):
                 if claim is Claim.NEW:
                     await coroutine
                 # else: handled before, or right now by another copy
