@@ -279,6 +279,9 @@ class BotApi:
         if params.has("inline_message_id"):
             raise bad_request("inline messages are not supported by the sandbox")
         chat = self._chat(params)
+        # As Telegram: a group that removed the bot refuses its edits and deletes too (403).
+        if chat.is_group:
+            self._check_reachable(chat)
         message_id = params.integer("message_id", required=True)
         assert message_id is not None
         message = self.world.find_message(chat.chat_id, message_id)
