@@ -40,6 +40,8 @@ class AutopilotShift(Base):
     last_wave_at: Mapped[datetime]
     # Set when the autopilot stopped on it: nobody left to ask, cancelled or started.
     closed_at: Mapped[datetime | None]
+    # Set when it was seen full (the lead was told once); cleared if a place frees again.
+    filled_at: Mapped[datetime | None]
 
 
 class AutopilotAsk(IdMixin, Base):

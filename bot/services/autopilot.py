@@ -185,10 +185,39 @@ async def sweep(
             .values(closed_at=now)
             .execution_options(synchronize_session=False)
         )
+        filled = await _newly_filled(session, now)
         plans = await plan_wave(session, settings, now=now)
         asked = await _write(session, plans, now)
-        reports = await _report(session, plans, now)
+        entries = [(p.team_id, [p.shift_id, len(p.asked), p.wave, int(p.closed)]) for p in plans]
+        reports = await _report(session, filled + entries, now)
     return RunReport(len(plans), asked, sum(p.closed for p in plans), reports, withdrawn)
+
+
+async def _newly_filled(session: AsyncSession, now: datetime) -> list[tuple[int, list[int]]]:
+    """Shifts the autopilot worked on that are full since the last run (the lead hears it
+    once); a shift that has a free place again is watched again."""
+    await session.execute(
+        update(AutopilotShift)
+        .where(AutopilotShift.filled_at.is_not(None), AutopilotShift.shift_id.in_(
+            select(Shift.id).where(Shift.taken < Shift.capacity)))
+        .values(filled_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(
+        select(AutopilotShift.shift_id, Shift.team_id, AutopilotShift.asked, AutopilotShift.waves)
+        .join(Shift, Shift.id == AutopilotShift.shift_id)
+        .where(AutopilotShift.filled_at.is_(None), AutopilotShift.closed_at.is_(None),
+               Shift.status == ShiftStatus.OPEN, Shift.taken >= Shift.capacity,
+               Shift.team_id.is_not(None))
+    )).all()
+    if rows:
+        await session.execute(
+            update(AutopilotShift)
+            .where(AutopilotShift.shift_id.in_([r[0] for r in rows]))
+            .values(filled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return [(int(team_id), [shift_id, asked, waves, 0]) for shift_id, team_id, asked, waves in rows]
 
 
 async def due_shifts(session: AsyncSession, settings: Settings, now: datetime) -> list[Shift]:
@@ -388,16 +417,18 @@ async def _write(session: AsyncSession, plans: list[ShiftPlan], now: datetime) -
     ))
 
 
-async def _report(session: AsyncSession, plans: list[ShiftPlan], now: datetime) -> int:
-    """One message per lead per run: what was done for their team's shifts."""
-    by_team: dict[int, list[ShiftPlan]] = defaultdict(list)
-    for plan in plans:
-        by_team[plan.team_id].append(plan)
+async def _report(
+    session: AsyncSession, lines: list[tuple[int, list[int]]], now: datetime
+) -> int:
+    """One message per lead per run: what was done for their team's shifts, what filled.
+    A line is (team id, [shift id, people asked, wave, nobody left to ask])."""
+    by_team: dict[int, list[list[int]]] = defaultdict(list)
+    for team_id, line in lines:
+        by_team[team_id].append(line)
     entries: dict[tuple[int, int], list[list[int]]] = defaultdict(list)
-    for team_id, team_plans in by_team.items():
+    for team_id, team_lines in by_team.items():
         for person_id, telegram_id in await lead_targets(session, team_id):
-            entries[(person_id, telegram_id)] += [
-                [p.shift_id, len(p.asked), p.wave, int(p.closed)] for p in team_plans]
+            entries[(person_id, telegram_id)] += team_lines
     stamp = int(now.timestamp())
     return await enqueue(session, [
         NewMessage(

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-01 22:10:52.206203
+Create Date: 2026-12-01 22:15:59.138981
 """
 
 from collections.abc import Sequence
@@ -201,6 +201,7 @@ def upgrade() -> None:
         sa.Column("asked", sa.Integer(), nullable=False),
         sa.Column("last_wave_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("filled_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["shift_id"],
             ["shift.id"],
