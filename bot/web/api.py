@@ -40,8 +40,8 @@ from bot.services import events as event_service
 from bot.services import shift_claims, shifts
 from bot.services.authz import Permission, can, require
 from bot.services.people import Actor, TelegramUser, load_actor
-from bot.services.shift_common import ShiftView
 from bot.services.roles import set_role
+from bot.services.shift_common import ShiftView
 from bot.services.shift_input import (
     MAX_SHIFT_LENGTH,
     ShiftDraft,

@@ -336,8 +336,8 @@ function personCard(p, teams) {
 // ---- dashboard ---------------------------------------------------------------------------
 function bar(value, total) {
   const ratio = total > 0 ? Math.min(value / total, 1) : 0;
-  const track = el("div", { class: "bar" });
-  const fill = el("div", { class: "bar-fill" });
+  const track = el("div", { class: "meter" });
+  const fill = el("div", { class: "meter-fill" });
   fill.style.width = (ratio * 100).toFixed(1) + "%";
   track.append(fill);
   return track;

@@ -154,7 +154,13 @@ async function start() {
   $("location").title = t("chat_location");
   $("app-close").textContent = t("chat_app_close");
   $("app-panel-title").textContent = t("app_title");
-  const wanted = new URLSearchParams(location.search).get("user");
+  // ?user=30&name=Ani&lang=en: start as that person (links from docs and tests).
+  const query = new URLSearchParams(location.search);
+  const wanted = query.get("user");
+  if (wanted && !PEOPLE.some((p) => String(p.user_id) === wanted) && Number(wanted) > 0) {
+    PEOPLE.push({ user_id: Number(wanted), first_name: query.get("name") || `User ${wanted}`,
+      language_code: query.get("lang") === "en" ? "en" : "id" });
+  }
   fillPeople(wanted || PEOPLE[0].user_id);
   choose($("user").value);
   $("user").onchange = (e) => {
