@@ -245,3 +245,52 @@ async def test_forged_init_data_is_refused_and_the_page_reads_indonesian(
             await web.stop()
         async with bot.db() as session:
             assert (await session.execute(select(Shift.id))).first() is None
+
+
+async def test_the_page_survives_a_restart_of_the_bot(tmp_path: Path) -> None:
+    """The web server goes away under an open planner: it says so, then carries on."""
+    async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}") as bot:
+        await seed_campaign(bot)
+        web = await start_web(bot.app, "127.0.0.1", 0)
+        port = int(web.url.rsplit(":", 1)[1])
+        signer = WebClient(bot, web, None)  # type: ignore[arg-type]
+        url = app_url(web.url, signer.init_data(COORDINATOR))
+        offline = to_plain(I18N.t("en", "webapp.offline"))
+        stage: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def scenario() -> None:
+            from selenium.webdriver.common.by import By
+
+            with chromium(tmp_path / "profile") as driver:
+                open_app(driver, url)
+                wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#week .day"),
+                         "planner")
+                loop.call_soon_threadsafe(stage.put_nowait, "loaded")
+                wait_for(driver, lambda d: d.find_element(By.ID, "status").text == offline,
+                         "the offline notice")
+                loop.call_soon_threadsafe(stage.put_nowait, "offline seen")
+                wait_for(driver, lambda d: d.find_element(By.ID, "status").text != offline,
+                         "back online")
+                week = driver.find_element(By.ID, "week-label").text
+                assert week.startswith("Week of")
+
+        browsing = asyncio.ensure_future(asyncio.to_thread(scenario))
+
+        async def reached() -> str:
+            """The browser's next stage, or its failure if it fails first."""
+            waiting = asyncio.ensure_future(stage.get())
+            await asyncio.wait({waiting, browsing}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiting.done():
+                waiting.cancel()
+                browsing.result()  # raises what went wrong in the browser
+            return waiting.result()
+
+        assert await reached() == "loaded"
+        await web.stop()  # the bot's web server restarts: the page is left talking to nobody
+        assert await reached() == "offline seen"
+        web = await start_web(bot.app, "127.0.0.1", port)
+        try:
+            await browsing
+        finally:
+            await web.stop()
