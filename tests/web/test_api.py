@@ -11,7 +11,7 @@ from bot.i18n import I18n
 from bot.render import to_plain
 from bot.services.shift_input import MAX_CAPACITY, MAX_TITLE
 from models import Broadcast, OutboxMessage, Person, Role, Shift, ShiftStatus
-from tests.support.harness import start_harness
+from tests.support.harness import BotHarness, start_harness
 from tests.web.support import (
     COORDINATOR,
     LEAD,
@@ -41,7 +41,7 @@ def shift_body(team_id: int | None, **changes: object) -> dict[str, object]:
     return body
 
 
-async def shift_count(bot) -> int:  # type: ignore[no-untyped-def]
+async def shift_count(bot: BotHarness) -> int:
     async with bot.db() as session:
         return int(await session.scalar(select(func.count()).select_from(Shift)) or 0)
 

@@ -68,6 +68,10 @@ def item_titled(driver: Any, title: str) -> Any:
     return None
 
 
+def shows(title: str) -> Any:
+    return lambda d: item_titled(d, title) is not None
+
+
 def plan_week(driver: Any, base: str, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -84,7 +88,7 @@ def plan_week(driver: Any, base: str, tmp_path: Path) -> None:
         set_value(driver, "f-capacity", str(capacity))
         set_value(driver, "f-place", "Pasar <i>Tebet</i>")
         driver.find_element(By.ID, "f-save").click()
-        wait_for(driver, lambda d, t=title: item_titled(d, t) is not None, f"shift {title}")
+        wait_for(driver, shows(title), f"shift {title}")
     # A bad form is refused with the chat's own words, and nothing is added.
     driver.find_element(By.ID, "new-shift").click()
     set_value(driver, "f-title", "Too early")

@@ -18,7 +18,7 @@ from bot.services.authz import Permission
 from bot.web.api import ENDPOINTS
 from bot.web.initdata import InitDataError, sandbox_init_data, sign, validate
 from models import AuditEntry, Broadcast, Event, Person, Shift
-from tests.support.harness import T0, TOKEN, start_harness
+from tests.support.harness import T0, TOKEN, BotHarness, start_harness
 from tests.web.support import COORDINATOR, VOLUNTEER, seed_campaign, web_client
 
 DAY = timedelta(days=1)
@@ -60,7 +60,7 @@ def _path(template: str, ids: dict[str, int]) -> str:
     return template
 
 
-async def _state(bot) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+async def _state(bot: BotHarness) -> tuple[object, ...]:
     """Everything an endpoint could change, to compare before and after."""
     async with bot.db() as session:
         shifts = (await session.execute(
@@ -88,6 +88,7 @@ async def test_matrix_every_endpoint_refuses_strangers_and_volunteers(tmp_path: 
             async with bot.db() as session:
                 person = await session.scalar(
                     select(Person.id).where(Person.telegram_id == VOLUNTEER))
+            assert person is not None
             ids = {"shift": shift.body["id"], "event": event.body["id"], "person": int(person),
                    "broadcast": draft.body["id"]}
             bodies = {
