@@ -186,17 +186,23 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _local_parts(reader: Reader, start: datetime, end: datetime) -> dict[str, str]:
+def _local_parts(
+    reader: Reader, start: datetime, end: datetime, *, when: bool = False
+) -> dict[str, str]:
+    """Local day and times; `when` adds the Babel-formatted range (lists, not the planner's
+    hundreds of cards, which show start-end under their day's heading)."""
     zone = ZoneInfo(reader.tz)
     a, b = start.astimezone(zone), end.astimezone(zone)
-    return {
+    parts = {
         "day": a.date().isoformat(),
         "start_local": a.strftime("%Y-%m-%dT%H:%M"),
         "end_local": b.strftime("%Y-%m-%dT%H:%M"),
         "start": a.strftime("%H:%M"),
         "end": b.strftime("%H:%M"),
-        "when": reader.time_range(start, end),
     }
+    if when:
+        parts["when"] = reader.time_range(start, end)
+    return parts
 
 
 def _fill(taken: int, capacity: int | None) -> str:
@@ -746,7 +752,7 @@ def _view_json(reader: Reader, v: Any) -> dict[str, Any]:
     return {
         "id": v.id, "title": v.title, "team_name": v.team_name, "place": v.place,
         "capacity": v.capacity, "taken": v.taken, "free": v.free, "skill": v.skill_name,
-        **_local_parts(reader, v.starts_at, v.ends_at),
+        **_local_parts(reader, v.starts_at, v.ends_at, when=True),
     }
 
 
