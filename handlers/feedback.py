@@ -38,7 +38,7 @@ ASK_JOB = "feedback.ask"
 ASK_EVERY_SECONDS = 300
 QUESTION_WORDS = {"question", "questions", "tanya", "pertanyaan"}
 OFF_WORDS = {"off", "hapus", "remove", "clear"}
-PDF_COMMAND = filters.Regex(r"^/report(@\w+)?\s+pdf\b")
+PDF_COMMAND = filters.Regex(r"(?i)^/report(@\w+)?\s+pdf\b")
 VS_COMMAND = filters.Regex(r"(?i)^/summary(@\w+)?\s+.+\s(vs\.?|versus|lawan|dibanding\w*)\s+\S")
 
 register(CommandSpec("feedback", Permission.VIEW_SUMMARY))

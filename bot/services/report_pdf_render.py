@@ -21,7 +21,7 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from bot.render import Reader, truncate
+from bot.render import Reader, to_plain, truncate
 from bot.services.feedback import Scores
 from bot.services.report_pdf import (
     Attendance,
@@ -89,8 +89,8 @@ class Layout:
 
     # -- text helpers -----------------------------------------------------------------------
     def t(self, key: str, **params: Any) -> str:
-        """A plain-text catalog entry (the PDF is not HTML: nothing is escaped)."""
-        return self.reader.i18n.raw(self.reader.lang, f"report_pdf.{key}").format(**params)
+        """A catalog entry as plain text (the PDF is not HTML), plural forms chosen by count."""
+        return to_plain(self.reader.t(f"report_pdf.{key}", **params))
 
     def n(self, value: float) -> str:
         return self.reader.number(value)
