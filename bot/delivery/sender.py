@@ -48,8 +48,6 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import BaseRateLimiter
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter  # PTB's own conversion
 
 from bot.delivery import lanes
 from bot.delivery.pacing import Pacer
@@ -87,7 +85,6 @@ INTERACTIVE_FLOOD_RETRIES = 3
 # 5xx answers mean "not delivered": retried after these pauses.  A timeout is retried only
 # for an edit (repeating it is harmless); a timed-out send may have arrived.
 INTERACTIVE_RETRY_DELAYS = (0.5, 1.5)
-INTERACTIVE_TIMEOUT = 10.0  # seconds for one interactive call on the lanes
 
 
 class Flood(Exception):
@@ -196,14 +193,6 @@ async def post_on_lanes(pool: lanes.Lanes, method: str, content: bytes) -> Any:
             raise TelegramError(f"Invalid server response: {payload!r}") from exc
     _raise_for(status, payload)
 
-
-def lean_body(data: dict[str, Any]) -> bytes | None:
-    """The JSON body PTB would send for these parameters (its own conversion rules:
-    Telegram objects, datetimes, defaults), or None when a file must be uploaded."""
-    request = RequestData([RequestParameter.from_input(k, v) for k, v in data.items()])
-    if request.contains_files:
-        return None
-    return json.dumps(request.parameters).encode()
 
 
 class PtbTransport:
@@ -333,36 +322,12 @@ class InteractiveMeter(BaseRateLimiter[None]):
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
-        self._lanes: lanes.Lanes | None = None
-
-    def bind(self, bot: Bot) -> None:
-        """Handlers' JSON calls go over keep-alive aiohttp lanes to the bot's server, not
-        PTB's httpx pool (~0.13 ms against ~1.6 ms of CPU per request, measured); PTB
-        still builds the request parameters and parses the answers."""
-        base_url = str(bot.base_url)
-        if lanes.usable(base_url):
-            self._lanes = lanes.Lanes(base_url, timeout=INTERACTIVE_TIMEOUT)
 
     async def initialize(self) -> None:
         return None
 
     async def shutdown(self) -> None:
-        if self._lanes is not None:
-            await self._lanes.aclose()
-
-    def _request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-    ) -> Callable[[], Coroutine[Any, Any, Any]]:
-        pool = self._lanes
-        body = lean_body(data) if pool is not None else None
-        if pool is None or body is None:
-            return lambda: callback(*args, **kwargs)
-        return lambda: post_on_lanes(pool, endpoint, body)
+        return None
 
     async def process_request(
         self,
@@ -377,7 +342,6 @@ class InteractiveMeter(BaseRateLimiter[None]):
         metered = (
             not _OUTBOX_SEND.get() and endpoint in METERED_ENDPOINTS and _is_int(chat_id)
         )
-        request = self._request(callback, args, kwargs, endpoint, data)
         floods = 0
         failures = 0
         while True:
@@ -385,7 +349,7 @@ class InteractiveMeter(BaseRateLimiter[None]):
                 await self.pacer.acquire(int(str(chat_id)), priority=True) if metered else None
             )
             try:
-                return await request()
+                return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 # Someone else (another replica, an earlier burst) used the budget; a reply
                 # is worth the wait.
