@@ -38,6 +38,9 @@ async def on_private_input(update: Update, context: GotongContext, actor: Actor)
 
 
 def handlers() -> list[BaseHandler]:
+    # Free text is read in private chats only: in a group it is the members talking to each
+    # other.  What the bot does in groups is explicit and registered before this router
+    # (handlers.groups: /linkteam@bot, my_chat_member, taps on its own posts; commands).
     private_input = filters.ChatType.PRIVATE & (
         (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL | filters.LOCATION
     )

@@ -217,7 +217,8 @@ async def _newly_filled(session: AsyncSession, now: datetime) -> list[tuple[int,
             .values(filled_at=now)
             .execution_options(synchronize_session=False)
         )
-    return [(int(team_id), [shift_id, asked, waves, 0]) for shift_id, team_id, asked, waves in rows]
+    return [(int(team_id or 0), [shift_id, asked, waves, 0])
+            for shift_id, team_id, asked, waves in rows]
 
 
 async def due_shifts(session: AsyncSession, settings: Settings, now: datetime) -> list[Shift]:

@@ -18,7 +18,7 @@ TEAMS = ("Jaksel", "Jaktim", "Depok")
 
 def volunteer_rows(count: int, *, first: int = 0) -> list[tuple[str, ...]]:
     """Distinct volunteers spread over the three teams, phones in the three usual forms."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i in range(first, first + count):
         number = f"81{i:09d}"
         phone = ("+62 " + number, "0" + number, "62" + number)[i % 3]
