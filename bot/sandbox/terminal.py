@@ -204,8 +204,8 @@ async def run_terminal_chat(
     first_user_id: int = 1,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
-    linger_seconds: float = 1.0,
-    script_pace_seconds: float = 0.5,
+    linger_seconds: float = 2.0,
+    script_pace_seconds: float = 1.2,
 ) -> None:
     """Chat with the bot until `:quit` or end of input.
 
@@ -213,7 +213,9 @@ async def run_terminal_chat(
     `linger_seconds`, so the replies to the last lines are still printed.  A piped
     script is also paced like a person who reads before typing: after each line it
     waits until the bot has been quiet for `script_pace_seconds`, so `!1` presses a
-    button of the reply to the line before, not of an older message.
+    button of the reply to the line before, not of an older message.  Both are longer
+    than Telegram's one message per second in a chat, which the bot's pacer keeps: a
+    second reply to one line arrives a second after the first, and must not be missed.
     """
     stdin = stdin or sys.stdin
     scripted = not stdin.isatty()

@@ -59,7 +59,11 @@ class SandboxWorld:
         self.users: dict[int, UserSpec] = {}
         self.files = FileStore()
         self.updates: dict[int, dict[str, Any]] = {}  # pending, in update_id order
-        self._next_update_id = 100_000_001
+        # Telegram never hands out an update_id twice while updates are kept (24 h), and the
+        # bot remembers the ids it handled (bot/ops/dedup.py): a sandbox restarted on the
+        # same database must not start from the same number again.  Seconds × 10,000 grows
+        # faster than any run here makes updates.
+        self._next_update_id = int(time.time()) * 10_000
         self.allowed_updates: list[str] | None = None
         self.updates_signal = Signal()
         self.answers_signal = Signal()
