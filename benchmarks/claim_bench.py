@@ -57,6 +57,8 @@ FIRST_ID = 10_000
 PREP_RATE = 25.0  # lists opened per second beforehand: under Telegram's 30 msg/s
 LATENCY_SECONDS = 3.0  # length of each open-loop run
 SUSTAINED = 0.95  # achieved/offered at or above this: the bot kept up
+# The echo bot's /help: about the size of Gotong's volunteer /help.
+ECHO_HELP = "What you can do:\n" + "\n".join(f"/command{i} — does thing {i}" for i in range(16))
 RAISED_RATE = 1000  # overall messages/s allowed to both bots (the paid-broadcast ceiling)
 
 
@@ -98,7 +100,12 @@ def run_echo() -> None:
         ApplicationBuilder().token(TOKEN).base_url(os.environ["TELEGRAM_API_BASE_URL"])
         .concurrent_updates(8).connection_pool_size(64).pool_timeout(10).build()
     )
+    async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, ECHO_HELP)
+
     app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_))  # benchmarks/interactive_bench.py
     app.add_handler(CallbackQueryHandler(tap))
     app.run_polling(drop_pending_updates=True, allowed_updates=["message", "callback_query"])
 
