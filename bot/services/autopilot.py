@@ -270,10 +270,10 @@ async def plan_wave(session: AsyncSession, settings: Settings, *, now: datetime)
             select(PersonSkill.person_id, PersonSkill.skill_id)
             .where(PersonSkill.skill_id.in_(skill_ids),
                    PersonSkill.person_id.in_(members_q)))}
-    scores = await _scores(session, members_q)
+    scores = await _scores(session)
     tz = settings.timezone
     weeks = sorted({week_start(s.starts_at, tz) for s in shifts})
-    busy = await _busy(session, members_q, weeks[0], weeks[-1] + timedelta(days=8))
+    busy = await _busy(session, weeks[0], weeks[-1] + timedelta(days=8))
     asked = await _asked(session, [s.id for s in shifts])
     ranked = {
         team: sorted(people, key=lambda p: (-scores.get(p[0], UNJUDGED_SCORE), p[0]))
@@ -335,14 +335,14 @@ def _free(spans: Sequence[Span], shift_id: int, starts: datetime, ends: datetime
     return hours <= limit_hours
 
 
-async def _busy(session: AsyncSession, members_q: Any, start: datetime,
-                end: datetime) -> dict[int, list[Span]]:
+async def _busy(session: AsyncSession, start: datetime, end: datetime) -> dict[int, list[Span]]:
+    """Everyone's open signups in the weeks concerned (narrowed by time, not by person)."""
     spans: dict[int, list[Span]] = defaultdict(list)
     for person_id, s_start, s_end, s_id in await session.execute(
         select(ShiftSignup.person_id, Shift.starts_at, Shift.ends_at, Shift.id)
         .join(Shift, Shift.id == ShiftSignup.shift_id)
         .where(Shift.status == ShiftStatus.OPEN, Shift.ends_at > start - timedelta(days=1),
-               Shift.starts_at < end, ShiftSignup.person_id.in_(members_q))
+               Shift.starts_at < end)
     ):
         spans[person_id].append((s_start, s_end, s_id))
     for value in spans.values():
@@ -354,18 +354,22 @@ def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _scores(session: AsyncSession, members_q: Any) -> dict[int, float]:
-    """Reliability (`bot.services.reliability`'s definition) of the teams' members, in two
-    grouped queries instead of one IN list of 100,000 ids."""
+async def _scores(session: AsyncSession) -> dict[int, float]:
+    """Reliability (`bot.services.reliability`'s definition), in two grouped scans.
+
+    Not narrowed to the teams' members: SQLite ran `person_id IN (members)` as an index probe
+    per signup row (15 s at 300,000 signups against 0.3 s for the plain scan); the few
+    people outside the teams cost less than that."""
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    judged = or_(EventRsvp.checked_in_at.is_not(None), EventRsvp.no_show.is_(True))
     events = select(EventRsvp.person_id, _count_if(EventRsvp.checked_in_at.is_not(None)),
-                    _count_if(EventRsvp.no_show.is_(True))).where(
-        EventRsvp.person_id.in_(members_q)).group_by(EventRsvp.person_id)
+                    _count_if(EventRsvp.no_show.is_(True))).where(judged).group_by(
+        EventRsvp.person_id)
     shifts = select(ShiftSignup.person_id, _count_if(ShiftSignup.checked_in_at.is_not(None)),
                     _count_if(ShiftSignup.no_show.is_(True))).join(
         Shift, Shift.id == ShiftSignup.shift_id).where(
-        ShiftSignup.person_id.in_(members_q), Shift.status == ShiftStatus.OPEN).group_by(
-        ShiftSignup.person_id)
+        or_(ShiftSignup.checked_in_at.is_not(None), ShiftSignup.no_show.is_(True)),
+        Shift.status == ShiftStatus.OPEN).group_by(ShiftSignup.person_id)
     for query in (events, shifts):
         for person_id, attended, no_shows in await session.execute(query):
             counts[int(person_id)][0] += int(attended or 0)
