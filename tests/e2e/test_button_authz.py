@@ -177,6 +177,13 @@ CASES = [
     Case("sum:t other team", "lina", lambda o: f"sum:t:{o['team_b']}", NOT_ALLOWED),
     Case("sum:e other team's event", "lina", lambda o: f"sum:e:{o['event_b']}", NOT_ALLOWED),
     Case("sum:all volunteer", "ani", lambda o: "sum:all:0", NOT_ALLOWED),
+    # ---- team groups and imports (handlers/groups.py, handlers/imports.py)
+    Case("grp:c a post this chat never got", "citra", lambda o: f"grp:c:{o['shift_a']}", STALE),
+    Case("grp:g a post this chat never got", "ani", lambda o: f"grp:g:{o['event_a']}", STALE),
+    Case("imp:ok volunteer", "ani", lambda o: "imp:ok:0123456789abcdef", NOT_ALLOWED),
+    Case("imp:ok lead", "lina", lambda o: "imp:ok:0123456789abcdef", NOT_ALLOWED),
+    Case("imp:ok no preview of theirs", "dewi", lambda o: "imp:ok:0123456789abcdef",
+         "no longer current"),
 ]
 
 
