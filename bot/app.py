@@ -7,6 +7,7 @@ commands last.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -69,6 +70,7 @@ def build_application(
     engine: AsyncEngine | None = None,
     set_menus: bool = True,
     extra_modules: Iterable[ModuleType] = (),
+    pacer: Pacer | None = None,
 ) -> GotongApp:
     if settings.bot_token is None:
         raise ValueError("build_application needs BOT_TOKEN (the CLI starts the sandbox without)")
@@ -89,7 +91,8 @@ def build_application(
     state.extras[OPS_KEY] = Ops(settings, engine, state.sessionmaker)
     # One pacer for everything sent: the outbox dispatcher paces through it, and
     # handlers' replies take priority slots from it through the rate limiter below.
-    pacer = Pacer(
+    # (Tests pass a pacer whose per-chat windows follow the sandbox referee's switch.)
+    pacer = pacer or Pacer(
         settings.paid_rate_per_second if settings.paid_broadcast else settings.send_rate_per_second
     )
     state.extras[PACER_KEY] = pacer
@@ -108,8 +111,14 @@ def build_application(
             await hook(app)
 
     async def post_shutdown(app: GotongApp) -> None:
-        await state.extras[OPS_KEY].stop()
+        # Every task of ours ends before the engine closes: a task still inside a session
+        # when the pool's connections are gone waits forever for its rollback, and the
+        # event loop can then never close (the teardown hang of issue #11).
+        bound = settings.shutdown_timeout_seconds
+        await finish_tasks([asyncio.ensure_future(state.extras[OPS_KEY].stop())], bound, "ops")
+        await finish_tasks(job_tasks(), bound, "jobs")
         await engine.dispose()
+        await finish_tasks(connections_closing(), bound, "connection close")
 
     meter = InteractiveMeter(pacer)
     # PTB's HTTP on aiohttp (bot/delivery/ptb_http.py): ~0.13 ms of CPU per call, not ~1.6.
@@ -145,26 +154,93 @@ def build_application(
     return app
 
 
+async def finish_tasks(
+    tasks: Iterable[asyncio.Future[Any]], bound: float, what: str
+) -> None:
+    """Waits up to `bound` seconds for `tasks`, cancels those still running and waits (as
+    long again) for them to end; logs what would not.  Never waits without a bound."""
+    pending = {t for t in tasks if not t.done()}
+    if not pending:
+        return
+    _, pending = await asyncio.wait(pending, timeout=bound)
+    if not pending:
+        return
+    log.warning("shutdown: %d %s task(s) still running after %.0f s; cancelling", len(pending),
+                what, bound)
+    for task in pending:
+        task.cancel()
+    _, pending = await asyncio.wait(pending, timeout=bound)
+    for task in pending:
+        log.error("shutdown: %s task %r ignores its cancellation", what, task)
+
+
+def job_tasks() -> list[asyncio.Task[Any]]:
+    """Job runs still going.  PTB's JobQueue.stop waits for the runs that were under way when
+    it was called; a run APScheduler started meanwhile is only cancelled, not awaited."""
+    return [
+        t for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "") == "run_coroutine_job"
+    ]
+
+
+def connections_closing() -> list[asyncio.Task[Any]]:
+    """SQLAlchemy's shielded graceful closes of connections it threw away (a task cancelled
+    inside a database call): nobody awaits them, so shutdown does, before the loop ends."""
+    return [
+        t for t in asyncio.all_tasks()
+        if not t.done()
+        and getattr(t.get_coro(), "__qualname__", "").endswith("_terminate_graceful_close")
+    ]
+
+
+def hold_jobs(app: GotongApp) -> None:
+    """No job run starts from here on (the runs under way go on, and are awaited)."""
+    scheduler = app.job_queue.scheduler if app.job_queue is not None else None
+    if scheduler is not None and scheduler.running:
+        scheduler.pause()
+
+
+async def stop_app(app: GotongApp, *, polling: bool) -> None:
+    """Stops what `running` started, in order and each step bounded: no new updates, no new
+    job runs, the updates and job runs under way finish, the features' workers stop
+    (post_stop), then ops and the engine (post_shutdown)."""
+    assert app.post_stop and app.post_shutdown
+    bound = app.bot_data.settings.shutdown_timeout_seconds if app.bot_data.settings else 30.0
+    if polling and app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    hold_jobs(app)
+    if app.running:
+        stopping = asyncio.ensure_future(app.stop())
+        _, late = await asyncio.wait({stopping}, timeout=bound)
+        if late:  # an update stuck (on the network, say): cancel the updates, not the stop
+            prefix = f"Application:{app.bot.id}:process"
+            await finish_tasks(
+                [t for t in asyncio.all_tasks() if t.get_name().startswith(prefix)], 0, "update"
+            )
+            await finish_tasks([stopping], bound, "application stop")
+        stopping.result()
+    await finish_tasks(job_tasks(), bound, "jobs")
+    await app.post_stop(app)
+    await app.post_shutdown(app)
+
+
 @asynccontextmanager
 async def running(app: GotongApp, *, polling: bool = True) -> AsyncIterator[GotongApp]:
     """Starts the app by hand (tests, sandbox, webhook) with the same hooks as run_polling.
 
     PTB calls post_init/post_stop/post_shutdown only from run_polling/run_webhook; every
     other way of running the bot goes through here so start-up and shutdown are never
-    skipped.
+    skipped.  Shutdown runs even when start-up failed half-way (the workers post_init
+    started must stop), and ends every task the app started (`stop_app`).
     """
     async with app:
         assert app.post_init and app.post_stop and app.post_shutdown
-        await app.post_init(app)
-        await app.start()
-        if polling:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=10)
         try:
+            await app.post_init(app)
+            await app.start()
+            if polling:
+                assert app.updater is not None
+                await app.updater.start_polling(poll_interval=0, timeout=10)
             yield app
         finally:
-            if polling and app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            await app.stop()
-            await app.post_stop(app)
-            await app.post_shutdown(app)
+            await stop_app(app, polling=polling)

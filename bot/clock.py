@@ -1,7 +1,9 @@
 """Where "now" comes from, so tests can move time instead of sleeping.
 
 Services take `clock.now()`; the app uses `SystemClock`, tests a `FrozenClock`
-that they advance across reminder times.
+that they advance across reminder times.  A `FrozenClock` always starts at a moment
+the caller names: a test clock that started at the wall clock would make the test's
+outcome depend on the hour it runs at (quiet hours, "today", digests).
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ class SystemClock:
 class FrozenClock:
     """A clock that stands still until a test moves it."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
-        if self._now.tzinfo is None:
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
             raise ValueError("FrozenClock needs an aware datetime")
+        self._now = start
 
     def now(self) -> datetime:
         return self._now
 
     def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FrozenClock needs an aware datetime")
         self._now = moment
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:

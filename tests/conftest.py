@@ -3,17 +3,23 @@
 `db_url` runs a test on both databases; `sqlite_url` / `postgres_url` on one.
 `bot` starts the real Application (long polling over HTTP) against an
 in-process sandbox Bot API and yields a `BotHarness` to drive it as people would.
+
+Hermetic: before any test runs, every variable `bot.config.Settings` would read is taken
+out of the environment (`settings_env_names`), so a developer's QUIET_HOURS_START,
+TIMEZONE or DATABASE_URL never changes an outcome; the tests' own TEST_DATABASE_URL and CI
+stay.  Harness clocks are frozen at `T0` (tests/support/harness.py).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from bot.db import create_sessionmaker
 from tests.support.databases import (
     create_postgres_database,
@@ -21,10 +27,37 @@ from tests.support.databases import (
     require_postgres,
     schema_engine,
 )
-from tests.support.harness import BotHarness, start_harness
+from tests.support.harness import T0, BotHarness, start_harness
 
-# Thursday 26 Nov 2026, 10:00 in Jakarta: tests that move the clock start here.
-T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+__all__ = ["T0"]  # tests import the common start moment from here
+
+
+def settings_env_names() -> set[str]:
+    """The environment variables `Settings` reads (lower case: it is case-insensitive)."""
+    config = Settings.model_config
+    prefix = str(config.get("env_prefix") or "")
+    names = {f"{prefix}{name}" for name in Settings.model_fields}
+    for info in Settings.model_fields.values():
+        for alias in (info.alias, info.validation_alias):
+            if isinstance(alias, str):
+                names.add(alias)
+    if config.get("case_sensitive"):
+        return names
+    return {name.lower() for name in names}
+
+
+def settings_env_in(environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    names, case_sensitive = settings_env_names(), bool(Settings.model_config.get("case_sensitive"))
+    return [k for k in environ if (k if case_sensitive else k.lower()) in names]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_environment() -> Iterator[None]:
+    """No test sees the shell's settings (their names come from the Settings model)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in settings_env_in(os.environ):
+            patch.delenv(name)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,20 @@ PROGRESS_EVERY_SECONDS = 3.0
 PROGRESS_MAX_TRIES = 40
 
 
+async def _finish(tasks: list[asyncio.Task[None]], grace: float = STOP_GRACE_SECONDS) -> None:
+    """Lets `tasks` end on their own for `grace` seconds, then cancels the rest and waits
+    (bounded again) for them; one that will not end is logged, never waited on forever."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace) if grace > 0 else (set(), set(tasks))
+    for task in late:
+        task.cancel()
+    if late:
+        _, stuck = await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
+        for task in stuck:
+            log.error("outbox: task %s did not end when cancelled", task.get_name())
+
+
 def instance_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -125,6 +139,7 @@ class Dispatcher:
         self._refill = asyncio.Event()
         self._flush = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._claim_lock = asyncio.Lock()
         self._record_lock = asyncio.Lock()
         self._last_progress = 0.0
@@ -143,6 +158,7 @@ class Dispatcher:
     def start(self, *, refill: bool = True) -> None:
         if self._tasks:
             return
+        self._stopping = False
         self._tasks = [
             asyncio.create_task(self._worker(), name=f"outbox-sender-{i}")
             for i in range(self.worker_count)
@@ -152,23 +168,32 @@ class Dispatcher:
             self._tasks.append(asyncio.create_task(self._refill_loop(), name="outbox-refill"))
 
     async def stop(self) -> None:
-        """Stops the workers; rows still queued are released so nobody waits for a lease."""
+        """Stops the workers; rows still queued are released so nobody waits for a lease.
+
+        Every task ends before this returns (the engine may close right after).  The refill
+        loop and the flusher are asked to stop and finish the claim or write they are in:
+        cancelling one inside a database call makes SQLAlchemy throw the connection away
+        in a shielded task of its own, which nobody awaits and which could wait forever
+        once the engine is gone.  Cancelling is only the fallback after the grace period.
+        """
         tasks, self._tasks = self._tasks, []
+        self._stopping = True
+        by_name = {task.get_name(): task for task in tasks}
         # Graceful (SIGTERM): no more refills, hand back the rows nobody started, and let
         # the sends already under way finish and be recorded: cancelling one that Telegram
         # already accepted would release its row and send it again from another replica.
-        for task in tasks:
-            if task.get_name() == "outbox-refill":
-                task.cancel()
+        self._refill.set()
+        await _finish([t for n, t in by_name.items() if n == "outbox-refill"])
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self._outcomes.append(Outcome(item.id, "release", self.clock.now()))
             self.queue.task_done()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), STOP_GRACE_SECONDS)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Workers now wait on the empty queue (no database there): cancelling them is safe.
+        await _finish([t for n, t in by_name.items() if n.startswith("outbox-sender")], 0)
+        self._flush.set()
+        await _finish([t for n, t in by_name.items() if n == "outbox-flusher"])
         now = self.clock.now()
         while not self.queue.empty():
             item = self.queue.get_nowait()
@@ -267,6 +292,8 @@ class Dispatcher:
         while True:
             await self._refill.wait()
             self._refill.clear()
+            if self._stopping:
+                return
             try:
                 await self.fill()
             except Exception:
@@ -366,7 +393,7 @@ class Dispatcher:
 
     # ---- outcomes ---------------------------------------------------------------------------
     async def _flusher(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flush.wait(), FLUSH_EVERY_SECONDS)
             self._flush.clear()

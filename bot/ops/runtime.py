@@ -38,6 +38,8 @@ OPS_KEY = "ops"
 PRUNE_INTERVAL_SECONDS = 600
 # Updates a replica handles at once (bot.webhook.HANDLING_SLOTS) plus a little headroom.
 CLAIM_POOL_SIZE = 10
+# On stop, how long the beat under way may take before the loop is cancelled.
+STOP_BEAT_SECONDS = 10.0
 
 
 def wall_now() -> datetime:
@@ -75,6 +77,7 @@ class Ops:
         self.live_replicas = 1
         self._window = heartbeat.liveness_window(settings.leader_check_seconds)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.pacer: Any = None
         self._job_queue: Any = None
         self.base_rate = (
@@ -86,6 +89,7 @@ class Ops:
         from bot.app import PACER_KEY  # here: bot.app imports this module
 
         self.pacer = app.bot_data.extras.get(PACER_KEY)
+        self._stopping.clear()
         await self.leadership.start()
         if self.multi_process:
             await self.beat()
@@ -107,10 +111,16 @@ class Ops:
             log.info("%d periodic jobs run on the leader only", gated)
 
     async def stop(self) -> None:
+        # The heartbeat loop is asked to stop and ends after the beat it is in: cancelled
+        # inside a database call, SQLAlchemy would close the connection in a task nobody
+        # awaits.  Cancelled only if a beat hangs past its bound.
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            _, late = await asyncio.wait({self._task}, timeout=STOP_BEAT_SECONDS)
+            if late:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self.multi_process:
             with contextlib.suppress(Exception):
@@ -175,7 +185,10 @@ class Ops:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.leader_check_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.leader_check_seconds)
+            if self._stopping.is_set():
+                return
             await self.beat()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -73,8 +73,14 @@ async def add_people(
 ) -> list[tuple[int, int]]:
     """(person id, telegram id) of new people; their chats exist in the sandbox."""
     async with env.db.begin() as session:
+        # Joined and last seen a day before the test's clock, never at the wall clock's
+        # time (the model's default): someone seen minutes ago counts as awake at night.
+        seen = env.clock.now() - timedelta(days=1)
         people = [
-            Person(telegram_id=start_id + i, first_name=f"P{start_id + i}", memberships=[])
+            Person(
+                telegram_id=start_id + i, first_name=f"P{start_id + i}", memberships=[],
+                joined_at=seen, last_seen_at=seen,
+            )
             for i in range(count)
         ]
         session.add_all(people)

@@ -3,13 +3,21 @@
 Nothing is faked between the user and the database: a `SandboxUser` sends an
 update over the sandbox, PTB long-polls it over HTTP, handlers call services
 on a real database, and replies come back through the sandbox's Bot API.
+
+Hermetic by default: the app's clock is a `FrozenClock` at `T0` (a Thursday morning in
+Jakarta, outside quiet hours) whatever the hour or time zone of the machine, and settings
+come only from `test_settings` (no `.env`; `tests/conftest.py` clears the shell's
+variables).  The pacer paces each chat only while the sandbox referee's limits are on
+(`RefereedPacer`): with the referee off nothing counts a chat's sends, and a functional
+test need not wait a second between two replies; the overall rate is always Telegram's.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -17,14 +25,57 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import GotongApp, build_application, running
-from bot.clock import Clock, FrozenClock
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.delivery.pacing import Pacer, _Window
 from bot.sandbox import SandboxClient, SandboxServer, SandboxUser
 from tests.support.databases import create_schema
 
 TOKEN = "1000000001:TESTtestTESTtestTESTtestTESTtest12345"
 ADMIN_ID = 1
+# Thursday 26 Nov 2026, 10:00 in Jakarta: every harness starts here unless told otherwise.
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+class _RefereedWindow(_Window):
+    """A chat's window that keeps its record always but holds sends back only while the
+    referee counts them (switching the limits on mid-test then paces from real history)."""
+
+    __slots__ = ("enforced",)
+
+    def __init__(self, limit: int, period: float, enforced: Callable[[], bool]) -> None:
+        super().__init__(limit, period)
+        self.enforced = enforced
+
+    def wait(self, now: float) -> float:
+        return super().wait(now) if self.enforced() else 0.0
+
+
+class RefereedPacer(Pacer):
+    """The app's pacer, with each chat's window as strict as the sandbox referee is now:
+    Telegram's 1/s per private chat and 20/min per group while its limits are on (pacing
+    tests), none while they are off (functional tests).  The overall rate is unchanged."""
+
+    def __init__(self, rate_per_second: float, sandbox: SandboxServer) -> None:
+        super().__init__(rate_per_second)
+        self._sandbox = sandbox
+
+    def _referee_on(self) -> bool:
+        return self._sandbox.limits.enabled
+
+    def _chat_window(self, chat_id: int) -> _Window:
+        window = self._chats.get(chat_id)
+        if window is None:
+            if len(self._chats) > 20_000:
+                self._prune()
+            window = (
+                _RefereedWindow(self.group_per_minute, 60.0, self._referee_on)
+                if chat_id < 0
+                else _RefereedWindow(self.private_per_second, 1.0, self._referee_on)
+            )
+            self._chats[chat_id] = window
+        return window
 
 
 @dataclass
@@ -34,7 +85,7 @@ class BotHarness:
     app: GotongApp
     engine: AsyncEngine
     settings: Settings
-    clock: Clock
+    clock: FrozenClock
     users: dict[int, SandboxUser] = field(default_factory=dict)
 
     @property
@@ -59,6 +110,7 @@ class BotHarness:
 
 
 def test_settings(database_url: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
+    """Settings from these values and the defaults only: never `.env`, never the shell."""
     values: dict[str, Any] = {
         "bot_token": SecretStr(TOKEN),
         "database_url": database_url,
@@ -83,6 +135,9 @@ async def start_harness(
     sandbox: SandboxServer | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[BotHarness]:
+    """The real bot on `database_url` and a sandbox, its clock frozen at `T0` (or `clock`);
+    tests that need time to pass move `harness.clock`."""
+    clock = clock or FrozenClock(T0)
     own_sandbox = sandbox is None
     sandbox = sandbox or SandboxServer()
     if own_sandbox:
@@ -90,13 +145,16 @@ async def start_harness(
     engine = create_engine(database_url)
     await create_schema(engine)
     settings = test_settings(database_url, sandbox, **settings_overrides)
-    app = build_application(settings, clock=clock, engine=engine, extra_modules=extra_modules)
+    rate = settings.paid_rate_per_second if settings.paid_broadcast else (
+        settings.send_rate_per_second
+    )
+    app = build_application(
+        settings, clock=clock, engine=engine, extra_modules=extra_modules,
+        pacer=RefereedPacer(rate, sandbox),
+    )
     try:
         async with running(app):
-            yield BotHarness(
-                sandbox, SandboxClient(sandbox), app, engine, settings,
-                clock or app.bot_data.clock,
-            )
+            yield BotHarness(sandbox, SandboxClient(sandbox), app, engine, settings, clock)
     finally:
         if own_sandbox:
             await sandbox.stop()
