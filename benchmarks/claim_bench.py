@@ -5,7 +5,7 @@ claims/s ≥ 0.5 × the echo bot's taps/s, and the p95 claim latency at 100 clai
 
 Set-up (the same for both bots, as in `broadcast_bench`): the sandbox runs in its own
 process with Telegram's limits on (`python -m bot sandbox --limits`), the bot in another
-(`--run-bot gotong|echo`: the real Application with its pacer, or bare PTB), and this
+(`--run-bot gotong`: the real Application with its pacer; or `benchmarks.echo_bot`), and this
 process seeds the database and drives people over the sandbox's HTTP user API
 (`HttpSandboxClient`).  The figures therefore include the HTTP hops a real deployment has.
 
@@ -57,8 +57,6 @@ FIRST_ID = 10_000
 PREP_RATE = 25.0  # lists opened per second beforehand: under Telegram's 30 msg/s
 LATENCY_SECONDS = 3.0  # length of each open-loop run
 SUSTAINED = 0.95  # achieved/offered at or above this: the bot kept up
-# The echo bot's /help: about the size of Gotong's volunteer /help.
-ECHO_HELP = "What you can do:\n" + "\n".join(f"/command{i} — does thing {i}" for i in range(16))
 RAISED_RATE = 1000  # overall messages/s allowed to both bots (the paid-broadcast ceiling)
 
 
@@ -72,41 +70,6 @@ def run_gotong() -> None:
     settings = load_settings()
     setup_logging(settings.log_level)
     app = build_application(settings, set_menus=False)
-    app.run_polling(drop_pending_updates=True, allowed_updates=["message", "callback_query"])
-
-
-def run_echo() -> None:
-    """Child process: bare PTB with Gotong's builder options, no database."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import (
-        ApplicationBuilder,
-        CallbackQueryHandler,
-        CommandHandler,
-        ContextTypes,
-    )
-
-    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_chat is not None
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✋", callback_data="c:1")]])
-        await context.bot.send_message(update.effective_chat.id, "tap", reply_markup=keyboard)
-
-    async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None
-        await query.answer("ok")
-        await query.edit_message_text(f"echo {query.data}")
-
-    app = (
-        ApplicationBuilder().token(TOKEN).base_url(os.environ["TELEGRAM_API_BASE_URL"])
-        .concurrent_updates(8).connection_pool_size(64).pool_timeout(10).build()
-    )
-    async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, ECHO_HELP)
-
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_))  # benchmarks/interactive_bench.py
-    app.add_handler(CallbackQueryHandler(tap))
     app.run_polling(drop_pending_updates=True, allowed_updates=["message", "callback_query"])
 
 
@@ -186,9 +149,13 @@ async def start_stack(which_bot: str, db_url: str | None) -> Stack:
         QUIET_HOURS_END="00:00",
         LOG_LEVEL="WARNING",
     )
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.claim_bench", "--run-bot", which_bot], env=env
+    # The echo bot is its own small module: its memory is PTB's, not Gotong's imports.
+    command = (
+        ["-m", "benchmarks.echo_bot"]
+        if which_bot == "echo"
+        else ["-m", "benchmarks.claim_bench", "--run-bot", which_bot]
     )
+    bot = subprocess.Popen([sys.executable, *command], env=env)
     stack = Stack(sandbox, bot, client, {"sandbox": sandbox.pid, "bot": bot.pid})
     stack.pids["load"] = os.getpid()
     return stack
@@ -429,7 +396,7 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=300, help="closed-loop taps")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=100.0, help="open-loop taps per second")
-    parser.add_argument("--run-bot", choices=["gotong", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--run-bot", choices=["gotong"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -437,7 +404,5 @@ if __name__ == "__main__":
     options = _args()
     if options.run_bot == "gotong":
         run_gotong()
-    elif options.run_bot == "echo":
-        run_echo()
     else:
         main(options)

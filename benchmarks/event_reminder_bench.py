@@ -30,7 +30,7 @@ from bot.db import create_sessionmaker
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import enqueue
 from bot.i18n import I18n
-from bot.render import Outgoing
+from bot.render import Keyboard, Outgoing
 from bot.services.events import Timing, _reschedule_all, plan_rsvp_messages
 from models import Event, EventRsvp, EventStatus, Person, Role, RsvpStatus
 from tests.support.databases import (
@@ -51,7 +51,9 @@ class NullTransport:
     async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
         return 1
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+    ) -> None:
         return None
 
 
