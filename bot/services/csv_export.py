@@ -1,4 +1,5 @@
-"""The one CSV writer every export uses (ledger, report bundle, event roster).
+"""The one CSV writer every export uses (ledger, report bundle, event roster, import links),
+and the reader the volunteer import uses.
 
 Two things every export needs and none should redo:
 
@@ -17,7 +18,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -52,6 +53,11 @@ async def csv_text(header: Row, rows: Iterable[Row]) -> str:
     cursor must not be read from another thread)."""
     taken = [tuple(row) for row in rows]
     return await asyncio.to_thread(render_csv, tuple(header), taken)
+
+
+def read_rows(text: str, delimiter: str = ",") -> Iterator[list[str]]:
+    """Rows of CSV text (the import reads volunteer lists with it): csv stays in one module."""
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
 async def csv_bytes(header: Row, rows: Iterable[Row], *, bom: bool = True) -> bytes:

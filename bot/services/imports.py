@@ -17,7 +17,6 @@ Windows-1252, the encoding Excel on Windows writes, so "Siti Nurhaliza Ã" does 
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import io
 import re
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
-from bot.services.csv_export import csv_bytes
+from bot.services.csv_export import csv_bytes, read_rows
 from bot.services.people import Actor, TelegramUser, actor_from, upsert_person
 from bot.services.skills import skill_key
 from bot.services.teams import join_team, team_key
@@ -187,7 +186,7 @@ def _rows_of(content: bytes, file_name: str) -> Iterator[list[Any]]:
         text = content.decode("cp1252", errors="replace")
     first = text[:4096].splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count) if first else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    yield from read_rows(text, delimiter)
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
