@@ -52,8 +52,9 @@ async def _judged(db: async_sessionmaker[AsyncSession], person_id: int, came: in
     """Past shift signups: `came` checked in, `missed` no-shows."""
     async with db.begin() as session:
         for i in range(came + missed):
-            shift = Shift(title="past", team_id=None, place="", starts_at=T0 - timedelta(days=20 + i),
-                          ends_at=T0 - timedelta(days=20 + i) + timedelta(hours=1), capacity=5,
+            start = T0 - timedelta(days=20 + i)
+            shift = Shift(title="past", team_id=None, place="", starts_at=start,
+                          ends_at=start + timedelta(hours=1), capacity=5,
                           taken=1, notes="", status=ShiftStatus.OPEN)
             session.add(shift)
             await session.flush()

@@ -37,8 +37,10 @@ def test_what_is_not_a_phone_number(raw: str) -> None:
 
 
 def test_three_forms_of_one_phone_are_duplicates_with_row_numbers() -> None:
-    rows = [("Ani", "+6281234567890", "", "", "", ""), ("Ani lagi", "081234567890", "", "", "", ""),
-            ("Ani juga", "6281234567890", "", "", "", ""), ("Budi", "0812 9999 0000", "", "", "", "")]
+    rows = [("Ani", "+6281234567890", "", "", "", ""),
+            ("Ani lagi", "081234567890", "", "", "", ""),
+            ("Ani juga", "6281234567890", "", "", "", ""),
+            ("Budi", "0812 9999 0000", "", "", "", "")]
     parsed = parse_file(csv_bytes(rows))
     assert [r.name for r in parsed.rows] == ["Ani", "Budi"]
     assert [(e.line, e.reason, e.value) for e in parsed.errors] == [
@@ -201,7 +203,6 @@ async def test_joining_through_a_personal_link_binds_the_row(
 
 async def test_only_coordinators_import(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     teams = await make_teams(sessionmaker)
-    lead = Actor(99, 99, "Lead", None, Role.LEAD, "en", True, None, True, ())
     from bot.services.people import TeamRef
 
     lead = Actor(99, 99, "Lead", None, Role.LEAD, "en", True, None, True,
@@ -210,7 +211,9 @@ async def test_only_coordinators_import(sessionmaker: async_sessionmaker[AsyncSe
         await imports.preview_import(sessionmaker, lead, csv_bytes(volunteer_rows(2)), "a.csv")
 
 
-async def test_ten_thousand_rows_import_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_ten_thousand_rows_import_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     await make_teams(sessionmaker)
     admin = await make_coordinator(sessionmaker)
     content = csv_bytes(volunteer_rows(10_000))
