@@ -116,7 +116,7 @@ async def _show_kinds(update: Update, context: GotongContext, actor: Actor, draf
             if option.has_choices
             else f"{CALLBACK_PREFIX}:a:{draft_id}:{option.kind}:{NO_ARG}",
         )
-        for option in broadcasts.audience_options(actor)
+        for option in await broadcasts.offered_audiences(context.db, actor)
     ]
     rows = button_rows(buttons)
     rows.append([Button(reader.t("broadcast.button_cancel"), f"{CALLBACK_PREFIX}:x:{draft_id}")])

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.audiences import AUDIENCES, AudienceKind, recipients
+from bot.delivery.audiences import AUDIENCES, AudienceKind, targets
 from bot.delivery.leasing import BLOCKED_PREFIX, Audience
 from bot.delivery.outbox import (
     PRIORITY_BULK,
@@ -208,6 +208,21 @@ def audience_options(actor: Actor) -> list[AudienceOption]:
     ]
 
 
+async def offered_audiences(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor
+) -> list[AudienceOption]:
+    """The audience kinds to offer: a chat audience only when it has something to choose
+    (a team's group chat only where a team has linked one)."""
+    options = audience_options(actor)
+    chat_kinds = [o for o in options if AUDIENCES[o.kind].chats]
+    if not chat_kinds:
+        return options
+    empty = {
+        o.kind for o in chat_kinds if not await audience_choices(sessionmaker, actor, o.kind)
+    }
+    return [o for o in options if o.kind not in empty]
+
+
 def _spec(actor: Actor, kind: str) -> AudienceKind:
     spec = AUDIENCES.get(kind)
     if spec is None:
@@ -263,7 +278,7 @@ async def choose_audience(
         if draft.status != BroadcastStatus.DRAFT:
             raise Conflict("broadcast.not_draft")
         _, name = await _check_audience(session, actor, key)
-        stmt = await recipients(session, key)
+        stmt = await targets(session, key)
         count = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         draft.audience = key
         draft.audience_label = name[:200]
@@ -293,9 +308,8 @@ async def quiet_outlook(
         if draft.audience is None:
             raise Conflict("broadcast.no_audience")
         await _check_audience(session, actor, draft.audience)
-        by_zone = (await recipients(session, draft.audience)).with_only_columns(
-            Person.timezone, func.count()
-        ).group_by(Person.timezone).order_by(None)
+        chats = (await targets(session, draft.audience)).subquery()
+        by_zone = select(chats.c.timezone, func.count()).group_by(chats.c.timezone)
         total = held = 0
         first: datetime | None = None
         for zone, count in (await session.execute(by_zone)).all():
@@ -346,8 +360,7 @@ async def confirm(
         )
         if not moved.rowcount:  # type: ignore[attr-defined]
             raise Conflict("broadcast.not_draft")
-        stmt = (await recipients(session, draft.audience)).add_columns(Person.timezone)
-        people = (await session.execute(stmt)).all()
+        people = (await session.execute(await targets(session, draft.audience))).all()
         if not people:
             raise InvalidInput("broadcast.nobody")  # rolls the status change back too
         due = scheduled_at or now
@@ -364,7 +377,8 @@ async def confirm(
                     kind=KIND_MESSAGE,
                     chat_id=telegram_id,
                     person_id=person_id,
-                    dedup_key=f"broadcast:{broadcast_id}:{person_id}",
+                    # A group chat has no person: its key is the chat's.
+                    dedup_key=f"broadcast:{broadcast_id}:{person_id or f'c{telegram_id}'}",
                     due_at=due_for(zone),
                     params={"id": broadcast_id},
                     cause=cause_of(broadcast_id),
