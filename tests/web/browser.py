@@ -62,9 +62,17 @@ def chromium(profile: Path, *, language: str = "en-US", size: tuple[int, int] = 
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any], what: str) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(condition, what)
+    # The page re-renders its lists when data arrives: an element found a moment ago may be
+    # gone by the time it is read, which only means "look again".
+    return WebDriverWait(
+        driver,
+        WAIT_SECONDS,
+        poll_frequency=0.1,
+        ignored_exceptions=(StaleElementReferenceException,),
+    ).until(condition, what)
 
 
 def screenshot(driver: Any, name: str, tmp_path: Path) -> Path:
