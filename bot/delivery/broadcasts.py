@@ -158,6 +158,7 @@ class ProgressView:
     remaining: int
     eta_seconds: int
     done: bool
+    as_of: datetime  # the dispatcher's "now" when this state was read (texts use it)
     held: Held = Held()
 
 
@@ -663,7 +664,8 @@ async def advance(
                     remaining,
                     math.ceil(remaining / rate) if rate > 0 else 0,
                     done,
-                    waiting,
+                    as_of=now,
+                    held=waiting,
                 )
             )
         return views
@@ -729,11 +731,13 @@ async def set_progress_message(
 
 
 def reader_for_author(audience: Audience, view: ProgressView) -> Reader:
+    """The author's reader, at the dispatcher's clock (never the wall clock)."""
     return Reader(
         audience.i18n,
         view.language or audience.language,
         view.timezone or audience.timezone,
         audience.currency,
+        view.as_of,
     )
 
 
