@@ -26,10 +26,11 @@ same `Pacer`, so the outbox leaves room for them and neither side earns a 429.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, NoReturn, Protocol
@@ -212,8 +213,7 @@ class PtbTransport:
             await self._lanes.aclose()
 
     async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
-        token = _OUTBOX_SEND.set(True)
-        try:
+        with _outbox_call():
             if (
                 self._lanes is not None
                 and message.photo is None
@@ -222,16 +222,6 @@ class PtbTransport:
             ):
                 return await self._send_json(chat_id, message, paid=paid)
             return await self._send(chat_id, message, paid=paid)
-        except RetryAfter as exc:
-            raise Flood(retry_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise Blocked(exc.message) from exc
-        except (BadRequest, ChatMigrated) as exc:
-            raise Rejected(str(exc)) from exc
-        except NetworkError as exc:  # includes TimedOut and PTB's mapping of 5xx answers
-            raise Transient(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            _OUTBOX_SEND.reset(token)
 
     async def _send_json(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
         body: dict[str, Any] = {
@@ -284,8 +274,7 @@ class PtbTransport:
     ) -> None:
         """Edits a message the dispatcher paced for (a broadcast's progress); raises what
         `send` raises.  An edit that changes nothing has done its job."""
-        token = _OUTBOX_SEND.set(True)
-        try:
+        with _outbox_call(done_if="not modified"):
             await self.bot.edit_message_text(
                 text,
                 chat_id=chat_id,
@@ -294,18 +283,27 @@ class PtbTransport:
                 reply_markup=keyboard_markup(keyboard),
                 read_timeout=self.read_timeout,
             )
-        except RetryAfter as exc:
-            raise Flood(retry_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise Blocked(exc.message) from exc
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            raise Rejected(str(exc)) from exc
-        except NetworkError as exc:
-            raise Transient(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            _OUTBOX_SEND.reset(token)
+
+
+@contextlib.contextmanager
+def _outbox_call(*, done_if: str | None = None) -> Iterator[None]:
+    """Marks the call as the dispatcher's (already paced) and turns Telegram's answers into
+    the four outcomes the dispatcher tells apart; a 400 containing `done_if` is success."""
+    token = _OUTBOX_SEND.set(True)
+    try:
+        yield
+    except RetryAfter as exc:
+        raise Flood(retry_seconds(exc)) from exc
+    except Forbidden as exc:
+        raise Blocked(exc.message) from exc
+    except (BadRequest, ChatMigrated) as exc:
+        if done_if is not None and done_if in str(exc).lower():
+            return
+        raise Rejected(str(exc)) from exc
+    except NetworkError as exc:  # includes TimedOut and PTB's mapping of 5xx answers
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        _OUTBOX_SEND.reset(token)
 
 
 class InteractiveMeter(BaseRateLimiter[None]):
