@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from telegram import Bot
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 
 from bot.sandbox import Limits, SandboxClient, SandboxServer
@@ -77,7 +77,8 @@ async def test_edits_count_like_sends_and_answers_do_not(
         await bot.send_message(4, "a real reply")
     assert server.stats.max_in_window(1.0, chat_id=4) == 1
     assert [e.text for e in server.stats.edits] == ["progress 1"]
-    assert client.last_bot_message(4).text == "progress 1"
+    shown = client.last_bot_message(4)
+    assert shown is not None and shown.text == "progress 1"
 
 
 async def test_callback_answers_are_not_metered(
@@ -87,27 +88,25 @@ async def test_callback_answers_are_not_metered(
     await user.send("hi")
     server.set_limits(enabled=True)
     await bot.send_message(5, "tap", reply_markup=_one_button())
-    pressed = asyncio.create_task(
-        user.press(client.last_bot_message(5), data="x", expect="answer")
-    )
-    update = await _next_callback(bot)
-    await bot.answer_callback_query(update.callback_query.id, text="ok")
+    tap = client.last_bot_message(5)
+    assert tap is not None
+    pressed = asyncio.create_task(user.press(tap, data="x", expect="answer"))
+    query = await _next_callback(bot)
+    await bot.answer_callback_query(query.id, text="ok")
     assert (await pressed).answer.text == "ok"
     assert server.stats.answered_429 == 0
 
 
-def _one_button() -> object:
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+def _one_button() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("go", callback_data="x")]])
 
 
-async def _next_callback(bot: Bot) -> object:
+async def _next_callback(bot: Bot) -> CallbackQuery:
     while True:  # the sandbox's long poll returns as soon as the press arrives
         for update in await bot.get_updates(timeout=5):
             if update.callback_query is not None:
                 await bot.get_updates(offset=update.update_id + 1, timeout=0)
-                return update
+                return update.callback_query
 
 
 def test_referee_windows_and_retry_after_values() -> None:
