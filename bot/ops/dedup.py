@@ -23,6 +23,11 @@ is written **inside the update's own transaction**.
   contact, `bot.services.people.load_actor`) run inside `with bot.db.housekeeping():`
   and do not claim: a crash after them must not turn the real work into a "duplicate".
 
+The price of writing the row with the update's own changes: a replica killed after that
+commit and before its reply sends (a millisecond) has made the change, and the redelivery
+is a duplicate, so that one reply is lost; nothing is done twice and nothing undone.  (The
+earlier design, recording after the reply, handled such an update twice instead.)
+
 The choice for read-only updates (`/help`, `/me`, a list): they write nothing, so they
 leave no row and a redelivery answers again.  That costs nothing but a repeated answer
 (no side effects), and keeps every read-only update off SQLite's writer queue.  A handler

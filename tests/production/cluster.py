@@ -132,6 +132,11 @@ class Cluster:
             SHUTDOWN_TIMEOUT_SECONDS="10",
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
+            # Replicas are real processes on the wall clock: quiet hours off, so a
+            # broadcast goes out at once whatever the hour CI runs (quiet hours have their
+            # own tests on a frozen clock).
+            QUIET_HOURS_START="00:00",
+            QUIET_HOURS_END="00:00",
         )
         env.update(self.extra_env)
         if port is not None:

@@ -12,21 +12,27 @@ import time
 
 import pytest
 
-from bot.sandbox import SandboxClient, SandboxUser
+from bot.sandbox import SandboxClient, SandboxTimeout, SandboxUser
 from tests.production.cluster import SECRET, Cluster
 from tests.production.conftest import ClusterFactory
 
 pytestmark = pytest.mark.postgres
 
 USERS = 20
-# Each person's messages and what the reply must show (their own name, or the help list).
-SCRIPT_BEFORE = ["/me", "/help"]
-SCRIPT_DURING_KILL = ["/me", "/help", "/me"]
+# Each person's messages and what the reply must show (their own name, the help list, or
+# their new timezone).  /tz writes, so it leaves a processed_update row; read-only updates
+# leave none (bot/ops/dedup.py), so only the writes are counted below.
+SCRIPT_BEFORE = ["/me", "/tz wita"]
+SCRIPT_DURING_KILL = ["/tz wib", "/help", "/tz wita"]
+WRITES_BEFORE = 1
+WRITES_DURING_KILL = 2
 
 
 def check_reply(user: SandboxUser, sent: str, reply: str) -> None:
     if sent == "/me":
         assert f"Name: {user.spec.first_name}" in reply, reply
+    elif sent.startswith("/tz"):
+        assert "Times are now shown in" in reply, reply
     else:
         assert "/me" in reply and "/help" in reply, reply
 
@@ -34,6 +40,20 @@ def check_reply(user: SandboxUser, sent: str, reply: str) -> None:
 async def converse(user: SandboxUser, script: list[str]) -> None:
     for text in script:
         reply = await user.send_and_wait(text, timeout=30)
+        check_reply(user, text, reply.text)
+
+
+async def converse_through_a_kill(
+    user: SandboxUser, script: list[str], unanswered: list[tuple[int, str]]
+) -> None:
+    """As `converse`, but a reply may be missing: the one update the killed replica had
+    committed and not yet answered (its redelivery is a duplicate: bot/ops/dedup.py)."""
+    for text in script:
+        try:
+            reply = await user.send_and_wait(text, timeout=15)
+        except SandboxTimeout:
+            unanswered.append((user.user_id, text))
+            continue
         check_reply(user, text, reply.text)
 
 
@@ -63,7 +83,7 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
             for i in range(USERS)
         ]
         await asyncio.gather(*(converse(u, SCRIPT_BEFORE) for u in users))
-        handled_before = USERS * len(SCRIPT_BEFORE)
+        handled_before = USERS * WRITES_BEFORE
         assert await cluster.scalar("select count(*) from processed_update") == handled_before
         # Work was spread: more than one replica handled updates.
         assert await cluster.scalar(
@@ -71,7 +91,10 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         ) >= 2
 
         # Kill -9 the leader while everyone is talking.
-        talking = asyncio.gather(*(converse(u, SCRIPT_DURING_KILL) for u in users))
+        unanswered: list[tuple[int, str]] = []
+        talking = asyncio.gather(
+            *(converse_through_a_kill(u, SCRIPT_DURING_KILL, unanswered) for u in users)
+        )
         await wait_until(
             f"select count(*) >= {handled_before + USERS} from processed_update", cluster
         )
@@ -79,16 +102,20 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         killed_at = time.monotonic()
         new_leader = await cluster.wait_for_leader(10)
         assert new_leader is not leader and time.monotonic() - killed_at <= 10
-        await talking  # every reply arrived and was right (converse checks each)
+        await talking  # every reply that arrived was right (converse checks each)
+        # At most the one update the killed replica committed but had not answered; its
+        # write was made all the same: every write is recorded exactly once just below.
+        assert len(unanswered) <= 1, unanswered
 
+        writes = USERS * (WRITES_BEFORE + WRITES_DURING_KILL)
+        assert await cluster.scalar("select count(*) from processed_update") == writes
         total = USERS * (len(SCRIPT_BEFORE) + len(SCRIPT_DURING_KILL))
-        assert await cluster.scalar("select count(*) from processed_update") == total
         assert sandbox.world.updates == {}  # nothing left pending at "Telegram"
         replies = {u.user_id: len(u.bot_messages()) for u in users}
-        # Exactly once: one reply per message.  The only duplicate the design allows is an
-        # update the killed replica had replied to but not yet committed (a millisecond).
+        # Exactly once: one reply per message.  A read-only update the killed replica had
+        # answered may be answered again (it leaves no row); a write is never done twice.
         extra = sum(n - len(SCRIPT_BEFORE) - len(SCRIPT_DURING_KILL) for n in replies.values())
-        assert all(n >= total // USERS for n in replies.values()), replies
+        assert sum(n < total // USERS for n in replies.values()) <= len(unanswered), replies
         assert extra <= 1, replies
 
         # A multi-step flow hops between the survivors (nginx alternates), and the broadcast
