@@ -8,6 +8,7 @@ commands last.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.ptb_http import AiohttpRequest
 from bot.delivery.sender import InteractiveMeter
 from bot.i18n import I18n
+from bot.ops.dedup import tell_unanswered
 from bot.ops.runtime import OPS_KEY, Ops
 from bot.updates import PerPersonOrderedProcessor
 from handlers import admin, broadcast, budget, errors, flows, help, stale, start, timezone
@@ -130,7 +132,13 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         # Several people at once (one slow database call must not hold everyone up),
         # each person's own updates in order, each update handled once (bot/ops/dedup.py).
-        .concurrent_updates(PerPersonOrderedProcessor(8, gate=state.extras[OPS_KEY].gate))
+        .concurrent_updates(
+            PerPersonOrderedProcessor(
+                8,
+                gate=state.extras[OPS_KEY].gate,
+                on_unanswered=functools.partial(tell_unanswered, state),
+            )
+        )
         .request(requests)
         .get_updates_request(polling)
         .rate_limiter(meter)

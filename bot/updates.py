@@ -18,7 +18,7 @@ transaction records it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
@@ -78,13 +78,19 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
     """
 
     def __init__(
-        self, max_running: int = 8, max_waiting: int = 1024, *, gate: UpdateGate | None = None
+        self,
+        max_running: int = 8,
+        max_waiting: int = 1024,
+        *,
+        gate: UpdateGate | None = None,
+        on_unanswered: Callable[[object], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(max_waiting)
         self._running = asyncio.Semaphore(max_running)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
         self.gate = gate
+        self.on_unanswered = on_unanswered  # a redelivery whose first handling died
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
@@ -123,6 +129,8 @@ class PerPersonOrderedProcessor(BaseUpdateProcessor):
             async with self.gate.admit(update_id, polling=True) as (claim, _handling):
                 if claim is Claim.NEW:
                     await coroutine
+                elif claim is Claim.UNANSWERED and self.on_unanswered is not None:
+                    await self.on_unanswered(update)
                 # else: handled before, or right now by another copy
         finally:
             CHAT_WAIT.reset(token)

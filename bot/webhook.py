@@ -26,7 +26,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.ops.dedup import Claim
+from bot.ops.dedup import Claim, tell_unanswered
 from bot.ops.health import render_metrics
 from bot.ops.metrics import METRICS
 from bot.ops.runtime import get_ops
@@ -169,6 +169,8 @@ def make_webhook_app(
         METRICS.updates.inc(outcome=claim.value if claim is not Claim.NEW else "handled")
         if claim is Claim.BUSY:
             return web.Response(status=503, text="in progress", headers={"Retry-After": "1"})
+        if claim is Claim.UNANSWERED:
+            await tell_unanswered(application.bot_data, update)
         if claim is Claim.NEW:
             METRICS.latency.observe(time.perf_counter() - started)
         return web.Response(text="ok")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -24,6 +24,9 @@ class ProcessedUpdate(Base):
     # Indexed: the leader prunes rows older than the retention window.
     handled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     handled_by: Mapped[str] = mapped_column(String(80), default="")
+    # Set once the handling finished (its reply sent): a committed row without it means the
+    # replica died between the commit and the reply (bot/ops/dedup.py).
+    answered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Replica(Base):

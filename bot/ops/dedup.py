@@ -23,10 +23,11 @@ is written **inside the update's own transaction**.
   contact, `bot.services.people.load_actor`) run inside `with bot.db.housekeeping():`
   and do not claim: a crash after them must not turn the real work into a "duplicate".
 
-The price of writing the row with the update's own changes: a replica killed after that
-commit and before its reply sends (a millisecond) has made the change, and the redelivery
-is a duplicate, so that one reply is lost; nothing is done twice and nothing undone.  (The
-earlier design, recording after the reply, handled such an update twice instead.)
+A replica killed after that commit and before its reply went out (the reply may be waiting
+for its chat's 1/s window: up to a second) has made the change: the redelivery is not
+handled again, but `answered` is still false, so it is UNANSWERED and the person is told
+their last message was done (`tell_unanswered`) rather than left without a word.  Nothing
+is done twice.  Marking `answered` is one small write per *writing* update.
 
 The choice for read-only updates (`/help`, `/me`, a list): they write nothing, so they
 leave no row and a redelivery answers again.  That costs nothing but a repeated answer
@@ -47,15 +48,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.db import WRITE_HOOK, is_housekeeping
+from bot.db import WRITE_HOOK, housekeeping, is_housekeeping
+from bot.i18n import normalize_language
+from bot.render import CALLBACK_ANSWER_LIMIT, to_plain
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,9 @@ class Claim(enum.Enum):
     NEW = "new"  # handle it
     DUPLICATE = "duplicate"  # handled already: answer 200, do nothing
     BUSY = "busy"  # being handled right now in this process: answer 503, Telegram retries
+    # Handled (its changes committed) by a copy that never finished: the replica died
+    # before its reply went out.  Not handled again; the person is told it was done.
+    UNANSWERED = "unanswered"
 
 
 class DuplicateUpdate(ApplicationHandlerStop):
@@ -117,12 +124,26 @@ class UpdateGate:
         self._watermark: int | None = None  # polling: the newest update recorded before
 
     async def seen(self, update_id: int) -> bool:
-        async with self._sessionmaker() as session:
-            return bool(
-                await session.scalar(select(exists().where(ProcessedUpdate.update_id == update_id)))
-            )
+        return await self._record(update_id) is not None
 
-    async def _handled_before(self, update_id: int, *, polling: bool) -> bool:
+    async def _record(self, update_id: int) -> bool | None:
+        """None: never handled; else whether that handling finished (`answered`)."""
+        async with self._sessionmaker() as session:
+            answered = await session.scalar(
+                select(ProcessedUpdate.answered).where(ProcessedUpdate.update_id == update_id)
+            )
+            return None if answered is None else bool(answered)
+
+    async def _mark_answered(self, update_id: int) -> None:
+        with housekeeping():
+            async with self._sessionmaker.begin() as session:
+                await session.execute(
+                    update(ProcessedUpdate)
+                    .where(ProcessedUpdate.update_id == update_id)
+                    .values(answered=True)
+                )
+
+    async def _handled_before(self, update_id: int, *, polling: bool) -> bool | None:
         """Whether a committed row says so.  Polling has one poller, which never gets an
         update twice while it runs (PTB confirms offsets): only ids up to the newest one
         recorded before this run can be redeliveries, so newer ones skip the read (one
@@ -133,8 +154,8 @@ class UpdateGate:
                     newest = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
                 self._watermark = int(newest) if newest is not None else -1
             if update_id > self._watermark:
-                return False
-        return await self.seen(update_id)
+                return None
+        return await self._record(update_id)
 
     @asynccontextmanager
     async def admit(
@@ -147,8 +168,9 @@ class UpdateGate:
             return
         self._in_flight.add(update_id)
         try:
-            if await self._handled_before(update_id, polling=polling):
-                yield Claim.DUPLICATE, None
+            before = await self._handled_before(update_id, polling=polling)
+            if before is not None:
+                yield (Claim.DUPLICATE if before else Claim.UNANSWERED), None
                 return
             handling = Handling(update_id, self.replica_id)
             token = WRITE_HOOK.set(handling)
@@ -156,6 +178,8 @@ class UpdateGate:
                 yield Claim.NEW, handling
             finally:
                 WRITE_HOOK.reset(token)
+            if handling.claimed:  # its reply went out (or its error was told): finished
+                await self._mark_answered(update_id)
         finally:
             self._in_flight.discard(update_id)
 
@@ -174,3 +198,24 @@ async def prune_processed_updates(
             delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - retention)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def tell_unanswered(state: Any, update: Any) -> None:
+    """The reply to this update was lost with the replica that handled it: say it was done.
+
+    `state` is the application's `AppState` (i18n, settings)."""
+    chat = getattr(update, "effective_chat", None)
+    if chat is None:
+        return
+    user = getattr(update, "effective_user", None)
+    language = normalize_language(
+        user.language_code if user else None, state.settings.default_language
+    )
+    text = state.i18n.t(language, "error.reply_lost")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(to_plain(text, CALLBACK_ANSWER_LIMIT))
+        else:
+            await update.get_bot().send_message(chat.id, text)
+    except TelegramError:
+        log.info("could not tell %s that update %s was handled", chat.id, update.update_id)

@@ -88,6 +88,45 @@ async def test_polling_redelivery_after_a_crash_is_not_handled_twice(db_url: str
         await sandbox.stop()
 
 
+async def test_a_redelivery_whose_reply_died_with_the_bot_says_it_was_done(db_url: str) -> None:
+    """The bot committed /fund, then died before its reply went out: the redelivery is not
+    handled again, and the person reads that their message was handled."""
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        async with start_harness(db_url, clock=FrozenClock(T0), sandbox=sandbox) as bot:
+            sent = await bot.admin.send(FUND)
+            update_id, update = next(
+                (uid, dict(u)) for uid, u in sandbox.world.updates.items()
+                if u.get("message", {}).get("message_id") == sent.message_id
+            )
+            await bot.admin.next_message()
+            # The handling is marked finished right after its reply; then we make it look
+            # as if the reply had never left.
+            for _ in range(250):
+                async with bot.db() as session:
+                    if await session.scalar(
+                        select(ProcessedUpdate.answered).where(
+                            ProcessedUpdate.update_id == update_id)
+                    ):
+                        break
+                await asyncio.sleep(0.02)  # a write of the update's own task, just after
+            else:
+                raise AssertionError("the handled update was never marked answered")
+            async with bot.db.begin() as session:
+                row = await session.get(ProcessedUpdate, update_id)
+                assert row is not None
+                row.answered = False
+        sandbox.world.updates[update_id] = update
+        admin = SandboxClient(sandbox).user(ADMIN_ID, first_name="Admin", language_code="en")
+        async with restarted_bot(db_url, sandbox):
+            told = await admin.next_message(timeout=20)
+        assert "Your last message was handled, but my answer to it got lost" in told.text
+        assert await count_rows(db_url, Fund) == 1
+    finally:
+        await sandbox.stop()
+
+
 def fund_update(update_id: int, user_id: int, text: str) -> bytes:
     user = {"id": user_id, "is_bot": False, "first_name": "Admin", "language_code": "en"}
     command = text.split()[0]

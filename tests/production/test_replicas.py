@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
-from bot.sandbox import SandboxClient, SandboxTimeout, SandboxUser
+from bot.sandbox import SandboxClient, SandboxMessage, SandboxUser
 from tests.production.cluster import SECRET, Cluster
 from tests.production.conftest import ClusterFactory
 
@@ -26,6 +27,7 @@ SCRIPT_BEFORE = ["/me", "/tz wita"]
 SCRIPT_DURING_KILL = ["/tz wib", "/help", "/tz wita"]
 WRITES_BEFORE = 1
 WRITES_DURING_KILL = 2
+LOST_REPLY = "Your last message was handled, but my answer to it got lost"
 
 
 def check_reply(user: SandboxUser, sent: str, reply: str) -> None:
@@ -44,17 +46,31 @@ async def converse(user: SandboxUser, script: list[str]) -> None:
 
 
 async def converse_through_a_kill(
-    user: SandboxUser, script: list[str], unanswered: list[tuple[int, str]]
+    user: SandboxUser, script: list[str], told_done: list[tuple[int, str]]
 ) -> None:
-    """As `converse`, but a reply may be missing: the one update the killed replica had
-    committed and not yet answered (its redelivery is a duplicate: bot/ops/dedup.py)."""
+    """As `converse`, but a write the killed replica had committed and not yet answered
+    gets "your last message was handled" from the survivor instead (bot/ops/dedup.py)."""
     for text in script:
-        try:
-            reply = await user.send_and_wait(text, timeout=15)
-        except SandboxTimeout:
-            unanswered.append((user.user_id, text))
+        # A read-only update the killed replica had answered is answered again (it leaves
+        # no row): such a repeat is skipped here and counted as an extra below.
+        reply = await user.send_and_wait(text, timeout=30, predicate=_answering(user, text))
+        if LOST_REPLY in reply.text:
+            told_done.append((user.user_id, text))
             continue
         check_reply(user, text, reply.text)
+
+
+def _answering(user: SandboxUser, sent: str) -> Callable[[SandboxMessage], bool]:
+    def answers(message: SandboxMessage) -> bool:
+        if sent.startswith("/tz") and LOST_REPLY in message.text:
+            return True
+        try:
+            check_reply(user, sent, message.text)
+        except AssertionError:
+            return False
+        return True
+
+    return answers
 
 
 async def wait_until(predicate_sql: str, cluster: Cluster, within: float = 30.0) -> None:
@@ -91,9 +107,9 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         ) >= 2
 
         # Kill -9 the leader while everyone is talking.
-        unanswered: list[tuple[int, str]] = []
+        told_done: list[tuple[int, str]] = []
         talking = asyncio.gather(
-            *(converse_through_a_kill(u, SCRIPT_DURING_KILL, unanswered) for u in users)
+            *(converse_through_a_kill(u, SCRIPT_DURING_KILL, told_done) for u in users)
         )
         await wait_until(
             f"select count(*) >= {handled_before + USERS} from processed_update", cluster
@@ -102,10 +118,9 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         killed_at = time.monotonic()
         new_leader = await cluster.wait_for_leader(10)
         assert new_leader is not leader and time.monotonic() - killed_at <= 10
-        await talking  # every reply that arrived was right (converse checks each)
-        # At most the one update the killed replica committed but had not answered; its
-        # write was made all the same: every write is recorded exactly once just below.
-        assert len(unanswered) <= 1, unanswered
+        await talking  # every message got its reply, right (converse checks each), or a
+        # write the killed replica had done got "it was handled"; every write is recorded
+        # exactly once just below.
 
         writes = USERS * (WRITES_BEFORE + WRITES_DURING_KILL)
         assert await cluster.scalar("select count(*) from processed_update") == writes
@@ -115,8 +130,10 @@ async def test_replicas_handle_every_update_once_and_survive_a_kill(
         # Exactly once: one reply per message.  A read-only update the killed replica had
         # answered may be answered again (it leaves no row); a write is never done twice.
         extra = sum(n - len(SCRIPT_BEFORE) - len(SCRIPT_DURING_KILL) for n in replies.values())
-        assert sum(n < total // USERS for n in replies.values()) <= len(unanswered), replies
-        assert extra <= 1, replies
+        assert all(n >= total // USERS for n in replies.values()), replies
+        # Each person has one update in flight at a time; only a read-only one is answered
+        # twice (a write is recorded once: checked above).
+        assert extra <= USERS, replies
 
         # A multi-step flow hops between the survivors (nginx alternates), and the broadcast
         # it starts goes out through the outbox dispatchers of both: once per person.
