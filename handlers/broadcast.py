@@ -358,7 +358,7 @@ async def _send_now(
     )
     await query.answer()
     count = reader.number(confirmed.total)
-    held = (await broadcasts.recent_one(context.db, actor, confirmed.id, now=now)).held
+    held = confirmed.held
     if held.count and held.until is not None:
         text = reader.t(
             "broadcast.started_held",

@@ -83,11 +83,18 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    count: int = 0
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Confirmed:
     id: int
     status: BroadcastStatus
     total: int
     scheduled_at: datetime | None
+    held: Held = Held()  # messages waiting for their recipients' quiet hours to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +112,6 @@ class QuietHold:
 
     quiet: QuietHours
     default_timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    count: int = 0
-    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +372,8 @@ async def confirm(
                 return due
             return _quiet_until(hold.quiet, due, zone or hold.default_timezone) or due
 
+        dues = [due_for(zone) for _, _, zone in people]
+        later = [d for d in dues if d > due]
         total = await enqueue(
             session,
             (
@@ -380,14 +383,14 @@ async def confirm(
                     person_id=person_id,
                     # A group chat has no person: its key is the chat's.
                     dedup_key=f"broadcast:{broadcast_id}:{person_id or f'c{telegram_id}'}",
-                    due_at=due_for(zone),
+                    due_at=due_at,
                     params={"id": broadcast_id},
                     cause=cause_of(broadcast_id),
                     priority=PRIORITY_BULK,
                     urgent=hold is None,
                     broadcast_id=broadcast_id,
                 )
-                for person_id, telegram_id, zone in people
+                for (person_id, telegram_id, _), due_at in zip(people, dues, strict=True)
             ),
         )
         await session.execute(
@@ -406,7 +409,8 @@ async def confirm(
             audience=draft.audience,
             recipients=total,
         )
-        return Confirmed(broadcast_id, status, total, scheduled_at)
+        held = Held(len(later), min(later)) if later else Held()
+        return Confirmed(broadcast_id, status, total, scheduled_at, held)
 
 
 async def cancel(
@@ -490,23 +494,6 @@ async def recent(
         live = [b.id for b in rows if b.status == BroadcastStatus.SENDING]
         held = await _held(session, live, now) if now is not None else {}
         return [_summary(b, held.get(b.id, Held())) for b in rows]
-
-
-async def recent_one(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    broadcast_id: int,
-    *,
-    now: datetime,
-) -> Summary:
-    """One broadcast as /broadcasts shows it (its author, or any coordinator)."""
-    require(actor, Permission.BROADCAST)
-    async with sessionmaker() as session:
-        b = await session.get(Broadcast, broadcast_id)
-        if b is None or (is_team_scoped(actor) and b.author_id != actor.person_id):
-            raise NotFound("broadcast.not_found")
-        held = await _held(session, [b.id], now)
-        return _summary(b, held.get(b.id, Held()))
 
 
 def _summary(b: Broadcast, held: Held) -> Summary:
