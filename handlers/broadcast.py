@@ -145,8 +145,9 @@ async def _show_choices(
 
 def _preview_text(reader: Reader, draft: Draft) -> str:
     kind = (draft.audience or "").partition(":")[0]
+    # Too long to show whole: its start as plain text, escaped again by the catalog.
     body = Html(draft.text) if len(draft.text) <= PREVIEW_TEXT_LIMIT else truncate(
-        broadcasts._strip_tags(draft.text), PREVIEW_TEXT_LIMIT
+        to_plain(draft.text), PREVIEW_TEXT_LIMIT
     )
     media = reader.t(f"broadcast.media_{draft.media_type}") if draft.media_type else ""
     return reader.t(

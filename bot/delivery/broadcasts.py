@@ -45,6 +45,8 @@ from bot.render import (
     Button,
     Outgoing,
     Reader,
+    to_plain,
+    truncate,
 )
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
@@ -514,18 +516,9 @@ def _summary(b: Broadcast, held: Held) -> Summary:
 
 
 def excerpt(b: Broadcast, limit: int = 60) -> str:
-    from html import unescape
-
-    from bot.render import truncate
-
-    plain = unescape(_strip_tags(b.text)).replace("\n", " ").strip()
+    """The start of the broadcast as plain text (the one HTML-to-plain path)."""
+    plain = to_plain(b.text).replace("\n", " ").strip()
     return truncate(plain or f"[{b.media_type}]", limit)
-
-
-def _strip_tags(html_text: str) -> str:
-    import re
-
-    return re.sub(r"<[^>]+>", "", html_text)
 
 
 async def failures(

@@ -198,3 +198,19 @@ async def test_a_lead_reaches_only_their_own_team(bot: BotHarness) -> None:
     await deliver(bot)
     assert [m.text for m in bot.sandbox.world.messages(2)] == ["Tim Jaksel kumpul"]
     assert not bot.sandbox.world.messages(5) and not bot.sandbox.world.messages(4)
+
+
+async def test_a_long_draft_previews_its_start_as_written(bot: BotHarness) -> None:
+    """Over the preview's length the start is shown as plain text: '&' reads '&', once
+    escaped, never '&amp;'; and /broadcasts' excerpt reads the same."""
+    await _people(bot)
+    text = "Rapat RT 05 & RW 03 " + "bawa air minum " * 220
+    await _compose(bot, 1, text)
+    preview = await bot.admin.press(button="Everyone", expect="edit")
+    assert preview.message is not None
+    assert "Rapat RT 05 & RW 03 bawa air" in preview.message.text
+    assert "&amp;" not in preview.message.text
+    await bot.admin.press(button="✅ Send now", expect="edit")
+    await deliver(bot)
+    listing = await bot.admin.send_and_wait("/broadcasts")
+    assert "Rapat RT 05 & RW 03" in listing.text and "&amp;" not in listing.text
