@@ -7,7 +7,7 @@ import traceback
 import uuid
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.context import GotongContext
@@ -24,12 +24,10 @@ log = logging.getLogger(__name__)
 def _expected(error: BaseException | None) -> bool:
     """Telegram's ordinary answers, handled where they occur (`InteractiveMeter`, the
     dispatcher): if one still arrives here it is no bug, and nobody needs to be alarmed."""
-    if isinstance(error, RetryAfter | TimedOut):
-        return True
-    if isinstance(error, BadRequest):
+    if isinstance(error, BadRequest):  # a NetworkError too: only these two are ordinary
         text = str(error).lower()
         return any(known in text for known in ("not modified", "query is too old"))
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    return isinstance(error, RetryAfter | NetworkError)  # TimedOut is a NetworkError
 
 
 async def on_error(update: object, context: GotongContext) -> None:
