@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.services import autopilot
+from bot.services.reach import autopilot
 from models import (
     AutopilotAsk,
     AutopilotShift,

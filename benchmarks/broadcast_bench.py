@@ -44,9 +44,9 @@ from sqlalchemy import func, insert, select
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery import broadcasts
 from bot.delivery.audiences import AUDIENCES
-from bot.sandbox import HttpSandboxClient, SandboxTimeout
-from bot.services.people import actor_from
+from bot.services.people.members import actor_from
 from models import Base, OutboxMessage, Person, Role
+from sandbox import HttpSandboxClient, SandboxTimeout
 
 TOKEN = "1000000001:BENCHbenchBENCHbenchBENCHbench12345"
 ADMIN_ID = 1

@@ -42,9 +42,9 @@ from sqlalchemy import func, select, text
 
 from bot.clock import FrozenClock
 from bot.db import create_engine, create_sessionmaker
-from bot.sandbox import SandboxClient, SandboxServer, SandboxUser
-from bot.sandbox.limits import Limits
 from models import Fund
+from sandbox import SandboxClient, SandboxServer, SandboxUser
+from sandbox.limits import Limits
 from tests.support.databases import (
     create_postgres_database,
     create_schema,

@@ -48,9 +48,9 @@ import httpx
 from sqlalchemy import insert, select
 
 from bot.db import create_engine, create_sessionmaker
-from bot.sandbox import SandboxClient, SandboxMessage, SandboxUser
-from bot.sandbox.backends import HttpBackend
 from models import Base, Membership, Person, Role, Shift, ShiftStatus, Team
+from sandbox import SandboxClient, SandboxMessage, SandboxUser
+from sandbox.backends import HttpBackend
 
 TOKEN = "1000000001:BENCHbenchBENCHbenchBENCHbench12345"
 FIRST_ID = 10_000

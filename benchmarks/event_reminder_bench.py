@@ -29,9 +29,9 @@ from bot.config import Settings
 from bot.db import create_sessionmaker
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import enqueue
-from bot.i18n import I18n
-from bot.render import Keyboard, Outgoing
-from bot.services.events import Timing, _reschedule_all, plan_rsvp_messages
+from bot.services.events.events import Timing, _reschedule_all, plan_rsvp_messages
+from bot.views.i18n import I18n
+from bot.views.render import Keyboard, Outgoing
 from models import Event, EventRsvp, EventStatus, Person, Role, RsvpStatus
 from tests.support.databases import (
     create_postgres_database,

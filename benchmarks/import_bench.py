@@ -41,7 +41,7 @@ PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 async def _child(url: str, rows: int) -> dict[str, Any]:
-    from bot.services import imports
+    from bot.services.reach import imports
     from tests.conftest import T0
 
     content = csv_bytes(volunteer_rows(rows))

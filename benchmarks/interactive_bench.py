@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.claim_bench import FIRST_ID, Stack, seed, start_stack
-from bot.sandbox import SandboxUser
+from sandbox import SandboxUser
 
 PER_CHAT_REST = 1.05  # Telegram's one message per second per chat, with a margin
 

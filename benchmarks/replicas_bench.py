@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.sandbox import SandboxClient, SandboxServer
+from sandbox import SandboxClient, SandboxServer
 from tests.production.cluster import Cluster
 from tests.support.databases import (
     create_postgres_database,

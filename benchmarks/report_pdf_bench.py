@@ -145,10 +145,10 @@ def high_water_mb() -> float:
 
 
 async def _generate(url: str, lang: str) -> dict[str, Any]:
-    from bot.i18n import I18n
-    from bot.render import Reader
-    from bot.services import report_pdf
-    from bot.services.people import Actor
+    from bot.services.people.members import Actor
+    from bot.services.progress import report_pdf
+    from bot.views.i18n import I18n
+    from bot.views.render import Reader
 
     base_rss = high_water_mb()
     engine = create_engine(url)
@@ -190,7 +190,7 @@ async def help_probe(url: str, reports: int) -> dict[str, list[float]]:
     from bot.app import build_application, running
     from bot.clock import FrozenClock
     from bot.config import Settings
-    from bot.sandbox import SandboxClient, SandboxServer
+    from sandbox import SandboxClient, SandboxServer
 
     latencies: dict[str, list[float]] = {"idle": [], "during": []}
     sandbox = SandboxServer()

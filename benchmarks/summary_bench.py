@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from benchmarks.seed import SeedSize, seed_campaign
 from bot.db import create_engine, create_sessionmaker
-from bot.services import report, summary
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.services.progress import report, summary
 from models import Base, Role
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import FrozenClock
-from bot.sandbox import Limits, SandboxMessage, SandboxServer, SandboxUser
+from sandbox import Limits, SandboxMessage, SandboxServer, SandboxUser
 from tests.support.harness import start_harness
 
 TAPS = 5

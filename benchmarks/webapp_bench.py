@@ -33,7 +33,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.context import AppState
 from bot.db import create_engine, create_sessionmaker
-from bot.i18n import I18n
+from bot.views.i18n import I18n
 from bot.web import mount
 from bot.web.assets import page_weight
 from bot.web.initdata import sandbox_init_data

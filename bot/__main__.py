@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "sandbox":
-        from bot.sandbox import run_standalone
+        from sandbox import run_standalone
 
         _setup_logging("INFO", False)
         run_standalone(args.host, args.port, args.limits)
@@ -198,7 +198,7 @@ def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
 
 async def _run_in_sandbox(settings: Settings) -> None:
     from bot.app import build_application, running
-    from bot.sandbox import SandboxServer, run_terminal_chat
+    from sandbox import SandboxServer, run_terminal_chat
 
     server = SandboxServer()
     await server.start()

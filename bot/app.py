@@ -27,22 +27,23 @@ from bot.db import create_engine, create_sessionmaker
 from bot.delivery.pacing import Pacer
 from bot.delivery.ptb_http import AiohttpRequest
 from bot.delivery.sender import InteractiveMeter
-from bot.i18n import I18n
 from bot.ops.dedup import tell_unanswered
 from bot.ops.runtime import OPS_KEY, Ops
 from bot.updates import PerPersonOrderedProcessor
-from handlers import admin, broadcast, budget, errors, flows, help, stale, start, timezone
-from handlers import attendance as attendance_handlers
-from handlers import autopilot as autopilot_handlers
-from handlers import events as event_handlers
-from handlers import feedback as feedback_handlers
-from handlers import groups as group_handlers
-from handlers import imports as import_handlers
-from handlers import progress as progress_handlers
-from handlers import shifts as shift_handlers
-from handlers import skills as skill_handlers
-from handlers import tasks as task_handlers
+from bot.views.i18n import I18n
+from handlers import broadcast, budget, errors, flows, help, stale
+from handlers.events import attendance as attendance_handlers
+from handlers.events import plan as event_handlers
 from handlers.menus import set_default_menus
+from handlers.people import admin, start, timezone
+from handlers.people import skills as skill_handlers
+from handlers.progress import feedback as feedback_handlers
+from handlers.progress import summary as progress_handlers
+from handlers.reach import autopilot as autopilot_handlers
+from handlers.reach import groups as group_handlers
+from handlers.reach import imports as import_handlers
+from handlers.shifts import lists as shift_handlers
+from handlers.shifts import tasks as task_handlers
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.authz import Permission, can, is_team_scoped
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 
 # /help's sections, in the order people need them: what everyone does every day first, then
 # what coordinators do, grouped by the work (help.group.<name> in the catalogs).

@@ -15,8 +15,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.i18n import I18n
-from bot.services.people import Actor, TelegramUser, load_actor
+from bot.services.people.members import Actor, TelegramUser, load_actor
+from bot.views.i18n import I18n
 
 
 @dataclass

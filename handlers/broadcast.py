@@ -21,13 +21,13 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import PtbTransport
 from bot.errors import InvalidInput
-from bot.i18n import Html
-from bot.render import Button, Reader, to_plain, truncate
 from bot.services import flows
 from bot.services.authz import Permission
 from bot.services.flows import Flow
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from bot.timeparse import WhenParseError, parse_when
+from bot.views.i18n import Html
+from bot.views.render import Button, Reader, to_plain, truncate
 from handlers.common import button_rows, edit_or_send, int_arg, reader_for, send
 from handlers.flows import register_flow
 from handlers.guard import StaleButton, guarded

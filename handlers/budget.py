@@ -16,15 +16,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.commands import CommandSpec, register
 from bot.context import GotongContext
 from bot.errors import DomainError, InvalidInput
-from bot.formatting import progress_bar
-from bot.render import Button, Reader, truncate
-from bot.services import budget, budget_exports, flows
-from bot.services import budget_expenses as expenses
+from bot.services import flows
 from bot.services.authz import Permission, can
-from bot.services.budget_expenses import ExpenseView, Receipt
-from bot.services.budget_notices import CB_CLAIM, claim_text, review_keyboard
+from bot.services.budget import expenses
+from bot.services.budget import exports as budget_exports
+from bot.services.budget import lines as budget
+from bot.services.budget.expenses import ExpenseView, Receipt
 from bot.services.flows import Flow
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.views.budget import CB_CLAIM, claim_text, review_keyboard
+from bot.views.formatting import progress_bar
+from bot.views.render import Button, Reader, truncate
 from handlers.common import (
     button_rows,
     callback_args,

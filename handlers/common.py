@@ -10,8 +10,8 @@ from telegram.error import BadRequest
 
 from bot.context import GotongContext
 from bot.delivery.sender import keyboard_markup as markup
-from bot.render import Button, Keyboard, Reader, pack_lines
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.views.render import Button, Keyboard, Reader, pack_lines
 
 # Telegram's answers when an edit's target cannot be edited any more.
 MESSAGE_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")

@@ -11,10 +11,10 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.context import GotongContext
-from bot.i18n import normalize_language
 from bot.ops import alerts
-from bot.render import CALLBACK_ANSWER_LIMIT, to_plain
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.views.i18n import normalize_language
+from bot.views.render import CALLBACK_ANSWER_LIMIT, to_plain
 from handlers.common import reader_for, send
 from handlers.guard import guarded
 

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 from bot.context import GotongContext
 from bot.services import flows
 from bot.services.flows import Flow
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from handlers.common import reader_for, send
 from handlers.guard import guarded
 
@@ -40,7 +40,7 @@ async def on_private_input(update: Update, context: GotongContext, actor: Actor)
 def handlers() -> list[BaseHandler]:
     # Free text is read in private chats only: in a group it is the members talking to each
     # other.  What the bot does in groups is explicit and registered before this router
-    # (handlers.groups: /linkteam@bot, my_chat_member, taps on its own posts; commands).
+    # (handlers.reach.groups: /linkteam@bot, my_chat_member, taps on its own posts; commands).
     private_input = filters.ChatType.PRIVATE & (
         (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL | filters.LOCATION
     )

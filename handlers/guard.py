@@ -19,7 +19,7 @@ from bot.context import GotongContext
 from bot.errors import DomainError, NotAllowed
 from bot.services import audit
 from bot.services.authz import Permission, require
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from handlers.common import reader_for, send
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.commands import help_sections
 from bot.context import GotongContext
-from bot.services import profile
-from bot.services.people import Actor
+from bot.services.people import profile
+from bot.services.people.members import Actor
 from handlers.common import reader_for, send
 from handlers.guard import guarded
 

@@ -13,9 +13,9 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.commands import COMMANDS, commands_for, menu_order
-from bot.i18n import LANGUAGES, I18n
 from bot.services.authz import Permission
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.views.i18n import LANGUAGES, I18n
 from models import Role
 
 log = logging.getLogger(__name__)

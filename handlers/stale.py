@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import GotongContext
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from handlers.guard import StaleButton, guarded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import Html, I18n, catalog_problems, load_catalogs, normalize_language
+from bot.views.i18n import Html, I18n, catalog_problems, load_catalogs, normalize_language
 
 
 def test_catalogs_complete_and_consistent() -> None:
@@ -31,7 +31,7 @@ def test_language_codes_from_telegram() -> None:
 
 
 def test_every_command_has_a_description() -> None:
-    import handlers.admin  # noqa: F401  (registers nothing extra, but loads the app's modules)
+    import handlers.people.admin  # noqa: F401  (registers nothing extra, but loads the app's modules)
     from bot.app import FEATURE_MODULES  # noqa: F401
     from bot.commands import COMMANDS
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from models import Membership, Person, Role, Team, TeamGroup
 
 PersonIds = Select[int]  # a SELECT of Person.id

@@ -38,8 +38,11 @@ from bot.delivery.outbox import (
 from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import param, renderer
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import Html
-from bot.render import (
+from bot.services import audit
+from bot.services.authz import Permission, is_team_scoped, require
+from bot.services.people.members import Actor
+from bot.views.i18n import Html
+from bot.views.render import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_TEXT_LIMIT,
     Button,
@@ -48,9 +51,6 @@ from bot.render import (
     to_plain,
     truncate,
 )
-from bot.services import audit
-from bot.services.authz import Permission, is_team_scoped, require
-from bot.services.people import Actor
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Person
 
 KIND_MESSAGE = "broadcast.message"

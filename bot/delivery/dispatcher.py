@@ -43,8 +43,8 @@ from bot.delivery.leasing import (
 from bot.delivery.pacing import Pacer
 from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import Blocked, Flood, Rejected, Transient, Transport
-from bot.i18n import I18n
 from bot.redaction import redact
+from bot.views.i18n import I18n
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery.outbox import PRIORITY_BULK
 from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import RENDERERS
-from bot.i18n import I18n
-from bot.render import Outgoing, Reader
-from bot.services.people import language_of
+from bot.services.people.members import language_of
+from bot.views.i18n import I18n
+from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.render import Outgoing, Reader
+from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, Person
 
 Renderer = Callable[

@@ -52,7 +52,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.delivery import lanes
 from bot.delivery.pacing import Pacer
-from bot.render import Keyboard, Outgoing
+from bot.views.render import Keyboard, Outgoing
 
 log = logging.getLogger(__name__)
 

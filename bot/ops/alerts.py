@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery.leasing import BLOCKED_PREFIX
 from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
 from bot.delivery.renderers import param, renderer
-from bot.render import Outgoing, Reader
+from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)

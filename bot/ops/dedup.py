@@ -20,7 +20,7 @@ is written **inside the update's own transaction**.
     rolls back, and PTB stops handling the update quietly (an `ApplicationHandlerStop`:
     no error reply, no error handler).
 * Housekeeping writes that any update may cause (registering the sender on first
-  contact, `bot.services.people.load_actor`) run inside `with bot.db.housekeeping():`
+  contact, `bot.services.people.members.load_actor`) run inside `with bot.db.housekeeping():`
   and do not claim: a crash after them must not turn the real work into a "duplicate".
 
 A replica killed after that commit and before its reply went out (the reply may be waiting
@@ -58,8 +58,8 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.db import WRITE_HOOK, housekeeping, is_housekeeping
-from bot.i18n import normalize_language
-from bot.render import CALLBACK_ANSWER_LIMIT, to_plain
+from bot.views.i18n import normalize_language
+from bot.views.render import CALLBACK_ANSWER_LIMIT, to_plain
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)

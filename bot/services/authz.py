@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import NotAllowed
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from models.enums import Role
 
 

@@ -34,22 +34,23 @@ from bot.config import Settings
 from bot.delivery import broadcasts
 from bot.delivery.quiet import QuietHours
 from bot.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from bot.i18n import I18n, normalize_language
-from bot.render import Reader, to_plain
-from bot.services import events as event_service
-from bot.services import shift_claims, shifts
 from bot.services.authz import Permission, can, require
-from bot.services.people import Actor, TelegramUser, load_actor
-from bot.services.roles import set_role
-from bot.services.shift_common import ShiftView
-from bot.services.shift_input import (
+from bot.services.events import events as event_service
+from bot.services.people.members import Actor, TelegramUser, load_actor
+from bot.services.people.roles import set_role
+from bot.services.progress.summary import campaign_summary, team_summary
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import plan as shifts
+from bot.services.shifts.common import ShiftView
+from bot.services.shifts.parsing import (
     MAX_SHIFT_LENGTH,
     ShiftDraft,
     check_capacity,
     parse_place,
     parse_title,
 )
-from bot.services.summary import campaign_summary, team_summary
+from bot.views.i18n import I18n, normalize_language
+from bot.views.render import Reader, to_plain
 from bot.web import planner, versions
 from bot.web.initdata import InitDataError, validate
 from models import Event, Person, Role, Shift

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed
 from bot.services.authz import Permission, can, is_team_scoped, require
-from bot.services.people import Actor
-from bot.services.reliability import Reliability, reliability_of
+from bot.services.people.members import Actor
+from bot.services.people.reliability import Reliability, reliability_of
 from models import (
     Event,
     EventRsvp,

@@ -2,7 +2,7 @@
 
 Served only when `python -m bot` runs without a token (the local sandbox), under /chat/ on
 the bot's own web server.  The page talks to the sandbox's user HTTP API
-(`bot/sandbox/userhttp.py`: send, press, read a chat) through a small same-origin proxy,
+(`sandbox/userhttp.py`: send, press, read a chat) through a small same-origin proxy,
 downloads photos and documents through the sandbox's Bot API file route, and opens the
 Mini App with initData the sandbox signs for the person chosen (with the sandbox token:
 nothing here can sign for a real bot).
@@ -95,7 +95,7 @@ def mount_chat(parent: web.Application, application: Any, sandbox: Any) -> None:
         )
 
     async def strings(request: web.Request) -> web.Response:
-        from bot.i18n import normalize_language
+        from bot.views.i18n import normalize_language
         from bot.web.api import strings as catalog_strings
 
         lang = normalize_language(request.query.get("lang"), env.settings.default_language)

@@ -23,10 +23,10 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.config import Settings
 from bot.context import GotongContext
-from bot.i18n import I18n
-from bot.render import to_plain
 from bot.services.authz import Permission, can
-from bot.services.people import Actor
+from bot.services.people.members import Actor
+from bot.views.i18n import I18n
+from bot.views.render import to_plain
 from handlers.guard import guarded
 
 log = logging.getLogger(__name__)

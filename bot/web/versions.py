@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, DomainError, NotAllowed, NotFound
 from bot.services.authz import Permission, is_team_scoped, require
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from models import Event, Shift
 
 T = TypeVar("T")

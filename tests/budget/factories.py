@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.people import Actor, TelegramUser, actor_from, upsert_person
+from bot.services.people.members import Actor, TelegramUser, actor_from, upsert_person
 from models import AuditEntry, OutboxMessage, Role
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from bot.money import format_money
-from bot.sandbox import SandboxMessage, SandboxUser
-from bot.services import budget
-from bot.services.budget_expenses import KIND_ALERT
+from bot.services.budget import lines as budget
+from bot.services.budget.expenses import KIND_ALERT
 from models import Expense, ExpenseStatus, Person
+from sandbox import SandboxMessage, SandboxUser
 from tests.budget.factories import outbox_rows
 from tests.support.harness import BotHarness, deliver
 

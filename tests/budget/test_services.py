@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services import budget, budget_exports
-from bot.services import budget_expenses as expenses
-from bot.services.budget_expenses import KIND_ALERT, KIND_OUTCOME, KIND_REVIEW, Receipt
-from bot.services.people import Actor
+from bot.services.budget import expenses
+from bot.services.budget import exports as budget_exports
+from bot.services.budget import lines as budget
+from bot.services.budget.expenses import KIND_ALERT, KIND_OUTCOME, KIND_REVIEW, Receipt
+from bot.services.people.members import Actor
 from models import BudgetLine, Expense, ExpenseStatus, OutboxStatus, Role
 from tests.budget.factories import T0, audits, count, make_actor, outbox_rows
 

@@ -18,10 +18,10 @@ from bot.delivery.outbox import NewMessage, enqueue
 from bot.delivery.pacing import Pacer
 from bot.delivery.renderers import param, renderer
 from bot.delivery.sender import PtbTransport
-from bot.i18n import I18n
-from bot.render import Outgoing, Reader
-from bot.sandbox import Limits, SandboxServer, UserSpec
+from bot.views.i18n import I18n
+from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, Person
+from sandbox import Limits, SandboxServer, UserSpec
 from tests.support.harness import TOKEN, test_settings
 
 KIND = "test.note"

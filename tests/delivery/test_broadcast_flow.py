@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import broadcasts
 from bot.errors import NotAllowed
-from bot.sandbox import UserSpec
-from bot.services.people import actor_by_telegram_id
+from bot.services.people.members import actor_by_telegram_id
 from models import (
     Broadcast,
     BroadcastStatus,
@@ -21,6 +20,7 @@ from models import (
     Role,
     Team,
 )
+from sandbox import UserSpec
 from tests.support.harness import BotHarness, deliver
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.sandbox import UserSpec
 from models import Broadcast, Membership, OutboxMessage, Person, Role, Team, TeamGroup
+from sandbox import UserSpec
 from tests.support.harness import BotHarness, deliver
 
 GROUP = -100777

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import broadcasts
 from bot.errors import Conflict
-from bot.services.people import actor_from
+from bot.services.people.members import actor_from
 from models import Broadcast, BroadcastStatus, OutboxMessage, Person, Role
 from tests.conftest import T0
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery import leasing
 from bot.delivery.quiet import QuietHours
-from bot.sandbox import Limits
 from models import OutboxStatus, Person
+from sandbox import Limits
 from tests.conftest import T0
 from tests.delivery.support import add_people, queue_notes, rows, sandbox_env
 
@@ -201,9 +201,9 @@ async def test_a_broadcast_and_its_progress_message_share_the_pace(
     # The coordinator's progress message is a send like any other: sent unpaced right after
     # the broadcast filled the window, the referee answered 429 (seen at 30/s).
     from bot.delivery import broadcasts
-    from bot.sandbox import UserSpec
-    from bot.services.people import actor_from
+    from bot.services.people.members import actor_from
     from models import Role
+    from sandbox import UserSpec
 
     limits = Limits(enabled=True, global_per_second=4)
     async with sandbox_env(sessionmaker, db_url, T0, limits) as env:

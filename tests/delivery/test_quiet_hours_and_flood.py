@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Person, Role
+from sandbox import UserSpec
 from tests.support.harness import BotHarness, deliver, start_harness
 
 # Tuesday 1 Dec 2026, 23:00 in Jakarta (16:00 UTC): inside 21:00-07:00 for WIB and WIT.

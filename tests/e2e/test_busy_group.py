@@ -13,8 +13,8 @@ import asyncio
 from pathlib import Path
 
 from bot.clock import FrozenClock
-from bot.sandbox import SandboxServer
-from bot.sandbox.limits import Limits
+from sandbox import SandboxServer
+from sandbox.limits import Limits
 from tests.conftest import T0
 from tests.support.harness import BotHarness, start_harness
 

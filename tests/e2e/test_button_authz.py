@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
 from models import (
     Base,
     Broadcast,
@@ -49,6 +48,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, start_harness
 
@@ -101,12 +101,12 @@ CASES = [
     Case("bc:x other coordinator", "dewi", lambda o: f"bc:x:{o['sent']}", NO_BROADCAST),
     Case("bc:x other lead", "bima", lambda o: f"bc:x:{o['draft']}", NO_BROADCAST),
     Case("bc:fail other lead", "bima", lambda o: f"bc:fail:{o['lead_sent']}:0", NO_BROADCAST),
-    # ---- invites (handlers/admin.py)
+    # ---- invites (handlers/people/admin.py)
     Case("inv:t other team", "bima", lambda o: f"inv:t:{o['team_a']}", STALE),
     Case("inv:r other team", "bima", lambda o: f"inv:r:{o['team_a']}:volunteer", NOT_ALLOWED),
     Case("inv:r role not offered", "lina", lambda o: f"inv:r:{o['team_a']}:coordinator", STALE),
     Case("inv:t volunteer", "ani", lambda o: f"inv:t:{o['team_a']}", NOT_ALLOWED),
-    # ---- shifts (handlers/shifts.py)
+    # ---- shifts (handlers/shifts/lists.py)
     Case("sh:c other team", "citra", lambda o: f"sh:c:{o['shift_a']}", OTHER_TEAM),
     Case("sh:w other team", "citra", lambda o: f"sh:w:{o['shift_a']}", OTHER_TEAM),
     Case("sh:r someone else's place", "budi", lambda o: f"sh:r:{o['signup_ani']}", NOT_YOURS),
@@ -116,24 +116,24 @@ CASES = [
     Case("sh:wa someone else's offer", "budi", lambda o: f"sh:wa:{o['offer_ani']}", NOT_YOURS),
     Case("sh:wd someone else's offer", "budi", lambda o: f"sh:wd:{o['offer_ani']}", NOT_YOURS),
     Case("sh:in someone else's place", "budi", lambda o: f"sh:in:{o['signup_ani']}", STALE),
-    # ---- tasks (handlers/tasks.py)
+    # ---- tasks (handlers/shifts/tasks.py)
     Case("tk:c other team", "citra", lambda o: f"tk:c:{o['task_a']}", OTHER_TEAM),
     Case("tk:r someone else's claim", "budi", lambda o: f"tk:r:{o['claim_ani']}", NOT_YOURS),
     Case("tk:d someone else's claim", "budi", lambda o: f"tk:d:{o['claim_ani']}", NOT_YOURS),
     Case("tk:d someone else's claim, mid /done", "citra",
          lambda o: f"tk:d:{o['claim_ani']}", NOT_YOURS),
-    # ---- shift check-in (handlers/shift_checkin.py)
+    # ---- shift check-in (handlers/shifts/checkin.py)
     Case("shc:l other team", "bima", lambda o: f"shc:l:{o['shift_a']}", NOT_ALLOWED),
     Case("shc:l campaign-wide, lead", "lina", lambda o: f"shc:l:{o['shift_open']}", NOT_ALLOWED),
     Case("shc:t other team", "bima", lambda o: f"shc:t:{o['signup_ani']}:1", NOT_ALLOWED),
     Case("shc:t volunteer", "budi", lambda o: f"shc:t:{o['signup_ani']}:1", NOT_ALLOWED),
-    # ---- shift creation (handlers/shift_create.py)
+    # ---- shift creation (handlers/shifts/create.py)
     Case("shrep other team", "bima", lambda o: f"shrep:d:{o['shift_a']}", NOT_ALLOWED),
     Case("nf:t other team, in own flow", "lina", lambda o: f"nf:t:{o['team_b']}", NOT_ALLOWED),
     Case("nf:t all teams, lead", "lina", lambda o: "nf:t:0", NOT_ALLOWED),
     Case("evs:n other team", "bima", lambda o: f"evs:n:{o['event_a']}", NOT_ALLOWED),
     Case("evs:y other team", "bima", lambda o: f"evs:y:{o['event_a']}", NOT_ALLOWED),
-    # ---- events (handlers/events.py, handlers/attendance.py)
+    # ---- events (handlers/events/plan.py, handlers/events/attendance.py)
     Case("evr other team's event", "citra", lambda o: f"evr:g:{o['event_a']}", NO_EVENT),
     Case("evr other team's cancelled event", "ani", lambda o: f"evr:g:{o['event_b_gone']}",
          NO_EVENT),
@@ -167,17 +167,17 @@ CASES = [
          NOT_ALLOWED),
     Case("bx:c outside the flow", "budi", lambda o: f"bx:c:{o['line']}", STALE),
     Case("bx:ok outside the flow", "budi", lambda o: "bx:ok:0", STALE),
-    # ---- feedback (handlers/feedback.py): answers are personal, results team-scoped
+    # ---- feedback (handlers/progress/feedback.py): answers are personal, results team-scoped
     Case("fb:r someone else's answer", "budi", lambda o: f"fb:r:{o['fb_ani']}:5", STALE),
     Case("fb:n someone else's answer", "budi", lambda o: f"fb:n:{o['fb_ani']}:1", STALE),
     Case("fb:c someone else's answer", "budi", lambda o: f"fb:c:{o['fb_ani']}", STALE),
     Case("fb:v other team's results", "bima", lambda o: f"fb:v:e:{o['event_a']}", NOT_ALLOWED),
     Case("fb:p volunteer", "ani", lambda o: f"fb:p:e:{o['event_a']}:1", NOT_ALLOWED),
-    # ---- progress (handlers/progress.py)
+    # ---- progress (handlers/progress/summary.py)
     Case("sum:t other team", "lina", lambda o: f"sum:t:{o['team_b']}", NOT_ALLOWED),
     Case("sum:e other team's event", "lina", lambda o: f"sum:e:{o['event_b']}", NOT_ALLOWED),
     Case("sum:all volunteer", "ani", lambda o: "sum:all:0", NOT_ALLOWED),
-    # ---- team groups and imports (handlers/groups.py, handlers/imports.py)
+    # ---- team groups and imports (handlers/reach/groups.py, handlers/reach/imports.py)
     Case("grp:c a post this chat never got", "citra", lambda o: f"grp:c:{o['shift_a']}", STALE),
     Case("grp:g a post this chat never got", "ani", lambda o: f"grp:g:{o['event_a']}", STALE),
     Case("imp:ok volunteer", "ani", lambda o: "imp:ok:0123456789abcdef", NOT_ALLOWED),

@@ -34,9 +34,9 @@ from telegram.error import BadRequest
 
 from bot.clock import FrozenClock
 from bot.commands import COMMANDS, commands_for
-from bot.sandbox import SandboxMessage, UserSpec
 from bot.services.authz import Permission
-from bot.services.people import actor_by_telegram_id
+from bot.services.people.members import actor_by_telegram_id
+from sandbox import SandboxMessage, UserSpec
 from tests.conftest import T0
 from tests.e2e.test_button_authz import PEOPLE, seed
 from tests.support.harness import BotHarness, deliver, start_harness
@@ -205,7 +205,7 @@ async def _act(bot: BotHarness, fz: Fuzz, user_id: int, commands: list[str]) -> 
                              f"/start@gotong_sandbox_bot {fz.nasty()}"])
             await user.send(_cut(text.strip() or "hi", TEXT_LIMIT), chat_id=group)
     except Exception as exc:  # the sandbox refusing what no Telegram client can send
-        from bot.sandbox.errors import SandboxError
+        from sandbox.errors import SandboxError
 
         if not isinstance(exc, SandboxError) or "within" in str(exc):
             raise
@@ -239,7 +239,7 @@ async def _press(bot: BotHarness, fz: Fuzz, user_id: int, *, real: bool) -> None
         await user.press(message, button, data=data, chat_id=chat, expect="answer",
                          timeout=PRESS_TIMEOUT)
     except Exception as exc:
-        from bot.sandbox.errors import SandboxError
+        from sandbox.errors import SandboxError
 
         # A URL button has no callback data: nothing to press.
         if isinstance(exc, SandboxError) and "not a callback button" in str(exc):

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services import events, shift_repeat
-from bot.services.event_shifts import EVENT_WINDOW, within_event_window
-from bot.services.shift_claims import claim_shift
-from bot.services.shift_input import ShiftDraft, parse_shift_line
-from bot.services.shifts import create_shift, edit_shift
+from bot.services.events import events
+from bot.services.events.duties import EVENT_WINDOW, within_event_window
+from bot.services.shifts import repeat as shift_repeat
+from bot.services.shifts.claims import claim_shift
+from bot.services.shifts.parsing import ShiftDraft, parse_shift_line
+from bot.services.shifts.plan import create_shift, edit_shift
 from models import Role, RsvpStatus, Shift
 from tests.conftest import T0
 from tests.events.test_event_services import START, TIMING, new_event, person, reader

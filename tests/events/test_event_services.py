@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import attendance, calendar, events, summary
-from bot.services.events import EventDraft, Timing
-from bot.services.people import Actor, actor_from
+from bot.services.events import attendance, events
+from bot.services.events.events import EventDraft, Timing
+from bot.services.people.members import Actor, actor_from
+from bot.services.progress import summary
+from bot.services.shifts import calendar
+from bot.views.i18n import I18n
+from bot.views.render import Reader
 from models import Event, EventRsvp, OutboxMessage, OutboxStatus, Person, Role, RsvpStatus
 from tests.conftest import T0
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.services import events
-from bot.services.shift_claims import claim_shift
+from bot.services.events import events
+from bot.services.shifts.claims import claim_shift
 from models import OutboxMessage, OutboxStatus, Role, Shift, ShiftStatus
 from tests.conftest import T0
 from tests.events.test_event_services import START, new_event, person

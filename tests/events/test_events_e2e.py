@@ -127,7 +127,7 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
 
         # After the end the sweep marks Budi (going, never came) as a no-show.
         clock.set(START + timedelta(hours=4))
-        from bot.services.attendance import sweep_no_shows
+        from bot.services.events.attendance import sweep_no_shows
 
         assert await sweep_no_shows(bot.db, now=clock.now()) == 1
         me = await budi.send_and_wait("/me")

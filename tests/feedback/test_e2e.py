@@ -11,12 +11,16 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
-from bot.formatting import format_number, format_percent
-from bot.services import attendance, events, feedback, shift_checkin, shift_claims, shifts
-from bot.services.events import EventDraft, Timing
-from bot.services.people import Actor, actor_from
-from bot.services.shift_input import ShiftDraft
-from bot.services.teams import resolve_team_id
+from bot.services.events import attendance, events
+from bot.services.events.events import EventDraft, Timing
+from bot.services.people.members import Actor, actor_from
+from bot.services.people.teams import resolve_team_id
+from bot.services.progress import feedback
+from bot.services.shifts import checkin as shift_checkin
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import plan as shifts
+from bot.services.shifts.parsing import ShiftDraft
+from bot.views.formatting import format_number, format_percent
 from models import (
     EventRsvp,
     FeedbackResponse,

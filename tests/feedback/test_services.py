@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import attendance, feedback, report_pdf, shift_checkin, summary
-from bot.services.feedback import FeedbackClosed
-from bot.services.people import TeamRef
+from bot.services.events import attendance
+from bot.services.people.members import TeamRef
+from bot.services.progress import feedback, report_pdf, summary
+from bot.services.progress.feedback import FeedbackClosed
+from bot.services.shifts import checkin as shift_checkin
+from bot.views.i18n import I18n
+from bot.views.render import Reader
 from models import (
     Event,
     FeedbackResponse,

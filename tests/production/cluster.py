@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import create_engine
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.support.databases import create_schema
 
 ROOT = Path(__file__).resolve().parents[2]

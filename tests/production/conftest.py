@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.production.cluster import Cluster
 
 ClusterFactory = Callable[..., AbstractAsyncContextManager[Cluster]]

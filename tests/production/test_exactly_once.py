@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from bot.app import GotongApp, build_application, running
 from bot.clock import FrozenClock
 from bot.db import create_engine, create_sessionmaker
-from bot.sandbox import SandboxClient, SandboxServer
 from bot.webhook import SECRET_HEADER, make_webhook_app
 from models import Fund, ProcessedUpdate
+from sandbox import SandboxClient, SandboxServer
 from tests.conftest import T0
 from tests.support.databases import create_schema
 from tests.support.harness import ADMIN_ID, start_harness

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from bot.db import create_engine, create_sessionmaker
-from bot.sandbox import SandboxClient, UserSpec
 from models import Person, Role
+from sandbox import SandboxClient, UserSpec
 from tests.production.cluster import Cluster, ReplicaProcess
 from tests.production.conftest import ClusterFactory
 

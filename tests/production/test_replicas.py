@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.sandbox import SandboxClient, SandboxMessage, SandboxUser
+from sandbox import SandboxClient, SandboxMessage, SandboxUser
 from tests.production.cluster import SECRET, Cluster
 from tests.production.conftest import ClusterFactory
 

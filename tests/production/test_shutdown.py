@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bot.sandbox import SandboxClient
+from sandbox import SandboxClient
 from tests.production.cluster import TOKEN
 from tests.production.conftest import ClusterFactory
 

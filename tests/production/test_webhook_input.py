@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from bot.app import GotongApp, build_application, running
 from bot.db import create_engine, create_sessionmaker
-from bot.sandbox import SandboxClient, SandboxServer
 from bot.webhook import SECRET_HEADER, make_webhook_app
 from models import ProcessedUpdate
+from sandbox import SandboxClient, SandboxServer
 from tests.support.databases import create_schema
 from tests.support.harness import test_settings as harness_settings
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.people import Actor, TeamRef
+from bot.services.people.members import Actor, TeamRef
 from models import (
     Event,
     EventRsvp,

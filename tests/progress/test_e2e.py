@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from benchmarks.seed import SeedSize, seed_campaign
 from bot.clock import FrozenClock
-from bot.services import digests
+from bot.services.progress import digests
 from models import OutboxMessage, Person, Role, Task, TaskClaim
 from tests.conftest import T0
 from tests.support.harness import BotHarness, start_harness

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import digests, goals, report, summary
-from bot.services.people import TeamRef
+from bot.services.people.members import TeamRef
+from bot.services.progress import digests, goals, report, summary
+from bot.views.i18n import I18n
+from bot.views.render import Reader
 from models import OutboxMessage, Person, Role
 from tests.conftest import T0
 from tests.progress.factories import Campaign, actor, build_campaign

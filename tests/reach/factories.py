@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.people import Actor
+from bot.services.people.members import Actor
 from models import Membership, Person, Role, Team
 
 HEADER_EN = ("name", "phone", "@username", "team", "skills", "language")

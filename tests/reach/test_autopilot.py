@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import autopilot
-from bot.services.people import TeamRef
-from bot.services.shift_claims import claim_shift
-from bot.services.shifts import cancel_shift
+from bot.services.people.members import TeamRef
+from bot.services.reach import autopilot
+from bot.services.shifts.claims import claim_shift
+from bot.services.shifts.plan import cancel_shift
 from models import (
     AutopilotAsk,
     AutopilotTeam,
@@ -145,7 +145,7 @@ async def test_a_filled_or_cancelled_shift_withdraws_its_invitations(
     await autopilot.sweep(db, SETTINGS, now=T0)
     assert len(await _invited(db, filled)) == 2 and len(await _invited(db, cancelled)) == 2
 
-    from bot.services.people import Actor
+    from bot.services.people.members import Actor
     from models import Role
 
     volunteer = Actor(people[5], 105, "V5", None, Role.VOLUNTEER, "en", True, None, True,

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
-from bot.services import autopilot
+from bot.services.reach import autopilot
 from models import Membership, Person, Role, ShiftSignup, Team
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, deliver, start_harness
 

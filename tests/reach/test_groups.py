@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed, NotFound
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import groups
-from bot.services.events import EventDraft, Timing, create_event
-from bot.services.people import Actor, TeamRef
+from bot.services.events.events import EventDraft, Timing, create_event
+from bot.services.people.members import Actor, TeamRef
+from bot.services.reach import groups
+from bot.views.i18n import I18n
+from bot.views.render import Reader
 from models import GroupPost, OutboxMessage, OutboxStatus, Role
 from tests.conftest import T0
 from tests.reach.factories import add_member, make_coordinator, make_teams

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
-from handlers.groups import refresh_posts
+from handlers.reach.groups import refresh_posts
 from models import (
     GroupPost,
     Membership,
@@ -23,6 +22,7 @@ from models import (
     Team,
     TeamGroup,
 )
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, deliver, start_harness
 

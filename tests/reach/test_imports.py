@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed
-from bot.services import imports
-from bot.services.imports import ImportRefused, normalize_phone, parse_file
-from bot.services.people import Actor, TelegramUser
+from bot.services.people.members import Actor, TelegramUser
+from bot.services.reach import imports
+from bot.services.reach.imports import ImportRefused, normalize_phone, parse_file
 from models import ImportedVolunteer, ImportStatus, Membership, Person, PersonSkill, Role, Skill
 from tests.conftest import T0
 from tests.reach.factories import (
@@ -203,7 +203,7 @@ async def test_joining_through_a_personal_link_binds_the_row(
 
 async def test_only_coordinators_import(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     teams = await make_teams(sessionmaker)
-    from bot.services.people import TeamRef
+    from bot.services.people.members import TeamRef
 
     lead = Actor(99, 99, "Lead", None, Role.LEAD, "en", True, None, True,
                  (TeamRef(teams["Jaksel"], "Jaksel", True),))

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox import SandboxClient, SandboxServer
+from sandbox import SandboxClient, SandboxServer
 from tests.sandbox.conftest import TOKEN
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.sandbox import SandboxClient, SandboxError, SandboxServer, SandboxTimeout
+from sandbox import SandboxClient, SandboxError, SandboxServer, SandboxTimeout
 from tests.sandbox.conftest import TOKEN
 
 
@@ -94,7 +94,7 @@ async def test_reset_clears_chats_but_update_ids_keep_growing(
 def test_standalone_server_logs_its_url_and_serves() -> None:
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.sandbox", "--port", "0"],
+        [sys.executable, "-m", "sandbox", "--port", "0"],
         cwd=root,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,7 +11,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.sandbox import SandboxClient
+from sandbox import SandboxClient
 
 
 async def test_commands_per_scope_and_language(bot: Bot, client: SandboxClient) -> None:

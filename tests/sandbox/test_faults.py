@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot
 from telegram.error import Forbidden, NetworkError, TimedOut
 
-from bot.sandbox import SandboxClient, SandboxServer
+from sandbox import SandboxClient, SandboxServer
 
 
 async def test_blocked_and_deactivated_users(

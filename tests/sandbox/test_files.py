@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.sandbox import SandboxClient
+from sandbox import SandboxClient
 
 
 def tiny_png(width: int = 3, height: int = 2) -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.html import parse_html
+from sandbox.errors import ApiError
+from sandbox.html import parse_html
 
 
 def test_entities_and_utf16_offsets() -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sandbox import HttpSandboxClient, SandboxError, SandboxServer, SandboxTimeout
+from sandbox import HttpSandboxClient, SandboxError, SandboxServer, SandboxTimeout
 from tests.sandbox.conftest import TOKEN
 
 

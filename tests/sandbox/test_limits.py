@@ -9,8 +9,8 @@ import pytest
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 
-from bot.sandbox import Limits, SandboxClient, SandboxServer
-from bot.sandbox.limits import RateReferee
+from sandbox import Limits, SandboxClient, SandboxServer
+from sandbox.limits import RateReferee
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; not our concern here.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -1,6 +1,6 @@
 from telegram import Bot
 
-from bot.sandbox import SandboxClient
+from sandbox import SandboxClient
 
 
 async def test_get_me_and_echo(bot: Bot, client: SandboxClient) -> None:

@@ -18,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox import SandboxServer, run_terminal_chat
-from bot.sandbox.signals import Signal
+from sandbox import SandboxServer, run_terminal_chat
+from sandbox.signals import Signal
 from tests.sandbox.conftest import TOKEN
 
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from telegram import Bot
 
-from bot.sandbox import SandboxClient, SandboxServer
+from sandbox import SandboxClient, SandboxServer
 from tests.sandbox.conftest import TOKEN
 
 

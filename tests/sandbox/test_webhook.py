@@ -11,8 +11,8 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict
 
-from bot.sandbox import SandboxClient, SandboxServer
-from bot.sandbox.signals import Signal
+from sandbox import SandboxClient, SandboxServer
+from sandbox.signals import Signal
 
 
 class Receiver:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput, NotAllowed
-from bot.services import invites, roles, teams
-from bot.services.people import Actor, TelegramUser, load_actor
+from bot.services.people import invites, roles, teams
+from bot.services.people.members import Actor, TelegramUser, load_actor
 from models import AuditEntry, Invite, Membership, Person, Role
 from tests.conftest import T0
 

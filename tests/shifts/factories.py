@@ -9,9 +9,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.services.people import Actor, TeamRef
-from bot.services.shift_input import ShiftDraft
-from bot.services.shifts import create_shift
+from bot.services.people.members import Actor, TeamRef
+from bot.services.shifts.parsing import ShiftDraft
+from bot.services.shifts.plan import create_shift
 from models import Membership, Person, Role, Team
 
 

@@ -11,12 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.renderers import RENDERERS
 from bot.errors import Conflict, NotAllowed, NotFound
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import goals, shift_checkin, shift_claims, shift_sweeps, shifts, summary
-from bot.services.people import Actor
-from bot.services.reliability import reliability_of
-from bot.services.shift_checkin import Outcome
+from bot.services.people.members import Actor
+from bot.services.people.reliability import reliability_of
+from bot.services.progress import goals, summary
+from bot.services.shifts import checkin as shift_checkin
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import plan as shifts
+from bot.services.shifts import sweeps as shift_sweeps
+from bot.services.shifts.checkin import Outcome
+from bot.views.i18n import I18n
+from bot.views.render import Reader
 from models import OutboxMessage, Role, ShiftSignup
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team, settings

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
-from bot.services import shift_sweeps
+from bot.services.shifts import sweeps as shift_sweeps
 from models import Membership, Person, Role, ShiftSignup, Team
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.shifts.test_e2e import deliver
 from tests.support.harness import BotHarness, start_harness

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed
-from bot.services import shift_claims, shifts, skills
-from bot.services.shift_input import parse_end, parse_shift_line, parse_start
+from bot.services.people import skills
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import plan as shifts
+from bot.services.shifts.parsing import parse_end, parse_shift_line, parse_start
 from models import OutboxMessage, OutboxStatus, Role, Shift, ShiftSignup
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team, settings

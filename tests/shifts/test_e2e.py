@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.sandbox import UserSpec
 from models import Membership, OutboxMessage, Person, Role, ShiftSignup, TaskOutcome, Team
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, deliver, forged_press, start_harness
 

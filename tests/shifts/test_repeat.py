@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, NotAllowed
-from bot.services.shift_repeat import repeat_shift
+from bot.services.shifts.repeat import repeat_shift
 from models import Role, Shift, Team
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team

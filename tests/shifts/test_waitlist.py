@@ -10,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict
-from bot.services import shift_claims, shift_sweeps, shift_waitlist, tasks
-from bot.services.shift_input import TaskDraft
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import sweeps as shift_sweeps
+from bot.services.shifts import tasks
+from bot.services.shifts import waitlist as shift_waitlist
+from bot.services.shifts.parsing import TaskDraft
 from models import OutboxMessage, OutboxStatus, Role, Shift, ShiftSignup, WaitlistEntry
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team, settings

@@ -29,7 +29,7 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery.pacing import Pacer, _Window
-from bot.sandbox import SandboxClient, SandboxServer, SandboxUser
+from sandbox import SandboxClient, SandboxServer, SandboxUser
 from tests.support.databases import create_schema
 
 TOKEN = "1000000001:TESTtestTESTtestTESTtestTESTtest12345"

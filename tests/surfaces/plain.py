@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 # A Telegram HTML tag, or an HTML entity (named or numeric): what must never show.
 MARKUP = re.compile(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.formatting import progress_bar
+from bot.views.formatting import progress_bar
 from models import Person, Task, TaskClaim
 from tests.conftest import T0
 from tests.support.harness import start_harness

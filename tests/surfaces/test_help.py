@@ -9,10 +9,10 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.commands import COMMANDS, HELP_GROUPS
-from bot.i18n import load_catalogs
-from bot.render import to_plain
-from bot.sandbox import UserSpec
+from bot.views.i18n import load_catalogs
+from bot.views.render import to_plain
 from models import Membership, Person, Role, Team
+from sandbox import UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, start_harness
 

@@ -13,10 +13,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.clock import FrozenClock
-from bot.i18n import Html, I18n
-from bot.render import CALLBACK_ANSWER_LIMIT, Button, Reader, to_plain
-from bot.sandbox import SandboxClient, SandboxServer, UserSpec
+from bot.views.i18n import Html, I18n
+from bot.views.render import CALLBACK_ANSWER_LIMIT, Button, Reader, to_plain
 from models import Membership, Person, Role, Team
+from sandbox import SandboxClient, SandboxServer, UserSpec
 from tests.conftest import T0
 from tests.support.harness import TOKEN, BotHarness, start_harness
 from tests.surfaces.plain import assert_plain, plain_text_problems

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
-from bot.i18n import FORM_SEPARATOR, I18n, load_catalogs, placeholders, plural_category
+from bot.views.i18n import FORM_SEPARATOR, I18n, load_catalogs, placeholders, plural_category
 from tests.conftest import T0
 from tests.support.harness import start_harness
 
@@ -71,7 +71,7 @@ def test_a_plural_table_in_a_catalog_file_is_one_key(tmp_path: Path) -> None:
     i18n = I18n("en", catalogs)
     assert [i18n.t("en", "n", count=c) for c in (1, 2, 0)] == ["1 member", "2 members", "0 members"]
     assert i18n.t("id", "n", count=1) == "1 anggota"
-    from bot.i18n import catalog_problems
+    from bot.views.i18n import catalog_problems
 
     assert catalog_problems(catalogs) == []
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services.report import bundle_filename, resolve_period
+from bot.services.progress.report import bundle_filename, resolve_period
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 10:00 in Jakarta
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)

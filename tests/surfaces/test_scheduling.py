@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.services import digests
-from bot.services.report import BudgetRow, ReportData, TeamRow
-from handlers.progress import (
+from bot.services.progress import digests
+from bot.services.progress.report import BudgetRow, ReportData, TeamRow
+from handlers.progress.summary import (
     DAILY_JOB,
     DIGEST_GRACE,
     WEEKLY_JOB,
@@ -80,9 +80,9 @@ from datetime import UTC, datetime
 import bot.app  # the whole bot, as it starts
 assert not any(m.startswith("matplotlib") for m in sys.modules), "matplotlib loaded at start"
 from concurrent.futures import ThreadPoolExecutor
-from bot.i18n import I18n
-from bot.render import Reader
-from bot.services import charts
+from bot.views.i18n import I18n
+from bot.views.render import Reader
+from bot.views import charts
 from tests.surfaces.test_scheduling import sample_report
 import matplotlib
 before = dict(matplotlib.rcParams)

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from bot.i18n import load_catalogs
 from bot.money import format_money, parse_amount
+from bot.views.i18n import load_catalogs
 
 BANNED = {
     "id": [

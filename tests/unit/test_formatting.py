@@ -1,4 +1,4 @@
-"""Pin the exact strings readers see for dates, times and numbers (bot.formatting).
+"""Pin the exact strings readers see for dates, times and numbers (bot.views.formatting).
 
 The expectations are what Babel 2.18 / CLDR produce; a Babel upgrade that changes them should
 fail here first, not in a screenshot.
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.formatting import (
+from bot.views.formatting import (
     format_date,
     format_datetime,
     format_number,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.i18n import I18n
-from bot.render import to_plain
-from bot.services.shift_input import MAX_CAPACITY, MAX_TITLE
+from bot.services.shifts.parsing import MAX_CAPACITY, MAX_TITLE
+from bot.views.i18n import I18n
+from bot.views.render import to_plain
 from models import Broadcast, OutboxMessage, Person, Role, Shift, ShiftStatus
 from tests.support.harness import BotHarness, start_harness
 from tests.web.support import (

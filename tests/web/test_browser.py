@@ -16,8 +16,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import I18n
-from bot.render import to_plain
+from bot.views.i18n import I18n
+from bot.views.render import to_plain
 from bot.web.server import start_web
 from models import Person, Shift
 from tests.support.harness import start_harness

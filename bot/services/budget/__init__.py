@@ -1,0 +1,1 @@
+"""Money: budget lines, recorded expenses and reimbursements, and their exports."""

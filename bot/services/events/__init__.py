@@ -1,0 +1,1 @@
+"""Events: planning, who may see them, invitations, attendance and duties (role shifts)."""

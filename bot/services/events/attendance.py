@@ -1,0 +1,548 @@
+"""Who really comes: the day-before confirmation and its escalation, check-in, no-shows.
+
+Escalation design: due-time outbox rows, not a periodic sweep.  When an event is
+created (or moved) one `event.escalation` row per lead/coordinator is written,
+due after the confirmation and its nudge had time to work; its renderer lists
+the still-unconfirmed at send time and returns None when there are none.  Why:
+the rows survive restarts, are withdrawn with the event's cause when it is
+cancelled, are rewritten when it moves, and cost nothing between events,
+where a sweep would scan every event every few minutes.  The no-show marking,
+by contrast, is a sweep (`sweep_no_shows`): it writes state, not messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
+from bot.delivery.renderers import param, renderer
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services import audit
+from bot.services.authz import Permission
+from bot.services.csv_export import csv_bytes
+from bot.services.events.events import (
+    CB_CONFIRM,
+    CB_EVENT,
+    KIND_CONFIRM,
+    KIND_ESCALATION,
+    KIND_NUDGE,
+    Timing,
+    event_cause,
+    haversine_m,
+    load_event,
+    may_check_in_others,
+    may_manage,
+    set_rsvp,
+    withdraw_person_messages,
+)
+from bot.services.people.members import Actor
+from bot.services.people.reliability import reliability_of
+from bot.views.i18n import Html, escape
+from bot.views.render import Button, Outgoing, Reader
+from models import (
+    CheckinMethod,
+    Event,
+    EventRsvp,
+    EventStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    RsvpStatus,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+)
+from models.base import utcnow
+
+# Self check-in opens this long before the start and closes at the end.
+CHECKIN_OPENS_BEFORE = timedelta(hours=2)
+MAX_ESCALATION_NAMES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinResult:
+    event_id: int
+    title: str
+    person_name: str
+    already: bool
+    distance_m: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    rsvp_id: int
+    person_id: int
+    telegram_id: int
+    name: str
+    username: str | None
+    status: RsvpStatus
+    confirmed: bool
+    checked_in: bool
+    no_show: bool
+
+
+# ---- confirmation ----------------------------------------------------------------------
+async def answer_confirmation(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    rsvp_id: int,
+    coming: bool,
+    *,
+    timing: Timing,
+    now: datetime,
+) -> tuple[str, bool]:
+    """Confirm (or give up) one's own place; returns (event title, coming)."""
+    async with sessionmaker.begin() as session:
+        rsvp = await session.get(EventRsvp, rsvp_id)
+        if rsvp is None or rsvp.person_id != actor.person_id:
+            raise NotFound("events.stale")
+        event = await load_event(session, rsvp.event_id)
+        if event.status == EventStatus.CANCELLED:
+            raise Conflict("events.rsvp_cancelled", title=event.title)
+        if event.starts_at <= now:
+            raise Conflict("events.rsvp_past", title=event.title)
+        if rsvp.status != RsvpStatus.GOING:
+            raise Conflict("events.not_going", title=event.title)
+        if coming:
+            if rsvp.confirmed_at is None:
+                rsvp.confirmed_at = now
+                await withdraw_person_messages_of(session, event.id, actor.person_id)
+        else:
+            person = await session.get(Person, actor.person_id)
+            assert person is not None
+            await set_rsvp(session, event, person, RsvpStatus.DECLINED, timing=timing, now=now)
+        audit.record(
+            session,
+            action="event.confirm" if coming else "event.confirm_decline",
+            actor_id=actor.person_id,
+            target_type="event",
+            target_id=event.id,
+        )
+        return event.title, coming
+
+
+async def withdraw_person_messages_of(session: AsyncSession, event_id: int, person_id: int) -> None:
+    """After a confirmation only the reminders stay: the nudge has nothing left to ask."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.cause == event_cause(event_id),
+            OutboxMessage.person_id == person_id,
+            OutboxMessage.kind.in_((KIND_CONFIRM, KIND_NUDGE)),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
+    )
+
+
+async def _pending_confirmation(
+    session: AsyncSession, row: OutboxMessage, now: datetime
+) -> tuple[Event, EventRsvp] | None:
+    event = await session.get(Event, int(param(row, "event_id", 0)))
+    rsvp = await session.get(EventRsvp, int(param(row, "rsvp_id", 0)))
+    if event is None or rsvp is None or event.status == EventStatus.CANCELLED:
+        return None
+    if event.starts_at <= now or rsvp.status != RsvpStatus.GOING:
+        return None
+    if rsvp.confirmed_at is not None:
+        return None
+    return event, rsvp
+
+
+def _confirm_keyboard(reader: Reader, rsvp_id: int) -> list[list[Button]]:
+    return [
+        [
+            Button(reader.t("events.btn_confirm"), f"{CB_CONFIRM}:y:{rsvp_id}"),
+            Button(reader.t("events.btn_cant_come"), f"{CB_CONFIRM}:n:{rsvp_id}"),
+        ]
+    ]
+
+
+@renderer(KIND_CONFIRM)
+async def render_confirm(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    found = await _pending_confirmation(session, row, reader.now)
+    if found is None:
+        return None
+    event, rsvp = found
+    text = reader.t(
+        "events.confirm_ask",
+        title=event.title,
+        when=reader.time_range(event.starts_at, event.ends_at),
+        place=event.place or reader.t("events.no_place"),
+    )
+    return Outgoing(text, _confirm_keyboard(reader, rsvp.id))
+
+
+@renderer(KIND_NUDGE)
+async def render_nudge(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    found = await _pending_confirmation(session, row, reader.now)
+    if found is None:
+        return None
+    event, rsvp = found
+    text = reader.t(
+        "events.confirm_nudge",
+        title=event.title,
+        when=reader.time_range(event.starts_at, event.ends_at),
+    )
+    return Outgoing(text, _confirm_keyboard(reader, rsvp.id))
+
+
+async def unconfirmed_people(session: AsyncSession, event_id: int) -> list[Person]:
+    return list(
+        await session.scalars(
+            select(Person)
+            .join(EventRsvp, EventRsvp.person_id == Person.id)
+            .where(
+                EventRsvp.event_id == event_id,
+                EventRsvp.status == RsvpStatus.GOING,
+                EventRsvp.confirmed_at.is_(None),
+            )
+            .order_by(Person.first_name, Person.id)
+        )
+    )
+
+
+def mention(person: Person) -> Html:
+    """A tappable name that opens a private chat with the person."""
+    return Html(f'<a href="tg://user?id={person.telegram_id}">{escape(person.display_name)}</a>')
+
+
+@renderer(KIND_ESCALATION)
+async def render_escalation(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    event = await session.get(Event, int(param(row, "event_id", 0)))
+    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= reader.now:
+        return None
+    silent = await unconfirmed_people(session, event.id)
+    if not silent:
+        return None
+    lines = [
+        reader.t(
+            "events.escalation",
+            title=event.title,
+            when=reader.time_range(event.starts_at, event.ends_at),
+            count=len(silent),
+        )
+    ]
+    for p in silent[:MAX_ESCALATION_NAMES]:
+        handle = f" @{p.username}" if p.username else ""
+        lines.append(reader.t("events.escalation_line", name=mention(p), handle=handle))
+    if len(silent) > MAX_ESCALATION_NAMES:
+        lines.append(reader.t("events.and_more", count=len(silent) - MAX_ESCALATION_NAMES))
+    keyboard = [
+        [Button(reader.t("events.btn_renudge"), f"{CB_EVENT}:rn:{event.id}")],
+        *[
+            [
+                Button(
+                    reader.t("events.btn_message", name=p.display_name[:30]),
+                    url=f"https://t.me/{p.username}",
+                )
+            ]
+            for p in silent[:5]
+            if p.username
+        ],
+    ]
+    return Outgoing("\n".join(lines), keyboard)
+
+
+async def renudge_unconfirmed(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, *, now: datetime
+) -> int:
+    """One tap from the escalation: ask every unconfirmed person once more, now."""
+    async with sessionmaker.begin() as session:
+        event = await load_event(session, event_id)
+        if not (may_manage(actor, event) or may_check_in_others(actor, event)):
+            raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+        if event.status == EventStatus.CANCELLED or event.starts_at <= now:
+            raise Conflict("events.is_over", title=event.title)
+        rows = await session.execute(
+            select(EventRsvp.id, Person.id, Person.telegram_id)
+            .join(Person, Person.id == EventRsvp.person_id)
+            .where(
+                EventRsvp.event_id == event.id,
+                EventRsvp.status == RsvpStatus.GOING,
+                EventRsvp.confirmed_at.is_(None),
+            )
+        )
+        stamp = int(now.timestamp()) // 600  # at most one extra nudge per 10 minutes
+        return await enqueue(
+            session,
+            [
+                NewMessage(
+                    kind=KIND_NUDGE,
+                    chat_id=tg,
+                    person_id=pid,
+                    dedup_key=f"ev.renudge:{rid}:{stamp}",
+                    due_at=now,
+                    params={"event_id": event.id, "rsvp_id": rid},
+                    cause=event_cause(event.id),
+                    priority=PRIORITY_INTERACTIVE,
+                )
+                for rid, pid, tg in rows
+            ],
+        )
+
+
+# ---- check-in --------------------------------------------------------------------------
+def _check_window(event: Event, now: datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict("events.rsvp_cancelled", title=event.title)
+    if now < event.starts_at - CHECKIN_OPENS_BEFORE:
+        raise Conflict("events.checkin_too_early", title=event.title)
+    if now > event.ends_at:
+        raise Conflict("events.checkin_closed", title=event.title)
+
+
+async def _check_in(
+    session: AsyncSession,
+    event: Event,
+    person: Person,
+    method: CheckinMethod,
+    *,
+    by: int | None,
+    timing: Timing,
+    now: datetime,
+) -> bool:
+    """Marks the person present (a walk-in becomes Going); False when already checked in."""
+    rsvp = await session.scalar(
+        select(EventRsvp).where(EventRsvp.event_id == event.id, EventRsvp.person_id == person.id)
+    )
+    if rsvp is not None and rsvp.checked_in_at is not None:
+        return False
+    if rsvp is None or rsvp.status != RsvpStatus.GOING:
+        # Whoever stands at the door takes a place, even a full event's.
+        rsvp, _ = await set_rsvp(
+            session, event, person, RsvpStatus.GOING, timing=timing, now=now, force=True
+        )
+    rsvp.checked_in_at, rsvp.checkin_method, rsvp.checked_in_by_id = now, method, by
+    rsvp.confirmed_at = rsvp.confirmed_at or now
+    rsvp.no_show = False
+    await withdraw_person_messages(session, event.id, person.id)
+    return True
+
+
+async def _self_check_in(
+    session: AsyncSession,
+    event: Event,
+    actor: Actor,
+    method: CheckinMethod,
+    timing: Timing,
+    now: datetime,
+    distance: int | None = None,
+) -> CheckinResult:
+    """A person checking themselves in (QR link or shared location), audited once."""
+    person = await session.get(Person, actor.person_id)
+    assert person is not None
+    done = await _check_in(session, event, person, method, by=None, timing=timing, now=now)
+    if done:
+        extra: dict[str, Any] = {} if distance is None else {"distance": distance}
+        audit.record(
+            session,
+            action="event.checkin",
+            actor_id=person.id,
+            target_type="event",
+            target_id=event.id,
+            method=method.value,
+            **extra,
+        )
+    return CheckinResult(event.id, event.title, person.display_name, not done, distance)
+
+
+async def check_in_by_token(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    token: str,
+    *,
+    timing: Timing,
+    now: datetime,
+) -> CheckinResult:
+    async with sessionmaker.begin() as session:
+        event = await session.scalar(select(Event).where(Event.checkin_token == token[:32]))
+        if event is None:
+            raise NotFound("events.checkin_bad_token")
+        _check_window(event, now)
+        return await _self_check_in(session, event, actor, CheckinMethod.QR, timing, now)
+
+
+async def check_in_by_location(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    event_id: int,
+    latitude: float,
+    longitude: float,
+    *,
+    timing: Timing,
+    now: datetime,
+) -> CheckinResult:
+    async with sessionmaker.begin() as session:
+        event = await load_event(session, event_id)
+        if event.latitude is None or event.longitude is None:
+            raise InvalidInput("events.checkin_no_location")
+        _check_window(event, now)
+        distance = haversine_m(event.latitude, event.longitude, latitude, longitude)
+        if distance > event.checkin_radius_m:
+            raise InvalidInput(
+                "events.checkin_too_far", distance=int(distance), radius=event.checkin_radius_m
+            )
+        return await _self_check_in(
+            session, event, actor, CheckinMethod.LOCATION, timing, now, distance=int(distance)
+        )
+
+
+async def check_in_other(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    rsvp_id: int,
+    *,
+    timing: Timing,
+    now: datetime,
+) -> CheckinResult:
+    """A lead ticks someone off the list at the door."""
+    async with sessionmaker.begin() as session:
+        rsvp = await session.get(EventRsvp, rsvp_id)
+        if rsvp is None:
+            raise NotFound("events.stale")
+        event = await load_event(session, rsvp.event_id)
+        if not may_check_in_others(actor, event):
+            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+        _check_window(event, now)
+        person = await session.get(Person, rsvp.person_id)
+        assert person is not None
+        done = await _check_in(
+            session, event, person, CheckinMethod.LEAD, by=actor.person_id, timing=timing, now=now
+        )
+        if done:
+            audit.record(
+                session,
+                action="event.checkin",
+                actor_id=actor.person_id,
+                target_type="event",
+                target_id=event.id,
+                method="lead",
+                person=person.id,
+            )
+        return CheckinResult(event.id, event.title, person.display_name, not done)
+
+
+async def roster(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
+) -> tuple[str, list[RosterLine]]:
+    """Everyone who answered, for the check-in list and the CSV; leads and coordinators."""
+    async with sessionmaker() as session:
+        event = await load_event(session, event_id)
+        if not (may_manage(actor, event) or may_check_in_others(actor, event)):
+            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+        rows = await session.execute(
+            select(EventRsvp, Person)
+            .join(Person, Person.id == EventRsvp.person_id)
+            .where(EventRsvp.event_id == event.id)
+            .order_by(EventRsvp.status, Person.first_name, Person.id)
+        )
+        return event.title, [
+            RosterLine(
+                r.id,
+                p.id,
+                p.telegram_id,
+                p.display_name,
+                p.username,
+                r.status,
+                r.confirmed_at is not None,
+                r.checked_in_at is not None,
+                r.no_show,
+            )
+            for r, p in rows
+        ]
+
+
+# ---- after the event -------------------------------------------------------------------
+async def sweep_no_shows(sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime) -> int:
+    """Marks Going-but-never-checked-in as no-shows for every event that ended; idempotent."""
+    marked = 0
+    async with sessionmaker.begin() as session:
+        ended = list(
+            await session.scalars(
+                select(Event.id).where(
+                    Event.status == EventStatus.SCHEDULED,
+                    Event.ends_at <= now,
+                    Event.no_shows_marked_at.is_(None),
+                )
+            )
+        )
+        for event_id in ended:
+            result = await session.execute(
+                update(EventRsvp)
+                .where(
+                    EventRsvp.event_id == event_id,
+                    EventRsvp.status == RsvpStatus.GOING,
+                    EventRsvp.checked_in_at.is_(None),
+                )
+                .values(no_show=True)
+                .execution_options(synchronize_session=False)
+            )
+            marked += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if ended:
+            await session.execute(
+                update(Event)
+                .where(Event.id.in_(ended))
+                .values(no_shows_marked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    return marked
+
+
+# ---- roster CSV ------------------------------------------------------------------------
+def _shifts_by_person(rows: list[tuple[int, str]]) -> dict[int, str]:
+    out: dict[int, list[str]] = {}
+    for pid, title in rows:
+        out.setdefault(pid, []).append(title)
+    return {pid: "; ".join(titles) for pid, titles in out.items()}
+
+
+async def _event_shifts(session: AsyncSession, event_id: int) -> dict[int, str]:
+    """person id → the shift(s) they hold at this event."""
+    query = (
+        select(ShiftSignup.person_id, Shift.title)
+        .join(Shift, Shift.id == ShiftSignup.shift_id)
+        .where(Shift.event_id == event_id, Shift.status != ShiftStatus.CANCELLED)
+    )
+    return _shifts_by_person([(int(p), str(t)) for p, t in (await session.execute(query))])
+
+
+async def roster_csv(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, reader: Reader
+) -> tuple[str, bytes]:
+    """(filename, UTF-8 CSV) of the event's roster with reliability and shift."""
+    _, lines = await roster(sessionmaker, actor, event_id)
+    async with sessionmaker() as session:
+        shifts = await _event_shifts(session, event_id)
+        rel = await reliability_of(session, [line.person_id for line in lines])
+    header = ["name", "username", "rsvp", "confirmed", "checked_in", "no_show", "shift",
+              "reliability"]
+    rows: list[list[str]] = []
+    for line in lines:
+        score = rel[line.person_id].score
+        rows.append(
+            [
+                line.name,
+                line.username or "",
+                line.status.value,
+                "yes" if line.confirmed else "no",
+                "yes" if line.checked_in else "no",
+                "yes" if line.no_show else "no",
+                shifts.get(line.person_id, ""),
+                "" if score is None else f"{score:.2f}",
+            ]
+        )
+    # The shared writer: names people chose are made formula-safe; a BOM so spreadsheet
+    # apps read the Indonesian names as UTF-8.
+    return f"roster-event-{event_id}.csv", await csv_bytes(header, rows)

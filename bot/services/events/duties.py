@@ -1,0 +1,169 @@
+"""An event's roles: the shifts that belong to it ("Registration desk, 4 places").
+
+Why a window rather than "inside the event": setting up starts before the doors
+open and tidying up ends after they close, so a role may start up to
+`EVENT_WINDOW` (one day) before the event starts and must end no later than
+`EVENT_WINDOW` after it ends.  `within_event_window` is the only place that
+rule lives: creating a shift, editing its time and repeating it all ask it.
+
+Who may add a role: someone who may manage shifts for the role's team AND
+either manages events (coordinators, admins) or leads the event's own team (a
+lead staffs their team's events, never another team's or a campaign-wide one).
+
+This module knows events only through `models.Event` (not `bot.services.events.events`),
+so the shifts services can use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.authz import Permission, can, is_team_scoped
+from bot.services.people.members import Actor
+from bot.services.people.skills import person_skill_ids
+from bot.services.shifts.common import eligibility_filter
+from bot.services.shifts.parsing import MAX_SHIFT_LENGTH
+from models import Event, EventStatus, Shift, ShiftSignup, ShiftStatus
+
+EVENT_WINDOW = timedelta(days=1)
+# Callback prefix of the event card's "add a role" buttons: evs:n:<event_id> starts the
+# guided new-shift flow for the event, evs:y:<event_id> answers "same time as the event".
+CB_EVENT_SHIFT = "evs"
+MAX_CARD_ROLES = 10
+MAX_OFFERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    """One of the event's open shifts, as the card and the RSVP offer show it."""
+
+    shift_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    taken: int
+    capacity: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSlot:
+    """What the guided flow presets from the event: its team, time and place."""
+
+    event_id: int
+    title: str
+    team_id: int | None
+    place: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+def within_event_window(
+    starts_at: datetime, ends_at: datetime, event_starts: datetime, event_ends: datetime
+) -> bool:
+    """The one rule: a role starts at most a day before the event and ends at most a day after."""
+    return starts_at >= event_starts - EVENT_WINDOW and ends_at <= event_ends + EVENT_WINDOW
+
+
+def same_time_possible(slot: EventSlot, now: datetime) -> bool:
+    """'Same time as the event' fits a shift only if the event has not begun and is ≤ 24 h."""
+    return slot.starts_at > now and slot.ends_at - slot.starts_at <= MAX_SHIFT_LENGTH
+
+
+def may_staff(actor: Actor, event_team_id: int | None) -> bool:
+    """May this person add roles to an event of this team (None: campaign-wide)?"""
+    if can(actor, Permission.MANAGE_EVENTS) and can(actor, Permission.MANAGE_SHIFTS):
+        return True
+    return (
+        is_team_scoped(actor)
+        and event_team_id is not None
+        and can(actor, Permission.MANAGE_SHIFTS, event_team_id)
+    )
+
+
+async def staffable_event(
+    session: AsyncSession, actor: Actor, event_id: int, now: datetime
+) -> Event:
+    """The event, if it is on, not over, and this person may add roles to it."""
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise NotFound("events.not_found", id=event_id)
+    if not may_staff(actor, event.team_id):
+        raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict("events.is_cancelled", title=event.title)
+    if event.ends_at <= now:
+        raise Conflict("events.is_over", title=event.title)
+    return event
+
+
+def check_window(event: Event, starts_at: datetime, ends_at: datetime) -> None:
+    if not within_event_window(starts_at, ends_at, event.starts_at, event.ends_at):
+        raise InvalidInput("event_roles.outside_window", title=event.title)
+
+
+def event_id_for_copy(event: Event | None, starts_at: datetime, ends_at: datetime) -> int | None:
+    """A repeated shift keeps its event only while the copy still lies in the event's window."""
+    if event is None or event.status == EventStatus.CANCELLED:
+        return None
+    if not within_event_window(starts_at, ends_at, event.starts_at, event.ends_at):
+        return None
+    return event.id
+
+
+async def event_slot(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, *, now: datetime
+) -> EventSlot:
+    """Checks the card's "add a role" button (who, which event, now) and returns the presets."""
+    async with sessionmaker() as session:
+        event = await staffable_event(session, actor, event_id, now)
+        return EventSlot(
+            event.id, event.title, event.team_id, event.place, event.starts_at, event.ends_at
+        )
+
+
+def _role(shift: Shift) -> RoleView:
+    return RoleView(
+        shift.id, shift.title, shift.starts_at, shift.ends_at, shift.taken, shift.capacity
+    )
+
+
+async def roles_of(session: AsyncSession, event_id: int) -> tuple[RoleView, ...]:
+    """The event's open shifts, soonest first (the card shows the first MAX_CARD_ROLES)."""
+    rows = await session.scalars(
+        select(Shift)
+        .where(Shift.event_id == event_id, Shift.status == ShiftStatus.OPEN)
+        .order_by(Shift.starts_at, Shift.id)
+        .limit(MAX_CARD_ROLES + 1)
+    )
+    return tuple(_role(s) for s in rows)
+
+
+async def roles_offered(
+    session: AsyncSession, actor: Actor, event_id: int, now: datetime
+) -> tuple[RoleView, ...]:
+    """Roles a person just going to the event could take: eligible, free, not begun, not theirs."""
+    skills = await person_skill_ids(session, actor.person_id)
+    mine = select(ShiftSignup.shift_id).where(ShiftSignup.person_id == actor.person_id)
+    rows = await session.scalars(
+        select(Shift)
+        .where(
+            Shift.event_id == event_id,
+            Shift.status == ShiftStatus.OPEN,
+            Shift.starts_at > now,
+            Shift.taken < Shift.capacity,
+            eligibility_filter(actor.team_ids, skills, Shift.team_id, Shift.skill_id),
+            Shift.id.not_in(mine),
+        )
+        .order_by(Shift.starts_at, Shift.id)
+        .limit(MAX_OFFERS)
+    )
+    return tuple(_role(s) for s in rows)

@@ -1,0 +1,1 @@
+"""People: members and teams, roles and invitations, skills, profiles and reliability."""

@@ -1,0 +1,246 @@
+"""People: registration on first contact, the per-update actor, language, profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
+
+from bot.db import housekeeping
+from bot.errors import InvalidInput, NotFound
+from bot.views.i18n import LANGUAGES, normalize_language
+from bot.zones import is_known_zone
+from models import Membership, Person, Role
+
+# Touch last_seen_at at most this often: saves a write on nearly every update.
+LAST_SEEN_GRANULARITY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramUser:
+    """The bits of a Telegram user we keep; built by the handler from `update.effective_user`."""
+
+    id: int
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    id: int
+    name: str
+    is_lead: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A plain snapshot of the person behind an update; safe to hold after the session."""
+
+    person_id: int
+    telegram_id: int
+    display_name: str
+    username: str | None
+    role: Role
+    language: str
+    language_chosen: bool
+    timezone: str | None
+    reachable: bool
+    teams: tuple[TeamRef, ...]
+    created: bool = False
+
+    @property
+    def team_ids(self) -> frozenset[int]:
+        return frozenset(t.id for t in self.teams)
+
+    @property
+    def lead_team_ids(self) -> frozenset[int]:
+        return frozenset(t.id for t in self.teams if t.is_lead)
+
+
+def language_of(person: Person, default_language: str) -> str:
+    """The language to write to a person in: chosen, else Telegram's, else the campaign's.
+
+    Interactive replies and outbox messages both use this, so nobody gets English
+    answers and Indonesian reminders.
+    """
+    return person.language or normalize_language(person.telegram_language, default_language)
+
+
+def actor_from(person: Person, default_language: str, *, created: bool = False) -> Actor:
+    return Actor(
+        person_id=person.id,
+        telegram_id=person.telegram_id,
+        display_name=person.display_name,
+        username=person.username,
+        role=person.role,
+        language=language_of(person, default_language),
+        language_chosen=person.language is not None,
+        timezone=person.timezone,
+        reachable=person.reachable,
+        teams=tuple(
+            sorted(
+                (TeamRef(m.team.id, m.team.name, m.is_lead) for m in person.memberships),
+                key=lambda t: t.name.lower(),
+            )
+        ),
+        created=created,
+    )
+
+
+async def upsert_person(
+    session: AsyncSession, user: TelegramUser, *, admin_ids: frozenset[int], now: datetime
+) -> tuple[Person, bool]:
+    """Find or create the person for a Telegram user, refreshing names; never commits."""
+    person = await session.scalar(select(Person).where(Person.telegram_id == user.id))
+    created = person is None
+    if person is None:
+        person = Person(
+            telegram_id=user.id,
+            first_name=user.first_name[:128],
+            last_name=(user.last_name or None) and user.last_name[:128],
+            username=user.username,
+            telegram_language=user.language_code,
+            role=Role.ADMIN if user.id in admin_ids else Role.VOLUNTEER,
+            joined_at=now,
+            last_seen_at=now,
+            memberships=[],
+        )
+        session.add(person)
+        await session.flush()
+        return person, created
+    if _names_changed(person, user):
+        person.first_name = user.first_name[:128]
+        person.last_name = user.last_name
+        person.username = user.username
+    if user.language_code and person.telegram_language != user.language_code:
+        person.telegram_language = user.language_code
+    if user.id in admin_ids and person.role != Role.ADMIN:
+        person.role = Role.ADMIN
+    if not person.reachable:
+        # They wrote to us, so they unblocked the bot.
+        person.reachable = True
+        person.unreachable_reason = None
+        person.unreachable_since = None
+    if now - person.last_seen_at > LAST_SEEN_GRANULARITY:
+        person.last_seen_at = now
+    return person, created
+
+
+def _names_changed(person: Person, user: TelegramUser) -> bool:
+    return (person.first_name, person.last_name, person.username) != (
+        user.first_name[:128],
+        user.last_name,
+        user.username,
+    )
+
+
+def _needs_upsert(
+    person: Person | None, user: TelegramUser, admin_ids: frozenset[int], now: datetime
+) -> bool:
+    """Whether `upsert_person` would change anything (keep the two in step)."""
+    return (
+        person is None
+        or _names_changed(person, user)
+        or bool(user.language_code and person.telegram_language != user.language_code)
+        or (user.id in admin_ids and person.role != Role.ADMIN)
+        or not person.reachable
+        or now - person.last_seen_at > LAST_SEEN_GRANULARITY
+    )
+
+
+async def load_actor(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    user: TelegramUser,
+    *,
+    admin_ids: frozenset[int],
+    default_language: str,
+    now: datetime,
+) -> Actor:
+    """The person behind an update, registered on first contact.
+
+    Nearly every update comes from someone known whose row needs no change (last_seen_at
+    moves at most every few minutes), so it is read in a read-only session first: on
+    SQLite that skips the writer queue, which every button press would otherwise join.
+    Only when something changes does a write transaction run `upsert_person` (which reads
+    the row again under the write lock, so two first contacts cannot both insert).
+    """
+    async with sessionmaker() as session:
+        # One round trip: the person, their memberships and teams in one joined SELECT
+        # (the relationship's default, selectin, costs a second query on every update).
+        found = await session.execute(
+            select(Person)
+            .where(Person.telegram_id == user.id)
+            .options(joinedload(Person.memberships).joinedload(Membership.team))
+        )
+        known = found.unique().scalar_one_or_none()
+        if known is not None and not _needs_upsert(known, user, admin_ids, now):
+            return actor_from(known, default_language)
+    # Upkeep, not the update's work: it does not mark the update handled (bot/ops/dedup.py).
+    # Two first contacts at once (a redelivered copy at another replica, on PostgreSQL) can
+    # both insert: the loser's unique violation means the person exists now; read it again.
+    for attempt in range(2):
+        try:
+            with housekeeping():
+                async with sessionmaker.begin() as session:
+                    person, created = await upsert_person(
+                        session, user, admin_ids=admin_ids, now=now
+                    )
+                    return actor_from(person, default_language, created=created)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def set_language(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int, language: str
+) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput("lang.unknown")
+    async with sessionmaker.begin() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound()
+        person.language = language
+
+
+async def find_person(session: AsyncSession, ref: str) -> Person:
+    """A person by `@username`, username or numeric Telegram id, as typed in a command."""
+    ref = ref.strip()
+    if ref.lstrip("-").isdigit():
+        person = await session.scalar(select(Person).where(Person.telegram_id == int(ref)))
+    else:
+        name = ref.removeprefix("@").lower()
+        person = await session.scalar(select(Person).where(func.lower(Person.username) == name))
+    if person is None:
+        raise NotFound("people.not_found", ref=ref)
+    return person
+
+
+async def actor_by_telegram_id(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, default_language: str
+) -> Actor | None:
+    """Read-only snapshot of someone else (to refresh their menu after a role change)."""
+    async with sessionmaker() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        return actor_from(person, default_language) if person else None
+
+
+async def set_timezone(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int, timezone: str | None
+) -> None:
+    """A person's own timezone (None: the campaign's); checked against the IANA database."""
+    # Checked by name first: zoneinfo raises OSError for `Asia` (a directory) or 300 chars.
+    if timezone is not None and not is_known_zone(timezone):
+        raise InvalidInput("tz.unknown", tz=timezone[:64])
+    async with sessionmaker.begin() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound()
+        person.timezone = timezone

@@ -1,0 +1,1 @@
+"""Progress and evaluation: goals, the summary, digests, reports and feedback."""

@@ -1,0 +1,576 @@
+"""/summary: how the campaign (or one team) is doing right now, in one phone screen.
+
+Every number is one aggregate query (COUNT/SUM with CASE) over indexed columns,
+never a loop over rows in Python, so the summary stays fast at 100,000
+volunteers and 500,000 signups.  "Active" means the person used the bot
+(last_seen_at, touched on every update they send, claims and RSVPs included) or
+was checked in at an event in the last 14 days; a check-in done by a lead does
+not touch the volunteer's own last_seen_at, hence the second condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import NotFound
+from bot.services.authz import Permission, require
+from bot.services.budget.lines import status_in
+from bot.services.people.members import Actor
+from bot.services.people.profile import register_section
+from bot.services.people.reliability import (
+    Reliability,
+    reliability_line,
+    reliability_of,
+    shift_done,
+)
+from bot.services.progress.feedback import event_line as feedback_event_line
+from bot.services.progress.feedback import event_scores_in as feedback_of_event
+from bot.services.progress.feedback import scores_in as feedback_scores_in
+from bot.services.progress.feedback import summary_line as feedback_summary_line
+from bot.services.progress.goals import (
+    VOLUNTEER_ROLES,
+    GoalProgress,
+    Scope,
+    goals_in,
+    hours_expr,
+    rounded_up,
+    summary_scope,
+)
+from bot.views.formatting import progress_bar
+from bot.views.i18n import Html, escape
+from bot.views.render import Reader, truncate
+from models import (
+    Event,
+    EventRsvp,
+    EventStatus,
+    Membership,
+    Person,
+    RsvpStatus,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+    Task,
+    TaskClaim,
+    TaskClaimStatus,
+    TaskOutcome,
+    Team,
+)
+
+ACTIVE_DAYS = 14
+NEW_DAYS = 7
+SHIFT_HORIZON = timedelta(days=7)
+URGENT_HORIZON = timedelta(hours=48)
+EVENT_LOOKBACK = timedelta(days=30)
+MAX_TEAM_BUTTONS = 8
+MAX_EVENT_BUTTONS = 4
+MAX_SUMMARY_GOALS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerStats:
+    total: int
+    new: int
+    active: int
+    unreachable: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftStats:
+    shifts: int
+    places: int
+    filled: int
+    urgent_shifts: int  # starting within 48 h with free places
+    urgent_places: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStats:
+    open: int
+    claimed: int
+    done: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventStats:
+    events: int
+    going: int
+    confirmed: int
+    checked_in: int
+    no_show: int
+    past_going: int  # RSVPs "going" to events already over: the no-show rate's base
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return self.no_show / self.past_going if self.past_going else None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    title: str | None  # team name(s) for a scoped summary, None for the campaign
+    now: datetime
+    volunteers: VolunteerStats
+    shifts: ShiftStats
+    tasks: TaskStats
+    events: EventStats
+    goals: tuple[GoalProgress, ...]
+    budget: Any  # BudgetStatus when the budget area is present and has lines
+    teams: tuple[tuple[int, str], ...]  # drill-down buttons
+    upcoming: tuple[tuple[int, str, datetime], ...]  # (event id, title, starts) buttons
+    feedback: Any = None  # bot.services.progress.feedback.Scores of the last 30 days
+    # Starts of shifts likely understaffed in the next 48 h (bot.services.reach.autopilot).
+    forecast: tuple[datetime, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetail:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    team_name: str | None
+    capacity: int | None
+    going: int
+    maybe: int
+    declined: int
+    confirmed: int
+    checked_in: int
+    no_show: int
+    cancelled: bool
+    feedback: Any = None  # bot.services.progress.feedback.Scores once people were asked
+
+
+def _n(value: Any) -> int:
+    return int(value or 0)
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def volunteer_stats(session: AsyncSession, teams: Scope, now: datetime) -> VolunteerStats:
+    active_since = now - timedelta(days=ACTIVE_DAYS)
+    checked_in_recently = select(EventRsvp.person_id).where(EventRsvp.checked_in_at >= active_since)
+    query = select(
+        func.count(Person.id),
+        _count_if(Person.joined_at >= now - timedelta(days=NEW_DAYS)),
+        _count_if((Person.last_seen_at >= active_since) | Person.id.in_(checked_in_recently)),
+        _count_if(Person.reachable.is_(False)),
+    ).where(Person.role.in_(VOLUNTEER_ROLES))
+    if teams is not None:
+        query = query.where(
+            Person.id.in_(select(Membership.person_id).where(Membership.team_id.in_(teams)))
+        )
+    total, new, active, unreachable = (await session.execute(query)).one()
+    return VolunteerStats(_n(total), _n(new), _n(active), _n(unreachable))
+
+
+async def shift_stats(session: AsyncSession, teams: Scope, now: datetime) -> ShiftStats:
+    urgent = (Shift.starts_at < now + URGENT_HORIZON) & (Shift.taken < Shift.capacity)
+    query = select(
+        func.count(Shift.id),
+        func.coalesce(func.sum(Shift.capacity), 0),
+        func.coalesce(func.sum(Shift.taken), 0),
+        _count_if(urgent),
+        func.coalesce(func.sum(case((urgent, Shift.capacity - Shift.taken), else_=0)), 0),
+    ).where(
+        Shift.status == ShiftStatus.OPEN,
+        Shift.starts_at >= now,
+        Shift.starts_at < now + SHIFT_HORIZON,
+    )
+    if teams is not None:
+        query = query.where(Shift.team_id.in_(teams))
+    shifts, places, filled, urgent_shifts, urgent_places = (await session.execute(query)).one()
+    return ShiftStats(_n(shifts), _n(places), _n(filled), _n(urgent_shifts), _n(urgent_places))
+
+
+async def task_stats(session: AsyncSession, teams: Scope, now: datetime) -> TaskStats:
+    open_query = select(func.count(Task.id)).where(
+        Task.status == ShiftStatus.OPEN, Task.deadline >= now, Task.taken < Task.capacity
+    )
+    claims = (
+        select(
+            _count_if(TaskClaim.status == TaskClaimStatus.CLAIMED),
+            _count_if(TaskClaim.status == TaskClaimStatus.DONE),
+            _count_if((TaskClaim.status == TaskClaimStatus.CLAIMED) & (Task.deadline < now)),
+        )
+        .select_from(TaskClaim)
+        .join(Task, Task.id == TaskClaim.task_id)
+        .where(Task.status == ShiftStatus.OPEN)
+    )
+    if teams is not None:
+        open_query = open_query.where(Task.team_id.in_(teams))
+        claims = claims.where(Task.team_id.in_(teams))
+    open_count = _n(await session.scalar(open_query))
+    claimed, done, overdue = (await session.execute(claims)).one()
+    return TaskStats(open_count, _n(claimed), _n(done), _n(overdue))
+
+
+async def event_stats(session: AsyncSession, teams: Scope, now: datetime) -> EventStats:
+    going = EventRsvp.status == RsvpStatus.GOING
+    query = (
+        select(
+            func.count(func.distinct(Event.id)),
+            _count_if(going),
+            _count_if(going & EventRsvp.confirmed_at.is_not(None)),
+            _count_if(EventRsvp.checked_in_at.is_not(None)),
+            _count_if(EventRsvp.no_show.is_(True)),
+            _count_if(going & (Event.ends_at < now)),
+        )
+        .select_from(Event)
+        .outerjoin(EventRsvp, EventRsvp.event_id == Event.id)
+        .where(
+            Event.status == EventStatus.SCHEDULED,
+            Event.starts_at >= now - EVENT_LOOKBACK,
+            Event.starts_at < now + SHIFT_HORIZON,
+        )
+    )
+    if teams is not None:
+        query = query.where(Event.team_id.in_(teams))
+    row = (await session.execute(query)).one()
+    return EventStats(*(_n(v) for v in row))
+
+
+async def _upcoming_events(
+    session: AsyncSession, teams: Scope, now: datetime
+) -> tuple[tuple[int, str, datetime], ...]:
+    query = (
+        select(Event.id, Event.title, Event.starts_at)
+        .where(
+            Event.status == EventStatus.SCHEDULED,
+            Event.ends_at >= now - timedelta(days=1),
+            Event.starts_at < now + SHIFT_HORIZON,
+        )
+        .order_by(Event.starts_at)
+        .limit(MAX_EVENT_BUTTONS)
+    )
+    if teams is not None:
+        query = query.where(Event.team_id.in_(teams) | Event.team_id.is_(None))
+    return tuple((i, t, s) for i, t, s in (await session.execute(query)))
+
+
+async def _team_buttons(session: AsyncSession, teams: Scope) -> tuple[tuple[int, str], ...]:
+    query = select(Team.id, Team.name).order_by(Team.name_key).limit(MAX_TEAM_BUTTONS)
+    if teams is not None:
+        query = query.where(Team.id.in_(teams))
+    return tuple((i, n) for i, n in (await session.execute(query)))
+
+
+async def summary_in(
+    session: AsyncSession, teams: Scope, now: datetime, *, drill: bool, title: str | None
+) -> Summary:
+    budget = None
+    if teams is None:
+        status = await status_in(session)
+        budget = status if status.lines else None
+    return Summary(
+        title=title,
+        now=now,
+        volunteers=await volunteer_stats(session, teams, now),
+        shifts=await shift_stats(session, teams, now),
+        tasks=await task_stats(session, teams, now),
+        events=await event_stats(session, teams, now),
+        goals=tuple((await goals_in(session, teams, now))[:MAX_SUMMARY_GOALS]),
+        budget=budget,
+        teams=await _team_buttons(session, teams) if drill else (),
+        upcoming=await _upcoming_events(session, teams, now),
+        feedback=await feedback_scores_in(session, teams, now - EVENT_LOOKBACK, now),
+        forecast=await _forecast(session, teams, now),
+    )
+
+
+async def _forecast(session: AsyncSession, teams: Scope, now: datetime) -> tuple[datetime, ...]:
+    from bot.services.reach.autopilot import understaffed_soon  # autopilot imports goals too
+
+    return await understaffed_soon(session, teams, now)
+
+
+async def campaign_summary(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime
+) -> Summary:
+    """Coordinators: the whole campaign; leads: their own teams (with buttons per team)."""
+    require(actor, Permission.VIEW_SUMMARY)
+    teams = summary_scope(actor)
+    async with sessionmaker() as session:
+        title = None
+        if teams is not None:
+            names = await session.scalars(select(Team.name).where(Team.id.in_(teams)))
+            title = ", ".join(sorted(names))
+        drill = teams is None or len(teams) > 1
+        return await summary_in(session, teams, now, drill=drill, title=title)
+
+
+async def team_summary(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, team_id: int, *, now: datetime
+) -> Summary:
+    """One team's summary (a drill-down button); re-checks that the actor may see that team."""
+    require(actor, Permission.VIEW_SUMMARY, team_id)
+    async with sessionmaker() as session:
+        team = await session.get(Team, team_id)
+        if team is None:
+            raise NotFound()
+        return await summary_in(session, frozenset({team_id}), now, drill=False, title=team.name)
+
+
+async def event_detail(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
+) -> EventDetail:
+    """One event's attendance (a drill-down button); leads see their teams' and open events."""
+    async with sessionmaker() as session:
+        event = await session.get(Event, event_id)
+        if event is None:
+            raise NotFound()
+        require(actor, Permission.VIEW_SUMMARY, event.team_id)
+        team_name = (await session.get(Team, event.team_id)).name if event.team_id else None  # type: ignore[union-attr]
+        row = (
+            await session.execute(
+                select(
+                    _count_if(EventRsvp.status == RsvpStatus.GOING),
+                    _count_if(EventRsvp.status == RsvpStatus.MAYBE),
+                    _count_if(EventRsvp.status == RsvpStatus.DECLINED),
+                    _count_if(
+                        (EventRsvp.status == RsvpStatus.GOING) & EventRsvp.confirmed_at.is_not(None)
+                    ),
+                    _count_if(EventRsvp.checked_in_at.is_not(None)),
+                    _count_if(EventRsvp.no_show.is_(True)),
+                ).where(EventRsvp.event_id == event_id)
+            )
+        ).one()
+        going, maybe, declined, confirmed, checked_in, no_show = (_n(v) for v in row)
+        return EventDetail(
+            event.id,
+            event.title,
+            event.starts_at,
+            event.ends_at,
+            team_name,
+            event.capacity,
+            going,
+            maybe,
+            declined,
+            confirmed,
+            checked_in,
+            no_show,
+            event.status == EventStatus.CANCELLED,
+            await feedback_of_event(session, actor, event_id),
+        )
+
+
+# ---- rendering (plain text lines; the handler and the digests both use it) ---------------
+def goal_label(reader: Reader, goal: GoalProgress) -> str:
+    key = f"progress.metric.{goal.metric}"
+    name = reader.t(key) if reader.i18n.has(key) else goal.metric
+    return f"{name} ({goal.team_name})" if goal.team_name else name
+
+
+def goal_line(reader: Reader, goal: GoalProgress) -> str:
+    """`doors ▓▓▓▓░░░░░░ 42% · 4.200/10.000 · 120/day needed` on one line."""
+    pace = ""
+    if goal.done:
+        pace = reader.t("progress.goal_reached")
+    elif goal.per_day_needed is not None:
+        per_day = goal.per_day_needed
+        pace = (
+            reader.t("progress.pace_day", n=reader.number(rounded_up(per_day)))
+            if per_day >= 1
+            else reader.t("progress.pace_week", n=reader.number(rounded_up(per_day * 7)))
+        )
+        if goal.behind_pace:
+            pace = "⚠️ " + pace
+    return reader.t(
+        "progress.goal_line",
+        name=goal_label(reader, goal),
+        bar=progress_bar(goal.ratio),
+        percent=reader.percent(goal.ratio),
+        current=reader.number(int(goal.current)),
+        target=reader.number(goal.target),
+        pace=pace,
+    )
+
+
+def summary_lines(reader: Reader, s: Summary) -> list[str]:
+    v, sh, t, e = s.volunteers, s.shifts, s.tasks, s.events
+    lines = [
+        reader.t(
+            "progress.summary_title",
+            scope=s.title or reader.t("progress.all_teams"),
+            when=reader.when(s.now),
+        ),
+        reader.t("progress.volunteers", total=reader.number(v.total), new=reader.number(v.new)),
+        reader.t(
+            "progress.volunteers_active",
+            active=reader.number(v.active),
+            percent=reader.percent(v.active / v.total if v.total else 0),
+            unreachable=reader.number(v.unreachable),
+        ),
+    ]
+    if sh.shifts:
+        ratio = sh.filled / sh.places if sh.places else 0
+        lines.append(
+            reader.t(
+                "progress.shifts",
+                shifts=reader.number(sh.shifts),
+                filled=reader.number(sh.filled),
+                places=reader.number(sh.places),
+                percent=reader.percent(ratio),
+                bar=progress_bar(ratio),
+            )
+        )
+        if sh.urgent_shifts:
+            lines.append(
+                reader.t(
+                    "progress.shifts_urgent",
+                    shifts=reader.number(sh.urgent_shifts),
+                    places=reader.number(sh.urgent_places),
+                )
+            )
+    else:
+        lines.append(reader.t("progress.shifts_none"))
+    from bot.services.reach.autopilot import forecast_line
+
+    if (forecast := forecast_line(reader, s.forecast)) is not None:
+        lines.append(forecast)
+    lines.append(
+        reader.t(
+            "progress.tasks",
+            open=reader.number(t.open),
+            claimed=reader.number(t.claimed),
+            done=reader.number(t.done),
+            overdue=reader.number(t.overdue),
+        )
+    )
+    if e.events:
+        rate = e.no_show_rate
+        lines.append(
+            reader.t(
+                "progress.events",
+                events=reader.number(e.events),
+                going=reader.number(e.going),
+                confirmed=reader.number(e.confirmed),
+                checked_in=reader.number(e.checked_in),
+                no_show=reader.percent(rate) if rate is not None else "–",
+            )
+        )
+    else:
+        lines.append(reader.t("progress.events_none"))
+    if s.goals:
+        lines.append(reader.t("progress.goals_title"))
+        lines += [goal_line(reader, g) for g in s.goals]
+    if s.feedback is not None and s.feedback.asked:
+        lines.append(feedback_summary_line(reader, s.feedback))
+    if s.budget is not None:
+        b = s.budget
+        lines.append(
+            reader.t(
+                "progress.budget",
+                spent=reader.money(b.spent, b.currency),
+                planned=reader.money(b.planned, b.currency),
+                percent=reader.percent(b.spent / b.planned if b.planned else 0),
+                pending=reader.number(b.pending_count),
+            )
+        )
+    return lines
+
+
+def event_lines(reader: Reader, d: EventDetail) -> list[str]:
+    lines = [
+        reader.t(
+            "progress.event_title",
+            title=truncate(d.title, 80),
+            when=reader.time_range(d.starts_at, d.ends_at),
+        ),
+    ]
+    if d.cancelled:
+        lines.append(reader.t("progress.event_cancelled"))
+    if d.team_name:
+        lines.append(reader.t("progress.event_team", team=d.team_name))
+    capacity = reader.number(d.capacity) if d.capacity else "∞"
+    lines += [
+        reader.t(
+            "progress.event_rsvp",
+            going=reader.number(d.going),
+            capacity=capacity,
+            maybe=reader.number(d.maybe),
+            declined=reader.number(d.declined),
+        ),
+        reader.t(
+            "progress.event_confirmed",
+            confirmed=reader.number(d.confirmed),
+            unconfirmed=reader.number(max(d.going - d.confirmed, 0)),
+        ),
+        reader.t(
+            "progress.event_checked_in",
+            checked_in=reader.number(d.checked_in),
+            no_show=reader.number(d.no_show),
+        ),
+    ]
+    if d.feedback is not None:
+        lines.append(feedback_event_line(reader, d.feedback, d.id))
+    return lines
+
+
+# ---- /me: a volunteer's own record -----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    shifts_done: int  # checked in, ended, not cancelled
+    hours: float  # the lengths of those shifts
+    reliability: Reliability  # events and shifts together
+    outcomes: tuple[tuple[str, int], ...]
+
+
+async def person_record(session: AsyncSession, person_id: int, now: datetime) -> PersonRecord:
+    """One person's record, by the definitions in `bot.services.people.reliability`."""
+    shifts, hours = (
+        await session.execute(
+            select(
+                func.count(ShiftSignup.id),
+                func.coalesce(func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at)), 0),
+            )
+            .select_from(ShiftSignup)
+            .join(Shift, Shift.id == ShiftSignup.shift_id)
+            .where(ShiftSignup.person_id == person_id, shift_done(now))
+        )
+    ).one()
+    outcomes = await session.execute(
+        select(TaskOutcome.unit, func.sum(TaskOutcome.quantity))
+        .where(TaskOutcome.person_id == person_id)
+        .group_by(TaskOutcome.unit)
+        .order_by(func.sum(TaskOutcome.quantity).desc())
+        .limit(5)
+    )
+    return PersonRecord(
+        _n(shifts),
+        float(hours or 0),
+        (await reliability_of(session, [person_id]))[person_id],
+        tuple((unit, _n(total)) for unit, total in outcomes),
+    )
+
+
+async def me_section(
+    session: AsyncSession, actor: Actor, reader: Reader, now: datetime
+) -> list[str]:
+    """The /me lines: hours, shifts done, reliability, outcomes (nothing before any activity)."""
+    record = await person_record(session, actor.person_id, now)
+    lines: list[str] = []
+    if record.shifts_done:
+        lines.append(
+            reader.t(
+                "progress.me_shifts",
+                shifts=reader.number(record.shifts_done),
+                hours=reader.number(round(record.hours, 1)),
+            )
+        )
+    reliable = reliability_line(reader, record.reliability)
+    if reliable is not None:
+        lines.append(reliable)
+    if record.outcomes:
+        parts = ", ".join(f"{reader.number(n)} {escape(unit)}" for unit, n in record.outcomes)
+        lines.append(reader.t("progress.me_outcomes", outcomes=Html(parts)))
+    return lines
+
+
+register_section(me_section)

@@ -1,0 +1,1 @@
+"""Reaching the whole campaign: team group chats, volunteer list imports, the staffing autopilot."""

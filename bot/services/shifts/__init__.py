@@ -1,0 +1,1 @@
+"""Shifts and tasks: planning them, claiming places (with the waitlist), check-in, sweeps."""

@@ -1,0 +1,318 @@
+"""Claiming and releasing a place on a shift, and "my upcoming shifts".
+
+The place is taken by a conditional `UPDATE shift SET taken = taken + 1 WHERE
+taken < capacity` in the same transaction as the signup insert and its
+reminders: under any number of simultaneous taps, the database hands out at
+most `capacity` places, and a full shift answers "full" (with the waitlist)
+instead of an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, enqueue
+from bot.errors import Conflict, NotAllowed, NotFound
+from bot.services import audit
+from bot.services.people.members import Actor
+from bot.services.people.skills import person_skill_ids
+from bot.services.shifts.common import (
+    ShiftView,
+    lead_targets,
+    reminder_messages,
+    shift_view,
+)
+from models import (
+    CoverRequest,
+    CoverStatus,
+    Person,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    shift: ShiftView
+    signup_id: int | None  # None: the shift was full (offer the waitlist)
+    on_waitlist: bool = False
+
+    @property
+    def full(self) -> bool:
+        return self.signup_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseResult:
+    shift: ShiftView
+    late: bool  # after the cutoff: the lead was told
+    offered: bool  # the place went to the first on the waitlist
+
+
+@dataclass(frozen=True, slots=True)
+class MySignup:
+    signup_id: int
+    shift: ShiftView
+    cover_open: bool
+    checked_in: bool = False
+
+
+async def check_claimable(
+    session: AsyncSession, actor: Actor, shift: Shift | None, now: datetime
+) -> Shift:
+    """Refuses cancelled, started, foreign-team, missing-skill and overlapping claims."""
+    if shift is None:
+        raise NotFound("shifts.not_found")
+    if shift.status == ShiftStatus.CANCELLED:
+        raise Conflict("shifts.cancelled")
+    if shift.starts_at <= now:
+        raise Conflict("shifts.past")
+    if shift.team_id is not None and shift.team_id not in actor.team_ids:
+        raise Conflict("shifts.not_your_team")
+    if shift.skill_id is not None and shift.skill_id not in await person_skill_ids(
+        session, actor.person_id
+    ):
+        raise Conflict("shifts.needs_skill")
+    if not _is_sqlite(session):
+        # Serialises one person's claims (row lock), so two overlapping claims racing each
+        # other cannot both pass the overlap check.  SQLite writers are serial already.
+        await session.execute(
+            select(Person.id).where(Person.id == actor.person_id).with_for_update()
+        )
+    # One round trip for both refusals: this very shift (already mine) sorts first, else the
+    # first open shift of mine that overlaps it (the clash to name).
+    mine = (
+        await session.execute(
+            select(Shift.id, Shift.title)
+            .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
+            .where(
+                ShiftSignup.person_id == actor.person_id,
+                or_(
+                    Shift.id == shift.id,
+                    and_(
+                        Shift.status == ShiftStatus.OPEN,
+                        Shift.starts_at < shift.ends_at,
+                        Shift.ends_at > shift.starts_at,
+                    ),
+                ),
+            )
+            .order_by(case((Shift.id == shift.id, 0), else_=1), Shift.starts_at)
+            .limit(1)
+        )
+    ).first()
+    if mine is not None and mine.id == shift.id:
+        raise Conflict("shifts.already_yours")
+    if mine is not None:
+        raise Conflict("shifts.overlap", title=mine.title, id=mine.id)
+    return shift
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
+
+
+async def add_signup(
+    session: AsyncSession, settings: Settings, actor: Actor, shift: Shift, now: datetime
+) -> int:
+    """Inserts the signup and writes its reminders; the place must already be counted."""
+    signup = ShiftSignup(shift_id=shift.id, person_id=actor.person_id, created_at=now)
+    session.add(signup)
+    await session.flush()
+    await enqueue(
+        session,
+        reminder_messages(settings, signup.id, actor.person_id, actor.telegram_id, shift, now),
+    )
+    return signup.id
+
+
+class _Full(Exception):
+    """Internal: the conditional UPDATE found no free place; rolls the signup back."""
+
+
+async def claim_shift(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    shift_id: int,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> ClaimResult:
+    """Takes a place, or reports the shift full (the caller offers the waitlist).
+
+    The signup, its reminders and the audit are written first; the conditional UPDATE
+    of `taken` comes last, right before COMMIT, so the shift row is locked (PostgreSQL)
+    for one statement, not for the whole use case: claims on one popular shift queue
+    on that lock, and the shorter it is held, the more claims per second pass.
+    """
+    try:
+        async with sessionmaker.begin() as session:
+            shift = await check_claimable(session, actor, await session.get(Shift, shift_id), now)
+            if shift.taken >= shift.capacity:
+                raise _Full()
+            # Added before the signup's flush: one flush writes both rows.
+            audit.record(
+                session,
+                action="shift.claim",
+                actor_id=actor.person_id,
+                target_type="shift",
+                target_id=shift_id,
+            )
+            signup_id = await add_signup(session, settings, actor, shift, now)
+            view = await _claim_view(session, actor, shift)  # before the lock: nothing after it
+            taken = await session.scalar(
+                update(Shift)
+                .where(
+                    Shift.id == shift_id,
+                    Shift.status == ShiftStatus.OPEN,
+                    Shift.taken < Shift.capacity,
+                )
+                .values(taken=Shift.taken + 1)
+                .returning(Shift.taken)
+                .execution_options(synchronize_session=False)
+            )
+            if taken is None:
+                raise _Full()
+        return ClaimResult(replace(view, taken=taken), signup_id)
+    except IntegrityError:
+        # The unique (shift, person) signup: a double tap that raced itself.
+        raise Conflict("shifts.already_yours") from None
+    except _Full:
+        return await _full_result(sessionmaker, actor, shift_id)
+
+
+async def _claim_view(session: AsyncSession, actor: Actor, shift: Shift) -> ShiftView:
+    """The claimed shift's view; its team is one of the actor's, so its name needs no query."""
+    team = next((t for t in actor.teams if t.id == shift.team_id), None)
+    if shift.skill_id is not None or (shift.team_id is not None and team is None):
+        return await shift_view(session, shift)
+    return ShiftView(
+        id=shift.id,
+        title=shift.title,
+        team_id=shift.team_id,
+        team_name=team.name if team else None,
+        place=shift.place,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        capacity=shift.capacity,
+        taken=shift.taken,
+        skill_name=None,
+        notes=shift.notes,
+        cancelled=shift.status == ShiftStatus.CANCELLED,
+    )
+
+
+async def _full_result(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, shift_id: int
+) -> ClaimResult:
+    async with sessionmaker() as session:
+        shift = await session.get(Shift, shift_id)
+        assert shift is not None
+        waiting = await session.scalar(
+            select(WaitlistEntry.id).where(
+                WaitlistEntry.shift_id == shift_id,
+                WaitlistEntry.person_id == actor.person_id,
+                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)),
+            )
+        )
+        return ClaimResult(await shift_view(session, shift), None, waiting is not None)
+
+
+async def release_signup(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    signup_id: int,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> ReleaseResult:
+    """Gives the place back; late releases tell the lead; a waitlist gets the place first."""
+    from bot.services.shifts.waitlist import free_place
+
+    async with sessionmaker.begin() as session:
+        signup = await session.get(ShiftSignup, signup_id)
+        if signup is None:
+            raise NotFound("shifts.signup_gone")
+        if signup.person_id != actor.person_id:
+            # Forged callback data: someone else's place.
+            raise NotAllowed("shifts.not_yours", permission="release_other")
+        shift = await session.get(Shift, signup.shift_id, with_for_update=True)
+        assert shift is not None
+        if shift.status == ShiftStatus.CANCELLED:
+            raise Conflict("shifts.cancelled")
+        if shift.starts_at <= now:
+            raise Conflict("shifts.past")
+        await cancel_cause(session, f"signup:{signup_id}")
+        await session.execute(
+            update(CoverRequest)
+            .where(CoverRequest.signup_id == signup_id, CoverRequest.status == CoverStatus.OPEN)
+            .values(status=CoverStatus.WITHDRAWN, closed_at=now)
+        )
+        await session.execute(delete(ShiftSignup).where(ShiftSignup.id == signup_id))
+        late = shift.starts_at - now < timedelta(hours=settings.release_cutoff_hours)
+        if late:
+            await enqueue(
+                session,
+                [
+                    NewMessage(
+                        kind="shift.late_release",
+                        chat_id=telegram_id,
+                        person_id=person_id,
+                        dedup_key=f"late-rel:{signup_id}:{person_id}",
+                        due_at=now,
+                        params={"shift_id": shift.id, "name": actor.display_name},
+                        cause=f"shift:{shift.id}",
+                        priority=PRIORITY_INTERACTIVE,
+                    )
+                    for person_id, telegram_id in await lead_targets(session, shift.team_id)
+                ],
+            )
+        offered = await free_place(session, settings, shift, now)
+        audit.record(
+            session,
+            action="shift.release",
+            actor_id=actor.person_id,
+            target_type="shift",
+            target_id=shift.id,
+            late=late,
+        )
+        await session.flush()
+        return ReleaseResult(await shift_view(session, shift), late, offered)
+
+
+async def my_signups(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime
+) -> list[MySignup]:
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(ShiftSignup.id, Shift, ShiftSignup.checked_in_at)
+            .join(Shift, Shift.id == ShiftSignup.shift_id)
+            .where(
+                ShiftSignup.person_id == actor.person_id,
+                Shift.status == ShiftStatus.OPEN,
+                Shift.ends_at > now,
+            )
+            .order_by(Shift.starts_at)
+            .limit(50)
+        )
+        open_covers = set(
+            await session.scalars(
+                select(CoverRequest.signup_id).where(
+                    CoverRequest.requester_id == actor.person_id,
+                    CoverRequest.status == CoverStatus.OPEN,
+                )
+            )
+        )
+        return [
+            MySignup(signup_id, await shift_view(session, shift), signup_id in open_covers,
+                     checked_in_at is not None)
+            for signup_id, shift, checked_in_at in rows.all()
+        ]

@@ -1,0 +1,266 @@
+"""How shift and task messages look, for replies and for the outbox (rendered at send time).
+
+Renderers re-read the shift or task when the message goes out, so a reminder
+shows the current time and place, and a reminder whose signup or shift is gone
+renders as None (the dispatcher skips it).  Callback prefixes live here because
+both the renderers (offer buttons) and the handlers build these buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.renderers import param, renderer
+from bot.services.shifts.checkin import REMINDER_BUTTON_WITHIN
+from bot.services.shifts.common import ShiftView, shift_view
+from bot.services.shifts.tasks import TaskView, task_view
+from bot.views.i18n import Html
+from bot.views.render import Button, Outgoing, Reader, truncate
+from models import (
+    CoverRequest,
+    CoverStatus,
+    OutboxMessage,
+    Person,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+    Task,
+    TaskClaim,
+    TaskClaimStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+CB_SHIFT = "sh"
+CB_TASK = "tk"
+CB_SKILL = "sk"
+CB_NEW = "nf"
+
+
+def shift_lines(reader: Reader, shift: ShiftView, number: int | None = None) -> str:
+    """A shift in one block: title, time, place, team/skill, free places."""
+    head = f"{number}. " if number is not None else ""
+    parts = [
+        reader.t(
+            "shifts.line",
+            n=head,
+            title=shift.title,
+            when=reader.time_range(shift.starts_at, shift.ends_at),
+            place=shift.place or "—",
+            free=shift.free,
+            capacity=shift.capacity,
+        )
+    ]
+    extra = [x for x in (shift.team_name, shift.skill_name and f"🛠 {shift.skill_name}") if x]
+    if extra:
+        parts.append(reader.t("shifts.line_extra", extra=" · ".join(extra)))
+    if shift.notes:
+        parts.append(reader.t("shifts.line_notes", notes=truncate(shift.notes, 300)))
+    return "\n".join(parts)
+
+
+def task_lines(reader: Reader, task: TaskView, number: int | None = None) -> str:
+    head = f"{number}. " if number is not None else ""
+    text = reader.t(
+        "tasks.line", n=head, title=task.title, deadline=reader.when(task.deadline),
+        free=task.free, capacity=task.capacity,
+    )
+    if task.description:
+        text += "\n" + reader.t("shifts.line_notes", notes=truncate(task.description, 300))
+    return text
+
+
+def button_label(text: str, when: datetime, reader: Reader) -> str:
+    return truncate(f"{text} · {reader.when(when)}", 60)
+
+
+async def _open_shift(session: AsyncSession, row: OutboxMessage) -> Shift | None:
+    shift = await session.get(Shift, int(param(row, "shift_id", 0)))
+    if shift is None or shift.status != ShiftStatus.OPEN:
+        return None
+    return shift
+
+
+@renderer("shift.reminder")
+async def render_reminder(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    signup = await session.get(ShiftSignup, int(param(row, "signup_id", 0)))
+    shift = await _open_shift(session, row)
+    if signup is None or shift is None or signup.shift_id != shift.id:
+        return None
+    view = await shift_view(session, shift)
+    text = reader.t("shifts.reminder", hours=int(param(row, "hours", 0))) + "\n" + shift_lines(
+        reader, view
+    )
+    keyboard = [[Button(reader.t("shifts.btn_release"), f"{CB_SHIFT}:r:{signup.id}"),
+                 Button(reader.t("shifts.btn_cover"), f"{CB_SHIFT}:cv:{signup.id}")]]
+    if shift.starts_at - reader.now <= REMINDER_BUTTON_WITHIN and signup.checked_in_at is None:
+        # The last reminder is where people are when they arrive: check in from it.
+        keyboard.insert(0, [Button(reader.t("shifts.btn_checkin"), f"{CB_SHIFT}:in:{signup.id}")])
+    return Outgoing(text, keyboard)
+
+
+@renderer("shift.changed")
+async def render_changed(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await _open_shift(session, row)
+    if shift is None:
+        return None
+    view = await shift_view(session, shift)
+    what = ", ".join(reader.t(f"shifts.field_{w}") for w in param(row, "what", []))
+    return Outgoing(reader.t("shifts.changed_notice", what=what) + "\n" + shift_lines(reader, view))
+
+
+@renderer("shift.cancelled")
+async def render_cancelled(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await session.get(Shift, int(param(row, "shift_id", 0)))
+    if shift is None or shift.status != ShiftStatus.CANCELLED:
+        return None
+    return Outgoing(
+        reader.t(
+            "shifts.cancelled_notice",
+            title=shift.title,
+            when=reader.time_range(shift.starts_at, shift.ends_at),
+        )
+    )
+
+
+@renderer("shift.late_release")
+async def render_late_release(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await _open_shift(session, row)
+    if shift is None:
+        return None
+    view = await shift_view(session, shift)
+    return Outgoing(
+        reader.t("shifts.late_release_notice", name=str(param(row, "name", "?")))
+        + "\n" + shift_lines(reader, view)
+    )
+
+
+@renderer("shift.waitlist_offer")
+async def render_waitlist_offer(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    entry = await session.get(WaitlistEntry, int(param(row, "entry_id", 0)))
+    shift = await _open_shift(session, row)
+    if entry is None or shift is None or entry.status != WaitlistStatus.OFFERED:
+        return None
+    assert entry.offer_expires_at is not None
+    view = await shift_view(session, shift)
+    text = reader.t("shifts.offer", until=reader.when(entry.offer_expires_at)) + "\n" + (
+        shift_lines(reader, view)
+    )
+    keyboard = [[Button(reader.t("shifts.btn_accept"), f"{CB_SHIFT}:wa:{entry.id}"),
+                 Button(reader.t("shifts.btn_decline"), f"{CB_SHIFT}:wd:{entry.id}")]]
+    return Outgoing(text, keyboard)
+
+
+@renderer("shift.waitlist_exhausted")
+async def render_exhausted(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await _open_shift(session, row)
+    if shift is None or shift.taken >= shift.capacity:
+        return None
+    view = await shift_view(session, shift)
+    return Outgoing(reader.t("shifts.exhausted_notice") + "\n" + shift_lines(reader, view))
+
+
+@renderer("shift.cover_offer")
+async def render_cover_offer(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    cover = await session.get(CoverRequest, int(param(row, "cover_id", 0)))
+    shift = await _open_shift(session, row)
+    if cover is None or shift is None or cover.status != CoverStatus.OPEN:
+        return None
+    view = await shift_view(session, shift)
+    text = reader.t("shifts.cover_offer", name=str(param(row, "name", "?"))) + "\n" + (
+        shift_lines(reader, view)
+    )
+    return Outgoing(text, [[Button(reader.t("shifts.btn_take"), f"{CB_SHIFT}:ca:{cover.id}")]])
+
+
+@renderer("shift.cover_taken")
+async def render_cover_taken(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await _open_shift(session, row)
+    if shift is None:
+        return None
+    return Outgoing(
+        reader.t("shifts.cover_taken_notice", name=str(param(row, "name", "?")),
+                 title=shift.title, when=reader.time_range(shift.starts_at, shift.ends_at))
+    )
+
+
+@renderer("shift.free_nudge")
+async def render_free_nudge(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    shift = await _open_shift(session, row)
+    if shift is None or shift.taken >= shift.capacity:
+        return None
+    if person is not None:
+        from sqlalchemy import select
+
+        already = await session.scalar(
+            select(ShiftSignup.id).where(
+                ShiftSignup.shift_id == shift.id, ShiftSignup.person_id == person.id
+            )
+        )
+        if already is not None:
+            return None
+    view = await shift_view(session, shift)
+    text = reader.t("shifts.free_nudge") + "\n" + shift_lines(reader, view)
+    return Outgoing(text, [[Button(reader.t("shifts.btn_claim"), f"{CB_SHIFT}:c:{shift.id}")]])
+
+
+async def _claimed_task(session: AsyncSession, row: OutboxMessage) -> tuple[TaskClaim, Task] | None:
+    claim = await session.get(TaskClaim, int(param(row, "claim_id", 0)))
+    task = await session.get(Task, int(param(row, "task_id", 0)))
+    if claim is None or task is None or claim.task_id != task.id:
+        return None
+    if claim.status != TaskClaimStatus.CLAIMED or task.status != ShiftStatus.OPEN:
+        return None
+    return claim, task
+
+
+@renderer("task.nudge")
+async def render_task_nudge(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    found = await _claimed_task(session, row)
+    if found is None:
+        return None
+    claim, task = found
+    key = "tasks.nudge_due" if int(param(row, "hours", 0)) == 0 else "tasks.nudge_soon"
+    view = await task_view(session, task)
+    keyboard = [[Button(reader.t("tasks.btn_done"), f"{CB_TASK}:d:{claim.id}")]]
+    return Outgoing(reader.t(key) + "\n" + task_lines(reader, view), keyboard)
+
+
+@renderer("task.overdue")
+async def render_task_overdue(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    found = await _claimed_task(session, row)
+    if found is None:
+        return None
+    _, task = found
+    view = await task_view(session, task)
+    return Outgoing(
+        reader.t("tasks.overdue_notice", name=str(param(row, "name", "?")))
+        + "\n" + task_lines(reader, view)
+    )
+
+
+__all__ = ["CB_NEW", "CB_SHIFT", "CB_SKILL", "CB_TASK", "Html", "shift_lines", "task_lines"]

@@ -1,0 +1,1 @@
+"""Telegram side of events: planning them and answering invitations (attendance)."""

@@ -1,0 +1,251 @@
+"""Coordinator and lead tools for people: /invite, /team, /promote, /demote."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.context import GotongContext
+from bot.errors import InvalidInput
+from bot.services.authz import GRANTABLE, Permission, can
+from bot.services.people import invites, roles, teams
+from bot.services.people import members as people
+from bot.services.people.members import Actor
+from bot.views.render import Button
+from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
+from handlers.guard import StaleButton, guarded
+from handlers.menus import sync_person_menu
+from models import Role
+
+CB_INVITE = "inv"
+NO_TEAM = "0"
+DEFAULT_INVITE_DAYS = 14
+DEFAULT_INVITE_USES = 100
+
+
+# Most invites are for volunteers, so that button comes first.
+INVITE_ROLE_ORDER = (Role.VOLUNTEER, Role.LEAD, Role.COORDINATOR, Role.PARTNER, Role.MEDIA)
+
+
+def _invite_roles(actor: Actor) -> list[Role]:
+    grantable = GRANTABLE.get(actor.role, frozenset())
+    return [r for r in INVITE_ROLE_ORDER if r in grantable or r == Role.VOLUNTEER]
+
+
+@guarded(Permission.INVITE)
+async def cmd_invite(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Two taps: pick the team, pick the role; or `/invite <team> [role] [days] [uses]`."""
+    reader = reader_for(context, actor)
+    if context.args:
+        await _invite_from_args(update, context, actor, context.args)
+        return
+    team_list = await teams.list_teams(context.db, actor)
+    buttons = [Button(t.name[:40], f"{CB_INVITE}:t:{t.id}") for t in team_list]
+    if actor.role != Role.LEAD:
+        buttons.append(Button(reader.t("invite.no_team"), f"{CB_INVITE}:t:{NO_TEAM}"))
+    await send(update, context, reader.t("invite.pick_team"), button_rows(buttons))
+
+
+async def _invite_from_args(
+    update: Update, context: GotongContext, actor: Actor, args: list[str]
+) -> None:
+    role = Role.VOLUNTEER
+    days, uses = DEFAULT_INVITE_DAYS, DEFAULT_INVITE_USES
+    numbers = [a for a in args[1:] if a.isdigit()]
+    words = [a for a in args[1:] if not a.isdigit()]
+    if len(words) > 1 or len(numbers) > 2:
+        raise InvalidInput("invite.usage")
+    if words:
+        try:
+            role = Role(words[0].lower())
+        except ValueError:
+            raise InvalidInput("invite.usage") from None
+    if numbers:
+        days = int(numbers[0])
+    if len(numbers) > 1:
+        uses = int(numbers[1])
+    team_id = None
+    if args[0] != "-":
+        team_id = await teams.resolve_team_id(context.db, args[0])
+    await _create_and_show(update, context, actor, team_id, role, days, uses)
+
+
+async def _create_and_show(
+    update: Update,
+    context: GotongContext,
+    actor: Actor,
+    team_id: int | None,
+    role: Role,
+    days: int,
+    uses: int,
+) -> None:
+    invite = await invites.create_invite(
+        context.db,
+        actor,
+        team_id=team_id,
+        role=role,
+        days=days,
+        max_uses=uses,
+        now=context.clock.now(),
+    )
+    reader = reader_for(context, actor)
+    link = f"https://t.me/{context.bot.username}?start={invite.payload}"
+    await edit_or_send(
+        update,
+        context,
+        reader.t(
+            "invite.created",
+            link=link,
+            team=invite.team_name or reader.t("invite.no_team"),
+            role=reader.t(f"role.{invite.role}"),
+            expires=reader.when(invite.expires_at),
+            uses=invite.max_uses,
+        ),
+    )
+
+
+@guarded(Permission.INVITE)
+async def cb_invite(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Team picked → role buttons; role picked → the invite link."""
+    query = update.callback_query
+    assert query is not None
+    reader = reader_for(context, actor)
+    team_args = callback_args(query.data, CB_INVITE + ":t", 1)
+    role_args = callback_args(query.data, CB_INVITE + ":r", 2)
+    if team_args and (team_id := int_arg(team_args[0])) is not None:
+        if not can(actor, Permission.INVITE, team_id or None):
+            raise StaleButton()
+        buttons = [
+            Button(reader.t(f"role.{r}"), f"{CB_INVITE}:r:{team_id}:{r.value}")
+            for r in _invite_roles(actor)
+        ]
+        await query.answer()
+        await edit_or_send(update, context, reader.t("invite.pick_role"), button_rows(buttons, 3))
+        return
+    if role_args and (team_id := int_arg(role_args[0])) is not None:
+        role = next((r for r in _invite_roles(actor) if r.value == role_args[1]), None)
+        if role is None:  # not a role this person was offered: forged or outdated
+            raise StaleButton()
+        await _create_and_show(
+            update,
+            context,
+            actor,
+            team_id or None,
+            role,
+            DEFAULT_INVITE_DAYS,
+            DEFAULT_INVITE_USES,
+        )
+        await query.answer()
+        return
+    raise StaleButton()
+
+
+@guarded(Permission.MANAGE_TEAMS)
+async def cmd_team(update: Update, context: GotongContext, actor: Actor) -> None:
+    """`/team`, `/team create <name>`, `/team add <team> <@user> [lead]`, `/team <name>`."""
+    reader = reader_for(context, actor)
+    args = context.args or []
+    if not args or args[0].lower() == "list":
+        summaries = await teams.list_teams(context.db, actor)
+        if not summaries:
+            await send(update, context, reader.t("team.none"))
+            return
+        lines = [reader.t("team.list_title")]
+        for s in summaries:
+            leads = ", ".join(s.leads) or "—"
+            lines.append(reader.t("team.list_line", name=s.name, members=s.members, leads=leads))
+        await send(update, context, lines)
+        return
+    verb = args[0].lower()
+    if verb == "create":
+        if len(args) < 2:
+            raise InvalidInput("team.usage")
+        summary = await teams.create_team(context.db, actor, " ".join(args[1:]))
+        await send(update, context, reader.t("team.created", name=summary.name))
+        return
+    if verb == "add":
+        if len(args) not in (3, 4) or (len(args) == 4 and args[3].lower() not in ("lead", "ketua")):
+            raise InvalidInput("team.usage")
+        as_lead = len(args) == 4
+        name, team_name = await teams.add_member(
+            context.db, actor, args[1], args[2], as_lead=as_lead
+        )
+        key = "team.added_lead" if as_lead else "team.added"
+        await send(update, context, reader.t(key, name=name, team=team_name))
+        return
+    team_name, members = await teams.team_members(context.db, actor, " ".join(args))
+    lines = [reader.t("team.members_title", team=team_name, count=len(members))]
+    for m in members:
+        handle = f" @{m.username}" if m.username else ""
+        star = " ★" if m.is_lead else ""
+        lines.append(
+            reader.t(
+                "team.member_line",
+                name=m.display_name + star,
+                handle=handle,
+                role=reader.t(f"role.{m.role}"),
+            )
+        )
+    await send(update, context, lines)
+
+
+@guarded(Permission.MANAGE_ROLES)
+async def cmd_promote(update: Update, context: GotongContext, actor: Actor) -> None:
+    """`/promote <@user|id> <role> [team]`: gives a role (a lead needs a team)."""
+    args = context.args or []
+    if len(args) < 2:
+        raise InvalidInput("roles.promote_usage")
+    try:
+        role = Role(args[1].lower())
+    except ValueError:
+        raise InvalidInput("roles.promote_usage") from None
+    team_ref = " ".join(args[2:]) or None
+    await _apply_role(update, context, actor, args[0], role, team_ref)
+
+
+@guarded(Permission.MANAGE_ROLES)
+async def cmd_demote(update: Update, context: GotongContext, actor: Actor) -> None:
+    """`/demote <@user|id>`: back to volunteer."""
+    args = context.args or []
+    if len(args) != 1:
+        raise InvalidInput("roles.demote_usage")
+    await _apply_role(update, context, actor, args[0], Role.VOLUNTEER, None)
+
+
+async def _apply_role(
+    update: Update, context: GotongContext, actor: Actor, ref: str, role: Role, team: str | None
+) -> None:
+    change = await roles.set_role(
+        context.db,
+        actor,
+        ref,
+        role,
+        team_ref=team,
+        admin_ids=frozenset(context.settings.admin_ids),
+    )
+    reader = reader_for(context, actor)
+    await send(
+        update,
+        context,
+        reader.t(
+            "roles.changed",
+            name=change.display_name,
+            before=reader.t(f"role.{change.before}"),
+            after=reader.t(f"role.{change.after}"),
+        ),
+    )
+    target = await people.actor_by_telegram_id(
+        context.db, change.telegram_id, context.settings.default_language
+    )
+    if target is not None:
+        await sync_person_menu(context.bot, context.i18n, target)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("invite", cmd_invite),
+        CommandHandler("team", cmd_team),
+        CommandHandler("promote", cmd_promote),
+        CommandHandler("demote", cmd_demote),
+        CallbackQueryHandler(cb_invite, pattern=rf"^{CB_INVITE}:"),
+    ]

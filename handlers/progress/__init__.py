@@ -1,0 +1,1 @@
+"""Telegram side of progress: /summary, /goals, digests, reports and feedback."""

@@ -1,0 +1,1 @@
+"""Telegram side of reach: group chats, /import and the autopilot switch."""

@@ -1,0 +1,84 @@
+"""/autopilot: coordinators switch the staffing autopilot on or off per team; plus its job."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import commands
+from bot.commands import CommandSpec
+from bot.context import GotongContext
+from bot.services.authz import Permission
+from bot.services.people.members import Actor
+from bot.services.reach import autopilot
+from handlers.common import reader_for, send
+from handlers.guard import guarded
+
+if TYPE_CHECKING:
+    from bot.app import GotongApp
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "autopilot.sweep"
+SWEEP_INTERVAL = timedelta(minutes=5)
+ON_WORDS = {"on", "aktif", "nyala", "hidup", "yes", "ya"}
+OFF_WORDS = {"off", "nonaktif", "mati", "no", "tidak"}
+
+commands.register(CommandSpec("autopilot", Permission.MANAGE_ROLES, group="shifts"))
+
+
+@guarded(Permission.MANAGE_ROLES)
+async def cmd_autopilot(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Shows which teams use the autopilot; `/autopilot on|off <team>` switches one."""
+    reader = reader_for(context, actor)
+    hours = context.settings.autopilot_hours_before
+    args = context.args or []
+    if not args:
+        teams = await autopilot.team_settings(context.db, actor)
+        if not teams:
+            await send(update, context, reader.t("autopilot.no_teams"))
+            return
+        lines = [reader.t("autopilot.status_title", hours=hours)]
+        lines += [reader.t("autopilot.status_line", icon="✅" if t.enabled else "⏸", team=t.name)
+                  for t in teams]
+        lines.append(reader.t("autopilot.usage"))
+        await send(update, context, lines)
+        return
+    word = args[0].casefold()
+    if word not in ON_WORDS | OFF_WORDS or len(args) < 2:
+        await send(update, context, reader.t("autopilot.usage"))
+        return
+    enabled = word in ON_WORDS
+    setting = await autopilot.set_enabled(context.db, actor, " ".join(args[1:]), enabled,
+                                          now=context.clock.now())
+    key = "autopilot.on" if enabled else "autopilot.off"
+    await send(update, context, reader.t(key, team=setting.name, hours=hours))
+
+
+async def job_autopilot(context: GotongContext) -> None:
+    """Invites people for understaffed shifts, in waves, and reports to the leads."""
+    report = await autopilot.sweep(context.db, context.settings, now=context.clock.now())
+    if report.asked or report.withdrawn or report.closed:
+        log.info("autopilot: %s", report)
+
+
+async def schedule_autopilot(app: GotongApp) -> None:
+    if app.job_queue is None:
+        log.warning("no job queue: the staffing autopilot will not run")
+        return
+    for job in app.job_queue.get_jobs_by_name(SWEEP_JOB):
+        job.schedule_removal()
+    app.job_queue.run_repeating(job_autopilot, interval=SWEEP_INTERVAL, first=SWEEP_INTERVAL,
+                                name=SWEEP_JOB)
+
+
+def handlers() -> list[BaseHandler]:
+    from bot.app import STARTUP_HOOKS
+
+    if schedule_autopilot not in STARTUP_HOOKS:
+        STARTUP_HOOKS.append(schedule_autopilot)
+    return [CommandHandler("autopilot", cmd_autopilot)]

@@ -1,0 +1,175 @@
+"""/import: a coordinator sends the volunteer list (CSV or XLSX), sees a preview, confirms,
+and gets back a CSV with each row's personal link; `/start imp_<code>` joins through one.
+
+The file is refused before it is downloaded when Telegram says it is too big; parsing runs
+in a worker thread (`bot.services.reach.imports`), so the bot keeps answering everyone else.
+The preview's buttons name the file's digest and are re-checked against the person's own
+import flow (who, which file, still pending).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import commands
+from bot.commands import CommandSpec
+from bot.context import GotongContext, telegram_user
+from bot.errors import Conflict, InvalidInput
+from bot.services import flows
+from bot.services.authz import Permission
+from bot.services.flows import Flow
+from bot.services.people.members import Actor
+from bot.services.reach import imports
+from bot.services.reach.imports import IMPORT_PREFIX, MAX_ERRORS_SHOWN, MAX_ROWS
+from bot.views.render import Button
+from handlers.common import callback_args, edit_or_send, reader_for, send
+from handlers.flows import register_flow
+from handlers.guard import StaleButton, guarded
+from handlers.menus import sync_person_menu
+
+log = logging.getLogger(__name__)
+
+FLOW = "import"
+STEP_FILE = "file"
+STEP_CONFIRM = "confirm"
+CB_IMPORT = "imp"  # imp:ok:<digest>, imp:no:<digest>
+
+commands.register(CommandSpec("import", Permission.MANAGE_ROLES, group="people"))
+
+
+@guarded(Permission.MANAGE_ROLES)
+async def cmd_import(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Asks for the volunteer list as a CSV or XLSX file."""
+    await flows.start_flow(context.db, actor.telegram_id, FLOW, STEP_FILE,
+                           now=context.clock.now())
+    await send(update, context, reader_for(context, actor).t("imports.ask", max=MAX_ROWS))
+
+
+async def _download(context: GotongContext, file_id: str) -> bytes:
+    try:
+        found = await context.bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("import: download failed: %s", exc)
+        raise Conflict("imports.download_failed") from None
+
+
+async def on_import_input(
+    update: Update, context: GotongContext, actor: Actor, flow: Flow
+) -> None:
+    """Takes the file, shows what importing it would do, with Import / Cancel."""
+    reader = reader_for(context, actor)
+    message = update.effective_message
+    document = message.document if message is not None else None
+    if document is None or flow.step != STEP_FILE:
+        await send(update, context, reader.t("imports.need_document"))
+        return
+    imports.check_document(document.file_name, document.file_size)  # before downloading
+    content = await _download(context, document.file_id)
+    name = (document.file_name or "import.csv")[:100]
+    preview = await imports.preview_import(context.db, actor, content, name)
+    lines = [reader.t("imports.preview", file=name, read=preview.read, new=preview.new,
+                      known=preview.known, errors=len(preview.errors))]
+    if preview.errors:
+        lines.append(reader.t("imports.errors_title"))
+        for error in preview.errors[:MAX_ERRORS_SHOWN]:
+            lines.append(reader.t("imports.error_line", line=error.line,
+                                  reason=reader.t(f"imports.err_{error.reason}",
+                                                  value=error.value)))
+        if len(preview.errors) > MAX_ERRORS_SHOWN:
+            lines.append(reader.t("imports.errors_more",
+                                  count=len(preview.errors) - MAX_ERRORS_SHOWN))
+    if preview.new == 0:
+        await flows.end_flow(context.db, actor.telegram_id)
+        lines.append(reader.t("imports.nothing_new"))
+        await send(update, context, lines)
+        return
+    await flows.start_flow(context.db, actor.telegram_id, FLOW, STEP_CONFIRM,
+                           {"file_id": document.file_id, "name": name,
+                            "digest": preview.digest}, now=context.clock.now())
+    lines.append(reader.t("imports.confirm_hint", new=preview.new))
+    await send(update, context, lines, [[
+        Button(reader.t("imports.btn_confirm"), f"{CB_IMPORT}:ok:{preview.digest}"),
+        Button(reader.t("imports.btn_cancel"), f"{CB_IMPORT}:no:{preview.digest}"),
+    ]])
+
+
+@guarded(Permission.MANAGE_ROLES)
+async def cb_import(update: Update, context: GotongContext, actor: Actor) -> None:
+    """Import (the links file comes back) or Cancel, for the file this person previewed."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_IMPORT, 2)
+    if parts is None or parts[0] not in ("ok", "no"):
+        raise StaleButton()
+    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    if (flow is None or flow.flow != FLOW or flow.step != STEP_CONFIRM
+            or flow.data.get("digest") != parts[1]):
+        raise InvalidInput("imports.stale")
+    reader = reader_for(context, actor)
+    await query.answer()
+    if parts[0] == "no":
+        await flows.end_flow(context.db, actor.telegram_id)
+        await edit_or_send(update, context, reader.t("imports.cancelled"))
+        return
+    content = await _download(context, str(flow.data["file_id"]))
+    if imports.file_digest(content) != parts[1]:
+        raise InvalidInput("imports.stale")
+    name = str(flow.data.get("name", "import.csv"))
+    result = await imports.commit_import(
+        context.db, actor, content, name, bot_username=context.bot.username,
+        now=context.clock.now(),
+    )
+    await flows.end_flow(context.db, actor.telegram_id)
+    await edit_or_send(update, context, reader.t("imports.done", created=result.created,
+                                                  known=result.known, errors=result.errors))
+    chat = update.effective_chat
+    assert chat is not None
+    stem = name.rsplit(".", 1)[0][:60] or "import"
+    await context.bot.send_document(
+        chat.id, result.csv, filename=f"{stem}-links.csv",
+        caption=reader.t("imports.done_caption", file=name),
+    )
+
+
+async def deep_link_import(update: Update, context: GotongContext, code: str) -> None:
+    """`/start imp_<code>`: the imported person joins, with their team, skills and language."""
+    from handlers.people.start import greet
+
+    assert update.effective_user is not None
+    result = await imports.redeem_import_link(
+        context.db, telegram_user(update.effective_user), code,
+        admin_ids=frozenset(context.settings.admin_ids),
+        default_language=context.settings.default_language, now=context.clock.now(),
+    )
+    context.set_actor(result.actor)
+    reader = reader_for(context, result.actor)
+    if not result.ok:
+        await send(update, context, reader.t(f"imports.link_{result.reason}"))
+    elif result.team_name:
+        await send(update, context, reader.t("imports.joined_team", team=result.team_name))
+    else:
+        await send(update, context, reader.t("imports.joined"))
+    if result.ok:
+        await sync_person_menu(context.bot, context.i18n, result.actor)
+    await greet(update, context, result.actor)
+
+
+def handlers() -> list[BaseHandler]:
+    from handlers.people.start import register_deep_link
+
+    register_flow(FLOW, guarded_step)
+    register_deep_link(IMPORT_PREFIX, deep_link_import)
+    return [
+        CommandHandler("import", cmd_import, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(cb_import, pattern=rf"^{CB_IMPORT}:"),
+    ]
+
+
+async def guarded_step(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
+    # The flow router already runs under the guard: a refusal here is explained to the person.
+    await on_import_input(update, context, actor, flow)

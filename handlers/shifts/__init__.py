@@ -1,0 +1,1 @@
+"""Telegram side of shifts and tasks: lists and claims, creating shifts, check-in, tasks."""

@@ -1,0 +1,422 @@
+"""Coordinators' side: /newshift and /newtask (guided with buttons, or one line), /editshift,
+/cancelshift.
+
+The guided flow keeps its answers in the database (`bot.services.flows`), so a
+coordinator can create a week of shifts from a phone across restarts; power
+users type one line: `/newshift Jaksel | Door-knocking | besok 08:00 | 3j | 20 | Pasar`.
+
+An event card's "➕ Role/shift for this event" starts the same flow with the
+event preset (its team, place, and "same time as the event?"), so a coordinator
+adds "Registration desk, 4 places" in a few taps; the one-liner takes a trailing
+`| event:12` for the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import commands
+from bot.commands import CommandSpec
+from bot.context import GotongContext
+from bot.errors import InvalidInput
+from bot.services import flows
+from bot.services.authz import Permission, is_team_scoped
+from bot.services.events import duties as event_shifts
+from bot.services.events.duties import CB_EVENT_SHIFT
+from bot.services.flows import Flow
+from bot.services.people import skills, teams
+from bot.services.people.members import Actor
+from bot.services.shifts import plan as shifts
+from bot.services.shifts import repeat as shift_repeat
+from bot.services.shifts import tasks
+from bot.services.shifts.parsing import (
+    ShiftDraft,
+    TaskDraft,
+    optional,
+    parse_capacity,
+    parse_end,
+    parse_place,
+    parse_shift_line,
+    parse_start,
+    parse_task_line,
+    parse_title,
+)
+from bot.views.render import Button, Reader
+from bot.views.shifts import CB_NEW, shift_lines, task_lines
+from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
+from handlers.flows import register_flow
+from handlers.guard import StaleButton, guarded
+
+CB_REPEAT = "shrep"
+FLOW_SHIFT = "newshift"
+FLOW_TASK = "newtask"
+ALL_TEAMS = 0
+NO_SKILL = 0
+
+commands.register(
+    CommandSpec("newshift", Permission.MANAGE_SHIFTS),
+    CommandSpec("newtask", Permission.MANAGE_SHIFTS),
+    CommandSpec("editshift", Permission.MANAGE_SHIFTS, menu=False),
+    CommandSpec("cancelshift", Permission.MANAGE_SHIFTS, menu=False),
+)
+
+
+def _args_text(update: Update) -> str:
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    return text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+
+
+def _tz(context: GotongContext, actor: Actor) -> str:
+    return actor.timezone or context.settings.timezone
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cmd_newshift(update: Update, context: GotongContext, actor: Actor) -> None:
+    """One line creates the shift; no arguments starts the guided flow with buttons."""
+    await _new(update, context, actor, FLOW_SHIFT)
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cmd_newtask(update: Update, context: GotongContext, actor: Actor) -> None:
+    """One line creates the task; no arguments starts the guided flow with buttons."""
+    await _new(update, context, actor, FLOW_TASK)
+
+
+async def _new(update: Update, context: GotongContext, actor: Actor, kind: str) -> None:
+    reader = reader_for(context, actor)
+    line = _args_text(update)
+    now = context.clock.now()
+    if line:
+        if "|" not in line:
+            raise InvalidInput("shifts.usage" if kind == FLOW_SHIFT else "tasks.usage")
+        if kind == FLOW_SHIFT:
+            draft = parse_shift_line(line, now=now, tz=_tz(context, actor), language=actor.language)
+            await _create_shift(update, context, actor, draft)
+        else:
+            task_draft = parse_task_line(
+                line, now=now, tz=_tz(context, actor), language=actor.language
+            )
+            await _create_task(update, context, actor, task_draft)
+        return
+    team_list = await teams.list_teams(context.db, actor)
+    if is_team_scoped(actor):
+        team_list = [t for t in team_list if t.id in actor.lead_team_ids]
+        if len(team_list) == 1:
+            await _ask(update, context, actor, kind, "title", {"team": str(team_list[0].id)})
+            return
+    buttons = [Button(t.name[:40], f"{CB_NEW}:t:{t.id}") for t in team_list]
+    if not is_team_scoped(actor):
+        buttons.append(Button(reader.t("shifts.btn_all_teams"), f"{CB_NEW}:t:{ALL_TEAMS}"))
+    await flows.start_flow(context.db, actor.telegram_id, kind, "team", {}, now=now)
+    await send(update, context, reader.t("shifts.flow_team"), button_rows(buttons))
+
+
+async def _ask(
+    update: Update, context: GotongContext, actor: Actor, kind: str, step: str,
+    data: dict[str, Any],
+) -> None:
+    await flows.start_flow(context.db, actor.telegram_id, kind, step, data,
+                           now=context.clock.now())
+    reader = reader_for(context, actor)
+    key = f"tasks.flow_{step}" if kind == FLOW_TASK and step in ("deadline", "capacity") else (
+        f"shifts.flow_{step}"
+    )
+    await edit_or_send(update, context, reader.t(key))
+
+
+async def on_flow_text(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
+    """Each answer of the guided flow: validated, kept, and the next question asked."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    if not text:
+        raise InvalidInput("shifts.flow_text_only")
+    now = context.clock.now()
+    tz, lang = _tz(context, actor), actor.language
+    data = dict(flow.data)
+    kind = flow.flow
+    step = flow.step
+    if step == "title":
+        data["title"] = parse_title(text)
+        if kind == FLOW_SHIFT and data.get("event"):
+            await _ask_event_start(update, context, actor, data)
+            return
+        await _ask(update, context, actor, kind, "deadline" if kind == FLOW_TASK else "start", data)
+    elif step == "start":
+        start = parse_start(text, now=now, tz=tz, language=lang)
+        _check_event_window(data, start, start)  # a start no end could bring into the window
+        data["start"] = start.isoformat()
+        await _ask(update, context, actor, kind, "end", data)
+    elif step == "end":
+        start = datetime.fromisoformat(data["start"])
+        end = parse_end(text, start, now=now, tz=tz, language=lang)
+        _check_event_window(data, start, end)
+        data["end"] = end.isoformat()
+        await _ask(update, context, actor, kind, "capacity", data)
+    elif step == "deadline":
+        data["deadline"] = parse_start(text, now=now, tz=tz, language=lang).isoformat()
+        await _ask(update, context, actor, kind, "capacity", data)
+    elif step == "capacity":
+        data["capacity"] = 1 if kind == FLOW_TASK and optional(text) is None else (
+            parse_capacity(text)
+        )
+        if kind == FLOW_SHIFT and "place" not in data:  # an event's role has its place
+            await _ask(update, context, actor, kind, "place", data)
+        else:
+            await _offer_skills(update, context, actor, kind, data)
+    elif step == "place":
+        data["place"] = parse_place(text)
+        await _offer_skills(update, context, actor, kind, data)
+    else:
+        raise InvalidInput("shifts.flow_use_buttons")
+
+
+async def _offer_skills(
+    update: Update, context: GotongContext, actor: Actor, kind: str, data: dict[str, Any]
+) -> None:
+    reader = reader_for(context, actor)
+    skill_list = await skills.list_skills(context.db, actor)
+    if not skill_list:
+        await _finish(update, context, actor, kind, data, None)
+        return
+    await flows.start_flow(context.db, actor.telegram_id, kind, "skill", data,
+                           now=context.clock.now())
+    buttons = [Button(s.name[:40], f"{CB_NEW}:s:{s.id}") for s in skill_list[:30]]
+    buttons.append(Button(reader.t("shifts.btn_no_skill"), f"{CB_NEW}:s:{NO_SKILL}"))
+    await send(update, context, reader.t("shifts.flow_skill"), button_rows(buttons))
+
+
+async def _finish(
+    update: Update, context: GotongContext, actor: Actor, kind: str, data: dict[str, Any],
+    skill_ref: str | None,
+) -> None:
+    team_ref = data.get("team") or None
+    if kind == FLOW_SHIFT:
+        draft = ShiftDraft(
+            team_ref=team_ref, title=data["title"],
+            starts_at=datetime.fromisoformat(data["start"]),
+            ends_at=datetime.fromisoformat(data["end"]),
+            capacity=int(data["capacity"]), place=data.get("place", ""), skill_ref=skill_ref,
+            event_id=int(data["event"]) if data.get("event") else None,
+        )
+        await _create_shift(update, context, actor, draft)
+    else:
+        task_draft = TaskDraft(
+            team_ref=team_ref, title=data["title"],
+            deadline=datetime.fromisoformat(data["deadline"]),
+            capacity=int(data.get("capacity", 1)), skill_ref=skill_ref,
+        )
+        await _create_task(update, context, actor, task_draft)
+    await flows.end_flow(context.db, actor.telegram_id)
+
+
+async def _create_shift(
+    update: Update, context: GotongContext, actor: Actor, draft: ShiftDraft
+) -> None:
+    created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now())
+    reader = reader_for(context, actor)
+    text = reader.t("shifts.created", id=created.id) + "\n" + shift_lines(reader, created)
+    keyboard = repeat_keyboard(reader, created.id)
+    if draft.event_id is not None:
+        text += "\n" + reader.t("event_roles.created_for", id=draft.event_id)
+        keyboard.insert(0, [Button(reader.t("event_roles.btn_another"),
+                                   f"{CB_EVENT_SHIFT}:n:{draft.event_id}")])
+    await send(update, context, text + "\n\n" + reader.t("shift_repeat.ask"), keyboard)
+
+
+def _check_event_window(data: dict[str, Any], start: datetime, end: datetime) -> None:
+    """An event's role typed outside the event's window is refused at once, so the person
+    retypes this answer instead of hearing it after all the questions (the service checks
+    again on create)."""
+    if not data.get("ev_start"):
+        return
+    ev_start, ev_end = datetime.fromisoformat(data["ev_start"]), datetime.fromisoformat(
+        data["ev_end"]
+    )
+    if not event_shifts.within_event_window(start, end, ev_start, ev_end):
+        raise InvalidInput("event_roles.outside_window", title=data.get("ev_title", ""))
+
+
+async def _ask_event_start(
+    update: Update, context: GotongContext, actor: Actor, data: dict[str, Any]
+) -> None:
+    """The start of an event's role: "same time as the event? [Yes]", or type another."""
+    now = context.clock.now()
+    slot = await event_shifts.event_slot(context.db, actor, int(data["event"]), now=now)
+    await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "start", data, now=now)
+    reader = reader_for(context, actor)
+    if not event_shifts.same_time_possible(slot, now):
+        await send(update, context, reader.t("shifts.flow_start"))
+        return
+    when = reader.time_range(slot.starts_at, slot.ends_at)
+    await send(
+        update,
+        context,
+        reader.t("event_roles.flow_same_time", when=when),
+        [[Button(reader.t("event_roles.btn_same_time"), f"{CB_EVENT_SHIFT}:y:{slot.event_id}")]],
+    )
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cb_event_role(update: Update, context: GotongContext, actor: Actor) -> None:
+    """The event card's "➕ Role/shift" (asks the role's name) and "same time as the event"."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_EVENT_SHIFT, 2)
+    event_id = int_arg(parts[1]) if parts else None
+    if parts is None or event_id is None or parts[0] not in ("n", "y"):
+        raise StaleButton()
+    now = context.clock.now()
+    # Re-checked here whatever the button says: the event exists, is on, and is theirs to staff.
+    slot = await event_shifts.event_slot(context.db, actor, event_id, now=now)
+    reader = reader_for(context, actor)
+    if parts[0] == "n":
+        data: dict[str, Any] = {
+            "team": str(slot.team_id or ""), "event": slot.event_id, "ev_title": slot.title,
+            "ev_start": slot.starts_at.isoformat(), "ev_end": slot.ends_at.isoformat(),
+        }
+        if slot.place:
+            data["place"] = slot.place
+        await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "title", data, now=now)
+        await query.answer()
+        await send(update, context, reader.t("event_roles.flow_title", title=slot.title))
+        return
+    flow = await flows.current_flow(context.db, actor.telegram_id, now=now)
+    if (
+        flow is None or flow.flow != FLOW_SHIFT or flow.step != "start"
+        or flow.data.get("event") != slot.event_id
+        or not event_shifts.same_time_possible(slot, now)
+    ):
+        raise StaleButton()
+    await query.answer()
+    data = dict(flow.data)
+    data["start"], data["end"] = slot.starts_at.isoformat(), slot.ends_at.isoformat()
+    await _ask(update, context, actor, FLOW_SHIFT, "capacity", data)
+
+
+def repeat_keyboard(reader: Reader, shift_id: int) -> list[list[Button]]:
+    return [
+        [Button(reader.t("shift_repeat.btn_next_day"), f"{CB_REPEAT}:d:{shift_id}")],
+        [Button(reader.t("shift_repeat.btn_daily_week"), f"{CB_REPEAT}:w:{shift_id}")],
+        [Button(reader.t("shift_repeat.btn_weekly"), f"{CB_REPEAT}:k:{shift_id}")],
+    ]
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cb_repeat(update: Update, context: GotongContext, actor: Actor) -> None:
+    """A repeat button under a new shift: makes the copies and lists them."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_REPEAT, 2)
+    shift_id = int_arg(parts[1]) if parts else None
+    if parts is None or shift_id is None:
+        raise StaleButton()
+    result = await shift_repeat.repeat_shift(
+        context.db, actor, shift_id, parts[0], now=context.clock.now()
+    )
+    reader = reader_for(context, actor)
+    await query.answer()
+    if not result.created:
+        await send(update, context, reader.t("shift_repeat.nothing", title=result.title))
+        return
+    lines = [reader.t("shift_repeat.created", count=len(result.created), title=result.title)]
+    lines += [reader.t("shift_repeat.line", when=reader.when(start)) for start in result.created]
+    if result.skipped:
+        lines.append(reader.t("shift_repeat.skipped", count=result.skipped))
+    await send(update, context, lines)
+
+
+async def _create_task(
+    update: Update, context: GotongContext, actor: Actor, draft: TaskDraft
+) -> None:
+    created = await tasks.create_task(context.db, actor, draft, now=context.clock.now())
+    reader = reader_for(context, actor)
+    await send(update, context, reader.t("tasks.created", id=created.id) + "\n"
+               + task_lines(reader, created))
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cb_new(update: Update, context: GotongContext, actor: Actor) -> None:
+    """The flow's buttons: which team, which skill."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_args(query.data, CB_NEW, 2)
+    value = int_arg(parts[1]) if parts else None
+    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    if parts is None or value is None or flow is None or flow.flow not in (FLOW_SHIFT, FLOW_TASK):
+        raise StaleButton()
+    if parts[0] == "t":
+        shifts.check_team_choice(actor, value if value != ALL_TEAMS else None)
+    await query.answer()
+    if parts[0] == "t" and flow.step == "team":
+        await _ask(update, context, actor, flow.flow, "title",
+                   {"team": str(value) if value != ALL_TEAMS else ""})
+        return
+    if parts[0] == "s" and flow.step == "skill":
+        await _finish(update, context, actor, flow.flow, dict(flow.data),
+                      str(value) if value != NO_SKILL else None)
+        return
+    raise StaleButton()
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cmd_editshift(update: Update, context: GotongContext, actor: Actor) -> None:
+    """`/editshift <id> time|place|capacity <value>`: changes it and tells those signed up."""
+    args = context.args or []
+    shift_id = int_arg(args[0]) if args else None
+    if shift_id is None or len(args) < 3:
+        raise InvalidInput("shifts.edit_usage")
+    field, value = args[1].lower(), " ".join(args[2:])
+    now = context.clock.now()
+    tz, lang = _tz(context, actor), actor.language
+    changes: dict[str, Any] = {}
+    if field in ("time", "waktu", "jam"):
+        start_text, _, end_text = value.partition("|")
+        changes["starts_at"] = parse_start(start_text, now=now, tz=tz, language=lang)
+        if end_text.strip():
+            changes["ends_at"] = parse_end(end_text, changes["starts_at"], now=now, tz=tz,
+                                           language=lang)
+    elif field in ("place", "tempat"):
+        changes["place"] = value
+    elif field in ("capacity", "kapasitas"):
+        changes["capacity"] = parse_capacity(value)
+    else:
+        raise InvalidInput("shifts.edit_usage")
+    edited = await shifts.edit_shift(context.db, actor, shift_id, context.settings, now=now,
+                                     **changes)
+    reader = reader_for(context, actor)
+    await send(update, context, reader.t("shifts.edited") + "\n" + shift_lines(reader, edited))
+
+
+@guarded(Permission.MANAGE_SHIFTS)
+async def cmd_cancelshift(update: Update, context: GotongContext, actor: Actor) -> None:
+    """`/cancelshift <id>`: cancels it; everyone signed up is told, reminders withdrawn."""
+    args = context.args or []
+    shift_id = int_arg(args[0]) if len(args) == 1 else None
+    if shift_id is None:
+        raise InvalidInput("shifts.cancel_usage")
+    cancelled, notified = await shifts.cancel_shift(context.db, actor, shift_id,
+                                                    now=context.clock.now())
+    reader = reader_for(context, actor)
+    await send(update, context, reader.t("shifts.cancel_done", title=cancelled.title,
+                                         notified=notified))
+
+
+register_flow(FLOW_SHIFT, on_flow_text)
+register_flow(FLOW_TASK, on_flow_text)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("newshift", cmd_newshift),
+        CommandHandler("newtask", cmd_newtask),
+        CommandHandler("editshift", cmd_editshift),
+        CommandHandler("cancelshift", cmd_cancelshift),
+        CallbackQueryHandler(cb_new, pattern=rf"^{CB_NEW}:"),
+        CallbackQueryHandler(cb_repeat, pattern=rf"^{CB_REPEAT}:"),
+        CallbackQueryHandler(cb_event_role, pattern=rf"^{CB_EVENT_SHIFT}:"),
+    ]
