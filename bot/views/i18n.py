@@ -30,8 +30,11 @@ from typing import Any
 from babel import Locale
 from babel.numbers import NumberFormatError, parse_decimal
 
+# Re-exported: callers that render text already import the rest from here.
+from bot.languages import LANGUAGES as LANGUAGES
+from bot.languages import normalize_language as normalize_language
+
 LOCALES_DIR = Path(__file__).parent.parent / "locales"
-LANGUAGES = ("id", "en")
 _FORMATTER = string.Formatter()
 PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 # Plural forms other than `other` are stored as "<key>#<category>", the selector as "<key>#by".
@@ -50,16 +53,6 @@ class CatalogError(Exception):
 
 def escape(text: object) -> str:
     return html.escape(str(text), quote=False)
-
-
-def normalize_language(code: str | None, default: str = "id") -> str:
-    """Telegram's `language_code` ('en-US', 'id', legacy 'in') to a catalog language."""
-    if not code:
-        return default
-    base = code.split("-")[0].split("_")[0].lower()
-    if base == "in":
-        return "id"
-    return base if base in LANGUAGES else default
 
 
 def placeholders(template: str) -> set[str]:

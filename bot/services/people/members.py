@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.db import housekeeping
 from bot.errors import InvalidInput, NotFound
-from bot.views.i18n import LANGUAGES, normalize_language
+from bot.languages import LANGUAGES, normalize_language
 from bot.zones import is_known_zone
 from models import Membership, Person, Role
 

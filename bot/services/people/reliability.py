@@ -9,6 +9,8 @@ all answer "did this person come?"; defined once here they cannot drift apart.
 - Reliability = attended ÷ (attended + no-shows), over events (checked in /
   marked no-show by the events sweep) and shifts (checked in / marked no-show by
   the shifts sweep) together.  None before anything was judged.
+
+How it reads (the /me line) is `bot.views.people.reliability_line`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.views.render import Reader
 from models import EventRsvp, Shift, ShiftSignup, ShiftStatus
 
 
@@ -79,16 +80,3 @@ async def reliability_of(session: AsyncSession, person_ids: list[int]) -> dict[i
         counts[int(pid)][0] += int(attended or 0)
         counts[int(pid)][1] += int(no_shows or 0)
     return {pid: Reliability(a, n) for pid, (a, n) in counts.items()}
-
-
-def reliability_line(reader: Reader, rel: Reliability) -> str | None:
-    """The /me line (None before any shift or event was judged)."""
-    if rel.score is None:
-        return None
-    return reader.t(
-        "progress.me_reliability",
-        percent=reader.percent(rel.score),
-        attended=reader.number(rel.attended),
-        total=reader.number(rel.total),
-        no_shows=reader.number(rel.no_shows),
-    )
