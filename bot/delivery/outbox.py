@@ -1,9 +1,11 @@
-"""Putting messages into the outbox, and withdrawing them.
+"""Putting messages into the outbox, withdrawing them, and planning them anew.
 
 Call these inside a service's transaction: the message commits or rolls back
 with the change that causes it.  `dedup_key` makes enqueueing idempotent (the
 same reminder for the same signup is one row however often it is scheduled);
-`cause` groups rows so cancelling a shift withdraws all of its reminders.
+`cause` groups rows so cancelling a shift withdraws all of its reminders (`withdraw`) and
+moving it plans them again (`replan`).  The messages themselves are built from the
+vocabulary in `bot.delivery.kinds`.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
     return len(result.all())
 
 
-async def cancel_cause(session: AsyncSession, cause: str) -> int:
+async def withdraw(session: AsyncSession, cause: str) -> int:
     """Withdraws every pending message of a cause (a released claim, a cancelled shift)."""
     result = await session.execute(
         update(OutboxMessage)
@@ -88,3 +90,29 @@ async def cancel_cause(session: AsyncSession, cause: str) -> int:
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessage]) -> int:
+    """The cause changed (a shift or an event moved): its pending messages are withdrawn and
+    `messages`, planned for the new state, are enqueued; returns how many were new.
+
+    The planned kinds put the planned time into their keys, so a moved plan is new rows: a
+    reminder already sent for the old time does not block the one for the new time.  A
+    pending row whose key the new plan repeats stays as it is (withdrawing it would let its
+    own key swallow the replacement).
+    """
+    planned = list(messages)
+    keep = {m.dedup_key for m in planned}
+    stale = (OutboxMessage.cause == cause) & (OutboxMessage.status == OutboxStatus.PENDING)
+    if keep:
+        stale = stale & OutboxMessage.dedup_key.not_in(keep)
+    await session.execute(
+        update(OutboxMessage)
+        .where(stale)
+        .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
+    )
+    return await enqueue(session, planned)
+
+
+# The old name, until every area's uncommitted work has moved to `withdraw`.
+cancel_cause = withdraw

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, enqueue
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.people.members import Actor
@@ -250,7 +250,7 @@ async def release_signup(
             raise Conflict("shifts.cancelled")
         if shift.starts_at <= now:
             raise Conflict("shifts.past")
-        await cancel_cause(session, f"signup:{signup_id}")
+        await withdraw(session, f"signup:{signup_id}")
         await session.execute(
             update(CoverRequest)
             .where(CoverRequest.signup_id == signup_id, CoverRequest.status == CoverStatus.OPEN)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, enqueue
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
@@ -134,7 +134,7 @@ async def create_shift(
             event_id=shift.event_id,
         )
         # Posted to the team's linked groups in this same transaction (issue #15).
-        from bot.services.reach.groups import post_new_shift  # groups imports the claims module
+        from bot.services.reach.posts import post_new_shift
 
         await post_new_shift(session, shift, now)
         return await shift_view(session, shift)
@@ -304,8 +304,8 @@ async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> 
     shift.updated_at = now
     people = await _signed_up(session, shift.id)
     for signup_id, _, _ in people:
-        await cancel_cause(session, f"signup:{signup_id}")
-    await cancel_cause(session, f"shift:{shift.id}")
+        await withdraw(session, f"signup:{signup_id}")
+    await withdraw(session, f"shift:{shift.id}")
     waiting = await session.scalars(
         select(WaitlistEntry.id).where(
             WaitlistEntry.shift_id == shift.id,
@@ -313,7 +313,7 @@ async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> 
         )
     )
     for entry_id in waiting:
-        await cancel_cause(session, f"waitlist:{entry_id}")
+        await withdraw(session, f"waitlist:{entry_id}")
     await enqueue(
         session,
         [

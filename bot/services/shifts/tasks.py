@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.outbox import PRIORITY_REMINDER, NewMessage, cancel_cause, enqueue
+from bot.delivery.outbox import PRIORITY_REMINDER, NewMessage, enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, require
@@ -228,7 +228,7 @@ async def release_task(
         claim = await _own_claim(session, actor, claim_id)
         if claim.status == TaskClaimStatus.DONE:
             raise Conflict("tasks.already_done")
-        await cancel_cause(session, f"taskclaim:{claim_id}")
+        await withdraw(session, f"taskclaim:{claim_id}")
         await session.execute(delete(TaskClaim).where(TaskClaim.id == claim_id))
         await session.execute(
             update(Task).where(Task.id == claim.task_id, Task.taken > 0)
@@ -265,7 +265,7 @@ async def complete_task(
         )
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("tasks.already_done")
-        await cancel_cause(session, f"taskclaim:{claim_id}")
+        await withdraw(session, f"taskclaim:{claim_id}")
         task = await session.get(Task, claim.task_id)
         assert task is not None
         if outcome.quantity is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, cancel_cause, enqueue
+from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.people.members import Actor
@@ -216,7 +216,7 @@ async def accept_offer(
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("shifts.offer_expired")
         shift = await check_claimable(session, actor, shift, now)
-        await cancel_cause(session, f"waitlist:{entry_id}")
+        await withdraw(session, f"waitlist:{entry_id}")
         # The place was held for this offer (still counted in `taken`): no increment.
         await add_signup(session, settings, actor, shift, now)
         audit.record(
@@ -246,7 +246,7 @@ async def decline_offer(
         )
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("shifts.offer_expired")
-        await cancel_cause(session, f"waitlist:{entry_id}")
+        await withdraw(session, f"waitlist:{entry_id}")
         await free_place(session, settings, shift, now)
         return await shift_view(session, shift)
 
@@ -284,7 +284,7 @@ async def expire_offers(
             )
             if not won.rowcount or shift is None:  # type: ignore[attr-defined]
                 continue
-            await cancel_cause(session, f"waitlist:{entry_id}")
+            await withdraw(session, f"waitlist:{entry_id}")
             await free_place(session, settings, shift, now)
             expired += 1
     return expired
@@ -372,8 +372,8 @@ async def accept_cover(
         if not won.rowcount or original is None:  # type: ignore[attr-defined]
             raise Conflict("shifts.cover_taken")
         requester = await session.get(Person, cover.requester_id)
-        await cancel_cause(session, f"signup:{original.id}")
-        await cancel_cause(session, f"cover:{cover_id}")
+        await withdraw(session, f"signup:{original.id}")
+        await withdraw(session, f"cover:{cover_id}")
         await session.delete(original)
         await session.flush()
         # The place moves from one person to the other: `taken` is unchanged.
