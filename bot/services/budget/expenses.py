@@ -237,6 +237,176 @@ async def fire_alerts(session: AsyncSession, line: BudgetLine, *, now: datetime)
     return fired
 
 
+# ---- review -------------------------------------------------------------------------------
+async def _claim_for_review(session: AsyncSession, actor: Actor, expense_id: int) -> Expense:
+    require(actor, Permission.APPROVE_CLAIMS)
+    expense = await session.get(Expense, expense_id)
+    if expense is None:
+        raise NotFound("budget.entry_not_found", ref=f"E{expense_id}")
+    if expense.spent_by_id == actor.person_id:
+        raise NotAllowed("budget.claim.own", permission="approve_own_claim")
+    return expense
+
+
+async def _already(session: AsyncSession, expense_id: int) -> Conflict:
+    # The loaded row is stale by now (someone else decided): read what they decided.
+    session.expire_all()
+    view = await expense_view(session, expense_id)
+    return Conflict(
+        f"budget.claim.already_{view.status.value}",
+        ref=f"E{expense_id}",
+        by=view.reviewed_by or "—",
+    )
+
+
+async def check_reviewable(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, expense_id: int
+) -> ExpenseView:
+    """Before asking a reviewer for a reject reason: is it still theirs to decide?"""
+    async with sessionmaker() as session:
+        expense = await _claim_for_review(session, actor, expense_id)
+        if expense.status != ExpenseStatus.PENDING:
+            raise await _already(session, expense_id)
+        return await expense_view(session, expense_id)
+
+
+async def _decide(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    expense_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+    now: datetime,
+) -> ExpenseView:
+    async with sessionmaker.begin() as session:
+        expense = await _claim_for_review(session, actor, expense_id)
+        before = snapshot(expense)
+        new_status = ExpenseStatus.APPROVED if approve else ExpenseStatus.REJECTED
+        result = await session.execute(
+            update(Expense)
+            .where(
+                Expense.id == expense_id,
+                Expense.status == ExpenseStatus.PENDING,
+                Expense.spent_by_id != actor.person_id,
+            )
+            .values(
+                status=new_status,
+                reviewed_by_id=actor.person_id,
+                reviewed_at=now,
+                reject_reason=reason,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise await _already(session, expense_id)
+        await session.refresh(expense)
+        audit.record(
+            session,
+            action="budget.claim.approve" if approve else "budget.claim.reject",
+            actor_id=actor.person_id,
+            actor_telegram_id=actor.telegram_id,
+            target_type="expense",
+            target_id=expense_id,
+            before=before,
+            after=snapshot(expense),
+        )
+        # The other reviewers' unsent "please review" messages are moot now.
+        await withdraw(session, f"claim_review:{expense_id}")
+        await _tell_claimant(session, expense, new_status.value, now=now)
+        if approve:
+            line = await session.get(BudgetLine, expense.budget_line_id)
+            assert line is not None
+            await fire_alerts(session, line, now=now)
+        return await expense_view(session, expense_id)
+
+
+async def approve_claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    expense_id: int,
+    *,
+    now: datetime,
+) -> ExpenseView:
+    return await _decide(sessionmaker, actor, expense_id, approve=True, reason=None, now=now)
+
+
+async def reject_claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    expense_id: int,
+    reason: str,
+    *,
+    now: datetime,
+) -> ExpenseView:
+    reason = clean_text(reason, MAX_NOTE, "budget.claim.reason_missing")
+    return await _decide(sessionmaker, actor, expense_id, approve=False, reason=reason, now=now)
+
+
+async def mark_paid(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    expense_id: int,
+    *,
+    now: datetime,
+) -> ExpenseView:
+    """An approved claim was reimbursed: it leaves the "owed" list; the claimant is told."""
+    require(actor, Permission.APPROVE_CLAIMS)
+    async with sessionmaker.begin() as session:
+        expense = await session.get(Expense, expense_id)
+        if expense is None:
+            raise NotFound("budget.entry_not_found", ref=f"E{expense_id}")
+        before = snapshot(expense)
+        result = await session.execute(
+            update(Expense)
+            .where(Expense.id == expense_id, Expense.status == ExpenseStatus.APPROVED)
+            .values(status=ExpenseStatus.PAID, paid_by_id=actor.person_id, paid_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(expense)
+            if expense.status == ExpenseStatus.PAID:
+                raise Conflict("budget.claim.already_paid", ref=f"E{expense_id}")
+            raise Conflict("budget.claim.not_approved", ref=f"E{expense_id}")
+        await session.refresh(expense)
+        audit.record(
+            session,
+            action="budget.claim.paid",
+            actor_id=actor.person_id,
+            actor_telegram_id=actor.telegram_id,
+            target_type="expense",
+            target_id=expense_id,
+            before=before,
+            after=snapshot(expense),
+        )
+        if expense.spent_by_id != actor.person_id:
+            await _tell_claimant(session, expense, "paid", now=now)
+        return await expense_view(session, expense_id)
+
+
+async def _tell_claimant(
+    session: AsyncSession, expense: Expense, outcome: str, *, now: datetime
+) -> None:
+    person = await session.get(Person, expense.spent_by_id)
+    if person is None:
+        return
+    await enqueue(
+        session,
+        [
+            NewMessage(
+                kind=KIND_OUTCOME,
+                chat_id=person.telegram_id,
+                person_id=person.id,
+                dedup_key=f"{KIND_OUTCOME}:{expense.id}:{outcome}",
+                due_at=now,
+                params={"expense_id": expense.id, "outcome": outcome},
+                cause=f"expense:{expense.id}",
+                priority=PRIORITY_INTERACTIVE,
+            )
+        ],
+    )
+
+
 # ---- void ---------------------------------------------------------------------------------
 async def void_expense(
     sessionmaker: async_sessionmaker[AsyncSession],
