@@ -1,10 +1,10 @@
 """Claiming and releasing a place on a shift, and "my upcoming shifts".
 
-The place is taken by a conditional `UPDATE shift SET taken = taken + 1 WHERE
-taken < capacity` in the same transaction as the signup insert and its
-reminders: under any number of simultaneous taps, the database hands out at
-most `capacity` places, and a full shift answers "full" (with the waitlist)
-instead of an error.
+The place is taken through `capacity.take_place` (a conditional UPDATE) in the
+same transaction as the signup insert and its reminders: under any number of
+simultaneous taps, the database hands out at most `capacity` places, and a full
+shift answers "full" (with the waitlist) instead of an error.  A released place
+goes to the waitlist first (`waitlist.free_place`).
 """
 
 from __future__ import annotations
@@ -12,26 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
+from bot.delivery.kinds import SHIFT_LATE_RELEASE, signup_cause
+from bot.delivery.outbox import enqueue, withdraw
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.people.members import Actor
-from bot.services.people.skills import person_skill_ids
-from bot.services.shifts.common import (
-    ShiftView,
-    lead_targets,
-    reminder_messages,
-    shift_view,
-)
+from bot.services.shifts.capacity import add_signup, check_claimable, take_place
+from bot.services.shifts.common import ShiftView, lead_targets, shift_view
+from bot.services.shifts.waitlist import free_place
 from models import (
     CoverRequest,
     CoverStatus,
-    Person,
     Shift,
     ShiftSignup,
     ShiftStatus,
@@ -64,74 +60,6 @@ class MySignup:
     shift: ShiftView
     cover_open: bool
     checked_in: bool = False
-
-
-async def check_claimable(
-    session: AsyncSession, actor: Actor, shift: Shift | None, now: datetime
-) -> Shift:
-    """Refuses cancelled, started, foreign-team, missing-skill and overlapping claims."""
-    if shift is None:
-        raise NotFound("shifts.not_found")
-    if shift.status == ShiftStatus.CANCELLED:
-        raise Conflict("shifts.cancelled")
-    if shift.starts_at <= now:
-        raise Conflict("shifts.past")
-    if shift.team_id is not None and shift.team_id not in actor.team_ids:
-        raise Conflict("shifts.not_your_team")
-    if shift.skill_id is not None and shift.skill_id not in await person_skill_ids(
-        session, actor.person_id
-    ):
-        raise Conflict("shifts.needs_skill")
-    if not _is_sqlite(session):
-        # Serialises one person's claims (row lock), so two overlapping claims racing each
-        # other cannot both pass the overlap check.  SQLite writers are serial already.
-        await session.execute(
-            select(Person.id).where(Person.id == actor.person_id).with_for_update()
-        )
-    # One round trip for both refusals: this very shift (already mine) sorts first, else the
-    # first open shift of mine that overlaps it (the clash to name).
-    mine = (
-        await session.execute(
-            select(Shift.id, Shift.title)
-            .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
-            .where(
-                ShiftSignup.person_id == actor.person_id,
-                or_(
-                    Shift.id == shift.id,
-                    and_(
-                        Shift.status == ShiftStatus.OPEN,
-                        Shift.starts_at < shift.ends_at,
-                        Shift.ends_at > shift.starts_at,
-                    ),
-                ),
-            )
-            .order_by(case((Shift.id == shift.id, 0), else_=1), Shift.starts_at)
-            .limit(1)
-        )
-    ).first()
-    if mine is not None and mine.id == shift.id:
-        raise Conflict("shifts.already_yours")
-    if mine is not None:
-        raise Conflict("shifts.overlap", title=mine.title, id=mine.id)
-    return shift
-
-
-def _is_sqlite(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "sqlite"
-
-
-async def add_signup(
-    session: AsyncSession, settings: Settings, actor: Actor, shift: Shift, now: datetime
-) -> int:
-    """Inserts the signup and writes its reminders; the place must already be counted."""
-    signup = ShiftSignup(shift_id=shift.id, person_id=actor.person_id, created_at=now)
-    session.add(signup)
-    await session.flush()
-    await enqueue(
-        session,
-        reminder_messages(settings, signup.id, actor.person_id, actor.telegram_id, shift, now),
-    )
-    return signup.id
 
 
 class _Full(Exception):
@@ -168,17 +96,7 @@ async def claim_shift(
             )
             signup_id = await add_signup(session, settings, actor, shift, now)
             view = await _claim_view(session, actor, shift)  # before the lock: nothing after it
-            taken = await session.scalar(
-                update(Shift)
-                .where(
-                    Shift.id == shift_id,
-                    Shift.status == ShiftStatus.OPEN,
-                    Shift.taken < Shift.capacity,
-                )
-                .values(taken=Shift.taken + 1)
-                .returning(Shift.taken)
-                .execution_options(synchronize_session=False)
-            )
+            taken = await take_place(session, shift_id)
             if taken is None:
                 raise _Full()
         return ClaimResult(replace(view, taken=taken), signup_id)
@@ -235,8 +153,6 @@ async def release_signup(
     now: datetime,
 ) -> ReleaseResult:
     """Gives the place back; late releases tell the lead; a waitlist gets the place first."""
-    from bot.services.shifts.waitlist import free_place
-
     async with sessionmaker.begin() as session:
         signup = await session.get(ShiftSignup, signup_id)
         if signup is None:
@@ -250,7 +166,7 @@ async def release_signup(
             raise Conflict("shifts.cancelled")
         if shift.starts_at <= now:
             raise Conflict("shifts.past")
-        await withdraw(session, f"signup:{signup_id}")
+        await withdraw(session, signup_cause(signup_id))
         await session.execute(
             update(CoverRequest)
             .where(CoverRequest.signup_id == signup_id, CoverRequest.status == CoverStatus.OPEN)
@@ -262,15 +178,13 @@ async def release_signup(
             await enqueue(
                 session,
                 [
-                    NewMessage(
-                        kind="shift.late_release",
+                    SHIFT_LATE_RELEASE.message(
                         chat_id=telegram_id,
                         person_id=person_id,
-                        dedup_key=f"late-rel:{signup_id}:{person_id}",
                         due_at=now,
                         params={"shift_id": shift.id, "name": actor.display_name},
-                        cause=f"shift:{shift.id}",
-                        priority=PRIORITY_INTERACTIVE,
+                        signup_id=signup_id,
+                        shift_id=shift.id,
                     )
                     for person_id, telegram_id in await lead_targets(session, shift.team_id)
                 ],

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_REMINDER, NewMessage
+from bot.delivery.kinds import SHIFT_REMINDER
+from bot.delivery.outbox import NewMessage
 from models import (
     Membership,
     Person,
@@ -136,19 +137,18 @@ def reminder_messages(
         if due <= now:
             continue
         messages.append(
-            NewMessage(
-                kind="shift.reminder",
+            SHIFT_REMINDER.message(
                 chat_id=telegram_id,
                 person_id=person_id,
-                # The start time is part of the key: a moved shift gets new reminders
-                # (the ones already sent for the old time do not block them).
-                dedup_key=f"shift-rem:{signup_id}:{hours}:{int(shift.starts_at.timestamp())}",
                 due_at=due,
                 params={"shift_id": shift.id, "signup_id": signup_id, "hours": hours},
-                cause=f"signup:{signup_id}",
-                priority=PRIORITY_REMINDER,
                 # The last reminder before an early shift must not wait out quiet hours.
                 urgent=hours <= 2,
+                # The start time is part of the key: a moved shift gets new reminders
+                # (the ones already sent for the old time do not block them).
+                signup_id=signup_id,
+                hours=hours,
+                starts=shift.starts_at,
             )
         )
     return messages

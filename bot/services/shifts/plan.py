@@ -11,11 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
+from bot.delivery.kinds import (
+    SHIFT_CANCELLED,
+    SHIFT_CHANGED,
+    shift_cause,
+    signup_cause,
+    waitlist_cause,
+)
+from bot.delivery.outbox import enqueue, replan, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
@@ -37,8 +44,6 @@ from bot.services.shifts.parsing import (
 )
 from models import (
     Event,
-    OutboxMessage,
-    OutboxStatus,
     Person,
     Shift,
     ShiftSignup,
@@ -207,19 +212,16 @@ async def edit_shift(
         people = await _signed_up(session, shift.id)
         if "time" in changed:
             await _move_reminders(session, settings, shift, people, now)
-        stamp = int(now.timestamp())
         await enqueue(
             session,
             [
-                NewMessage(
-                    kind="shift.changed",
+                SHIFT_CHANGED.message(
                     chat_id=telegram_id,
                     person_id=person_id,
-                    dedup_key=f"shift-chg:{shift.id}:{person_id}:{stamp}",
                     due_at=now,
                     params={"shift_id": shift.id, "what": changed},
-                    cause=f"shift:{shift.id}",
-                    priority=PRIORITY_INTERACTIVE,
+                    shift_id=shift.id,
+                    stamp=now,
                 )
                 for _, person_id, telegram_id in people
             ],
@@ -243,32 +245,17 @@ async def _move_reminders(
     people: list[tuple[int, int, int]],
     now: datetime,
 ) -> None:
-    """Reminders are planned anew for the new time: the pending ones for the old time are
-    withdrawn, and each offset that still lies ahead is enqueued (a shift moved to 3 h from
-    now gets its 2 h reminder, never "starts in 24 h" at once; a shift moved later after
-    its 2 h reminder went gets a new one)."""
-    if not people:
-        return
-    await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.kind == "shift.reminder",
-            OutboxMessage.cause.in_([f"signup:{signup_id}" for signup_id, _, _ in people]),
-            OutboxMessage.status == OutboxStatus.PENDING,
+    """Reminders are planned anew for the new time (`outbox.replan`, per signup): the
+    pending ones for the old time are withdrawn, and each offset that still lies ahead is
+    enqueued under a key with the new start (a shift moved to 3 h from now gets its 2 h
+    reminder, never "starts in 24 h" at once; a shift moved after its 2 h reminder went
+    out gets a new one for the new time)."""
+    for signup_id, person_id, telegram_id in people:
+        await replan(
+            session,
+            signup_cause(signup_id),
+            reminder_messages(settings, signup_id, person_id, telegram_id, shift, now),
         )
-        .values(status=OutboxStatus.CANCELLED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await enqueue(
-        session,
-        [
-            message
-            for signup_id, person_id, telegram_id in people
-            for message in reminder_messages(
-                settings, signup_id, person_id, telegram_id, shift, now
-            )
-        ],
-    )
 
 
 async def cancel_shift(
@@ -304,8 +291,8 @@ async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> 
     shift.updated_at = now
     people = await _signed_up(session, shift.id)
     for signup_id, _, _ in people:
-        await withdraw(session, f"signup:{signup_id}")
-    await withdraw(session, f"shift:{shift.id}")
+        await withdraw(session, signup_cause(signup_id))
+    await withdraw(session, shift_cause(shift.id))
     waiting = await session.scalars(
         select(WaitlistEntry.id).where(
             WaitlistEntry.shift_id == shift.id,
@@ -313,19 +300,16 @@ async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> 
         )
     )
     for entry_id in waiting:
-        await withdraw(session, f"waitlist:{entry_id}")
+        await withdraw(session, waitlist_cause(entry_id))
     await enqueue(
         session,
         [
-            NewMessage(
-                kind="shift.cancelled",
+            SHIFT_CANCELLED.message(
                 chat_id=telegram_id,
                 person_id=person_id,
-                dedup_key=f"shift-cancel:{shift.id}:{person_id}",
                 due_at=now,
                 params={"shift_id": shift.id},
-                priority=PRIORITY_INTERACTIVE,
-                urgent=True,
+                shift_id=shift.id,
             )
             for _, person_id, telegram_id in people
         ],

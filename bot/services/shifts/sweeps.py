@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_BULK, PRIORITY_REMINDER, NewMessage, enqueue
+from bot.delivery.kinds import SHIFT_FREE_NUDGE, TASK_OVERDUE
+from bot.delivery.outbox import enqueue
 from bot.services.shifts.checkin import mark_no_shows
 from bot.services.shifts.common import coordinator_targets, eligible_people, lead_targets
 from bot.services.shifts.waitlist import expire_offers
@@ -70,15 +71,12 @@ async def nudge_free_places(
             total += await enqueue(
                 session,
                 [
-                    NewMessage(
-                        kind="shift.free_nudge",
+                    SHIFT_FREE_NUDGE.message(
                         chat_id=telegram_id,
                         person_id=person_id,
-                        dedup_key=f"shift-free:{shift.id}:{person_id}",
                         due_at=now,
                         params={"shift_id": shift.id},
-                        cause=f"shift:{shift.id}",
-                        priority=PRIORITY_BULK,
+                        shift_id=shift.id,
                     )
                     for person_id, telegram_id in people
                 ],
@@ -113,16 +111,13 @@ async def escalate_overdue(
             total += await enqueue(
                 session,
                 [
-                    NewMessage(
-                        kind="task.overdue",
+                    TASK_OVERDUE.message(
                         chat_id=telegram_id,
                         person_id=target_id,
-                        dedup_key=f"task-overdue:{claim.id}:{target_id}",
                         due_at=now,
                         params={"task_id": task.id, "claim_id": claim.id,
                                 "name": person.display_name},
-                        cause=f"taskclaim:{claim.id}",
-                        priority=PRIORITY_REMINDER,
+                        claim_id=claim.id,
                     )
                     for target_id, telegram_id in targets.items()
                 ],

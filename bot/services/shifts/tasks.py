@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.outbox import PRIORITY_REMINDER, NewMessage, enqueue, withdraw
+from bot.delivery.kinds import TASK_NUDGE, task_claim_cause
+from bot.delivery.outbox import NewMessage, enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, require
@@ -160,11 +161,10 @@ def nudge_messages(claim_id: int, task: Task, person_id: int, telegram_id: int,
         if due <= now:
             continue
         messages.append(
-            NewMessage(
-                kind="task.nudge", chat_id=telegram_id, person_id=person_id,
-                dedup_key=f"task-nudge:{claim_id}:{hours}", due_at=due,
+            TASK_NUDGE.message(
+                chat_id=telegram_id, person_id=person_id, due_at=due,
                 params={"task_id": task.id, "claim_id": claim_id, "hours": hours},
-                cause=f"taskclaim:{claim_id}", priority=PRIORITY_REMINDER,
+                claim_id=claim_id, hours=hours,
             )
         )
     return messages
@@ -228,7 +228,7 @@ async def release_task(
         claim = await _own_claim(session, actor, claim_id)
         if claim.status == TaskClaimStatus.DONE:
             raise Conflict("tasks.already_done")
-        await withdraw(session, f"taskclaim:{claim_id}")
+        await withdraw(session, task_claim_cause(claim_id))
         await session.execute(delete(TaskClaim).where(TaskClaim.id == claim_id))
         await session.execute(
             update(Task).where(Task.id == claim.task_id, Task.taken > 0)
@@ -265,7 +265,7 @@ async def complete_task(
         )
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("tasks.already_done")
-        await withdraw(session, f"taskclaim:{claim_id}")
+        await withdraw(session, task_claim_cause(claim_id))
         task = await session.get(Task, claim.task_id)
         assert task is not None
         if outcome.quantity is not None:

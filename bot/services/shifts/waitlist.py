@@ -19,11 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
+from bot.delivery.kinds import (
+    SHIFT_COVER_OFFER,
+    SHIFT_COVER_TAKEN,
+    SHIFT_WAITLIST_EXHAUSTED,
+    SHIFT_WAITLIST_OFFER,
+    cover_cause,
+    signup_cause,
+    waitlist_cause,
+)
+from bot.delivery.outbox import enqueue, withdraw
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.people.members import Actor
-from bot.services.shifts.claims import add_signup, check_claimable
+from bot.services.shifts.capacity import add_signup, check_claimable, give_back_place
 from bot.services.shifts.common import (
     ShiftView,
     eligible_people,
@@ -130,31 +139,22 @@ async def free_place(
         await enqueue(
             session,
             [
-                NewMessage(
-                    kind="shift.waitlist_offer",
+                SHIFT_WAITLIST_OFFER.message(
                     chat_id=person.telegram_id,
                     person_id=person.id,
-                    dedup_key=f"wl-offer:{entry.id}:{int(now.timestamp())}",
                     due_at=now,
                     params={
                         "shift_id": shift.id,
                         "entry_id": entry.id,
                         "expires_at": entry.offer_expires_at.isoformat(),
                     },
-                    cause=f"waitlist:{entry.id}",
-                    priority=PRIORITY_INTERACTIVE,
-                    urgent=True,
+                    entry_id=entry.id,
+                    stamp=now,
                 )
             ],
         )
         return True
-    await session.execute(
-        update(Shift)
-        .where(Shift.id == shift.id, Shift.taken > 0)
-        .values(taken=Shift.taken - 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(shift)
+    await give_back_place(session, shift)
     had_line = await session.scalar(
         select(WaitlistEntry.id).where(
             WaitlistEntry.shift_id == shift.id,
@@ -165,15 +165,13 @@ async def free_place(
         await enqueue(
             session,
             [
-                NewMessage(
-                    kind="shift.waitlist_exhausted",
+                SHIFT_WAITLIST_EXHAUSTED.message(
                     chat_id=telegram_id,
                     person_id=person_id,
-                    dedup_key=f"wl-empty:{shift.id}:{person_id}:{int(now.timestamp())}",
                     due_at=now,
                     params={"shift_id": shift.id},
-                    cause=f"shift:{shift.id}",
-                    priority=PRIORITY_INTERACTIVE,
+                    shift_id=shift.id,
+                    stamp=now,
                 )
                 for person_id, telegram_id in await lead_targets(session, shift.team_id)
             ],
@@ -216,7 +214,7 @@ async def accept_offer(
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("shifts.offer_expired")
         shift = await check_claimable(session, actor, shift, now)
-        await withdraw(session, f"waitlist:{entry_id}")
+        await withdraw(session, waitlist_cause(entry_id))
         # The place was held for this offer (still counted in `taken`): no increment.
         await add_signup(session, settings, actor, shift, now)
         audit.record(
@@ -246,7 +244,7 @@ async def decline_offer(
         )
         if not won.rowcount:  # type: ignore[attr-defined]
             raise Conflict("shifts.offer_expired")
-        await withdraw(session, f"waitlist:{entry_id}")
+        await withdraw(session, waitlist_cause(entry_id))
         await free_place(session, settings, shift, now)
         return await shift_view(session, shift)
 
@@ -284,7 +282,7 @@ async def expire_offers(
             )
             if not won.rowcount or shift is None:  # type: ignore[attr-defined]
                 continue
-            await withdraw(session, f"waitlist:{entry_id}")
+            await withdraw(session, waitlist_cause(entry_id))
             await free_place(session, settings, shift, now)
             expired += 1
     return expired
@@ -325,15 +323,12 @@ async def request_cover(
             )
         ).all()
         messages = [
-            NewMessage(
-                kind="shift.cover_offer",
+            SHIFT_COVER_OFFER.message(
                 chat_id=telegram_id,
                 person_id=person_id,
-                dedup_key=f"cover:{cover.id}:{person_id}",
                 due_at=now,
                 params={"shift_id": shift.id, "cover_id": cover.id, "name": actor.display_name},
-                cause=f"cover:{cover.id}",
-                priority=PRIORITY_INTERACTIVE,
+                cover_id=cover.id,
             )
             for person_id, telegram_id in candidates
         ]
@@ -372,8 +367,8 @@ async def accept_cover(
         if not won.rowcount or original is None:  # type: ignore[attr-defined]
             raise Conflict("shifts.cover_taken")
         requester = await session.get(Person, cover.requester_id)
-        await withdraw(session, f"signup:{original.id}")
-        await withdraw(session, f"cover:{cover_id}")
+        await withdraw(session, signup_cause(original.id))
+        await withdraw(session, cover_cause(cover_id))
         await session.delete(original)
         await session.flush()
         # The place moves from one person to the other: `taken` is unchanged.
@@ -382,14 +377,12 @@ async def accept_cover(
             await enqueue(
                 session,
                 [
-                    NewMessage(
-                        kind="shift.cover_taken",
+                    SHIFT_COVER_TAKEN.message(
                         chat_id=requester.telegram_id,
                         person_id=requester.id,
-                        dedup_key=f"cover-taken:{cover_id}",
                         due_at=now,
                         params={"shift_id": shift.id, "name": actor.display_name},
-                        priority=PRIORITY_INTERACTIVE,
+                        cover_id=cover_id,
                     )
                 ],
             )
