@@ -1,4 +1,9 @@
-"""Multi-step inputs: start, read, advance and end a person's current flow."""
+"""Multi-step inputs: start, read, advance and end a person's current flow.
+
+A flow's final write ends the flow in its own transaction (`close_flow` with the
+`FlowKey` the use case is handed): the row is deleted first, so a second tap on "Save"
+(or a redelivered update) finds no flow and writes nothing (`FlowGone`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,24 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.errors import Conflict
 from models import FlowState
 
 DEFAULT_TTL = timedelta(hours=2)
+
+
+class FlowGone(Conflict):
+    """The flow this answer belongs to is over: saved by an earlier tap, stopped or expired."""
+
+    key = "flow.gone"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowKey:
+    """Which person's which flow a use case ends in its transaction."""
+
+    telegram_id: int
+    flow: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +77,17 @@ async def end_flow(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: 
             delete(FlowState).where(FlowState.telegram_id == telegram_id)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def close_flow(session: AsyncSession, key: FlowKey) -> None:
+    """Ends the flow inside the caller's transaction, before its write; `FlowGone` when it
+    is no longer open (the write is rolled back with it).  On PostgreSQL the DELETE waits
+    for a concurrent tap's transaction and then finds the row gone; SQLite writes in turn.
+    """
+    result = await session.execute(
+        delete(FlowState).where(
+            FlowState.telegram_id == key.telegram_id, FlowState.flow == key.flow
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise FlowGone()

@@ -3,7 +3,8 @@
 Rendering at send time means a claim approved by another coordinator a minute ago is not
 offered for review again (the renderer returns None and the row is skipped), and the
 amounts shown are what the database holds then, not what it held when the row was queued.
-The review buttons' callback data is shared with `handlers.budget`, which answers them.
+The review card and its buttons are `bot.views.budget_claims`'.  Below the renderers:
+how /budget, /budgetline, /fund, /ledger and /void answer.
 """
 
 from __future__ import annotations
@@ -19,40 +20,13 @@ from bot.services.budget.expenses import (
     ExpenseView,
     expense_view,
 )
-from bot.services.budget.lines import line_spent
+from bot.services.budget.exports import Ledger
+from bot.services.budget.lines import BudgetStatus, FundView, LineView, line_spent
+from bot.views.budget_claims import claim_text, review_keyboard
+from bot.views.formatting import progress_bar
 from bot.views.i18n import Html
-from bot.views.render import Button, Outgoing, Reader
+from bot.views.render import Outgoing, Reader
 from models import BudgetLine, ExpenseStatus, OutboxMessage, Person
-
-CB_CLAIM = "bcl"  # bcl:<a|r|p|v>:<expense id>
-
-
-def review_keyboard(reader: Reader, view: ExpenseView) -> list[list[Button]]:
-    """Approve / Reject for a pending claim, plus the receipt when there is one."""
-    rows = [
-        [
-            Button(reader.t("budget.btn.approve"), f"{CB_CLAIM}:a:{view.id}"),
-            Button(reader.t("budget.btn.reject"), f"{CB_CLAIM}:r:{view.id}"),
-        ]
-    ]
-    if view.has_receipt:
-        rows.append([Button(reader.t("budget.btn.receipt"), f"{CB_CLAIM}:v:{view.id}")])
-    return rows
-
-
-def claim_text(reader: Reader, view: ExpenseView) -> str:
-    return reader.t(
-        "budget.claim.review",
-        ref=f"E{view.id}",
-        name=view.spent_by,
-        amount=reader.money(view.amount, view.currency),
-        category=view.category,
-        note=view.note or "—",
-        when=reader.when(view.created_at),
-        receipt=reader.t(
-            "budget.claim.has_receipt" if view.has_receipt else "budget.claim.no_receipt"
-        ),
-    )
 
 
 async def _load(session: AsyncSession, row: OutboxMessage) -> ExpenseView | None:
@@ -115,4 +89,104 @@ async def render_alert(
             spent=reader.money(spent, line.currency),
             planned=reader.money(line.planned_minor, line.currency),
         )
+    )
+
+
+# ---- /budget, /budgetline, /fund, /ledger, /void ------------------------------------------
+def status_lines(reader: Reader, status: BudgetStatus) -> list[str]:
+    """The /budget text as lines: each line's bar, the totals, the balance, the claims."""
+    money = status.currency
+    lines = [reader.t("budget.status.title")]
+    if not status.lines:
+        lines.append(reader.t("budget.status.no_lines"))
+    for line in status.lines:
+        lines.append(
+            reader.t(
+                "budget.status.line",
+                category=line.category,
+                spent=reader.money(line.spent, money),
+                planned=reader.money(line.planned, money),
+                percent=reader.percent(line.ratio),
+                bar=progress_bar(line.ratio),
+                remaining=reader.money(line.remaining, money),
+            )
+        )
+        if line.pending:
+            lines.append(
+                reader.t("budget.status.line_pending", pending=reader.money(line.pending, money))
+            )
+    total_ratio = status.spent / status.planned if status.planned else 0.0
+    lines += [
+        "",
+        reader.t(
+            "budget.status.total",
+            spent=reader.money(status.spent, money),
+            planned=reader.money(status.planned, money),
+            percent=reader.percent(total_ratio),
+            remaining=reader.money(status.remaining, money),
+        ),
+        reader.t(
+            "budget.status.balance",
+            received=reader.money(status.received, money),
+            spent=reader.money(status.spent, money),
+            balance=reader.money(status.balance, money),
+        ),
+        reader.t(
+            "budget.status.claims",
+            pending_count=status.pending_count,
+            pending=reader.money(status.pending, money),
+            owed_count=status.owed_count,
+            owed=reader.money(status.owed, money),
+        ),
+    ]
+    return lines
+
+
+def line_list_lines(reader: Reader, views: list[LineView]) -> list[str]:
+    """Bare /budgetline: every line with its plan and team, then how to set one."""
+    lines = [reader.t("budget.line.list_title")]
+    lines += [
+        reader.t(
+            "budget.line.list_line",
+            category=v.category,
+            planned=reader.money(v.planned, v.currency),
+            team=v.team_name or "—",
+        )
+        for v in views
+    ] or [reader.t("budget.status.no_lines")]
+    lines.append(reader.t("budget.line.usage"))
+    return lines
+
+
+def line_saved_text(reader: Reader, view: LineView, *, created: bool) -> str:
+    return reader.t(
+        "budget.line.created" if created else "budget.line.updated",
+        category=view.category,
+        planned=reader.money(view.planned, view.currency),
+        team=view.team_name or "—",
+    )
+
+
+def fund_text(reader: Reader, fund: FundView) -> str:
+    return reader.t(
+        "budget.fund.recorded",
+        ref=f"F{fund.id}",
+        amount=reader.money(fund.amount, fund.currency),
+        source=fund.source,
+        when=reader.date(fund.received_at),
+    )
+
+
+def ledger_caption(reader: Reader, ledger: Ledger) -> str:
+    return reader.t(
+        "budget.ledger.caption",
+        rows=ledger.rows,
+        spent=reader.money(ledger.status.spent, ledger.status.currency),
+        received=reader.money(ledger.status.received, ledger.status.currency),
+    )
+
+
+def void_text(reader: Reader, ref: str, amount: int, currency: str, reason: str) -> str:
+    return reader.t(
+        "budget.void.done", ref=ref, amount=reader.money(amount, currency), reason=reason
     )

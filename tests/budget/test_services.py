@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.budget import expenses
+from bot.services.budget import claims, expenses
 from bot.services.budget import exports as budget_exports
 from bot.services.budget import lines as budget
 from bot.services.budget.expenses import KIND_ALERT, KIND_OUTCOME, KIND_REVIEW, Receipt
@@ -96,11 +96,11 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
     assert (status.spent, status.pending, status.pending_count) == (0, JT, 1)
 
     with pytest.raises(NotAllowed):
-        await expenses.approve_claim(sessionmaker, vol, claim.id, now=T0)
-    approved = await expenses.approve_claim(sessionmaker, coord, claim.id, now=T0)
+        await claims.approve_claim(sessionmaker, vol, claim.id, now=T0)
+    approved = await claims.approve_claim(sessionmaker, coord, claim.id, now=T0)
     assert approved.status == ExpenseStatus.APPROVED and approved.reviewed_by == "Citra"
     with pytest.raises(Conflict) as err:
-        await expenses.approve_claim(sessionmaker, coord2, claim.id, now=T0)
+        await claims.approve_claim(sessionmaker, coord2, claim.id, now=T0)
     assert err.value.key == "budget.claim.already_approved"
     assert err.value.params["by"] == "Citra"
     # The other reviewer's unsent "please review" is withdrawn; the claimant hears the outcome.
@@ -114,9 +114,9 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
     assert (status.spent, status.owed, status.owed_count, status.balance) == (JT, JT, 1, 9 * JT)
     assert status.lines[0].remaining == 4 * JT
 
-    await expenses.mark_paid(sessionmaker, coord2, claim.id, now=T0)
+    await claims.mark_paid(sessionmaker, coord2, claim.id, now=T0)
     with pytest.raises(Conflict):
-        await expenses.mark_paid(sessionmaker, coord2, claim.id, now=T0)
+        await claims.mark_paid(sessionmaker, coord2, claim.id, now=T0)
     status = await budget.budget_status(sessionmaker)
     assert (status.spent, status.owed) == (JT, 0)
     outcomes = [r.params["outcome"] for r in await outbox_rows(sessionmaker, KIND_OUTCOME)]
@@ -132,11 +132,11 @@ async def test_reject_needs_a_reason_and_tells_the_volunteer(sessionmaker: SM) -
         sessionmaker, vol, amount=JT, currency="IDR", category="Printing", note="x", now=T0
     )
     with pytest.raises(InvalidInput):
-        await expenses.reject_claim(sessionmaker, coord, claim.id, "   ", now=T0)
-    rejected = await expenses.reject_claim(sessionmaker, coord, claim.id, "no receipt", now=T0)
+        await claims.reject_claim(sessionmaker, coord, claim.id, "   ", now=T0)
+    rejected = await claims.reject_claim(sessionmaker, coord, claim.id, "no receipt", now=T0)
     assert rejected.status == ExpenseStatus.REJECTED and rejected.reject_reason == "no receipt"
     with pytest.raises(Conflict) as err:
-        await expenses.approve_claim(sessionmaker, coord, claim.id, now=T0)
+        await claims.approve_claim(sessionmaker, coord, claim.id, now=T0)
     assert err.value.key == "budget.claim.already_rejected"
     assert (await budget.budget_status(sessionmaker)).spent == 0
 
@@ -165,7 +165,7 @@ async def test_alerts_fire_once_at_80_and_100_percent(sessionmaker: SM) -> None:
         sessionmaker, vol, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
     assert await outbox_rows(sessionmaker, KIND_ALERT) == []  # pending is not spent
-    await expenses.approve_claim(sessionmaker, coord, claim.id, now=T0)
+    await claims.approve_claim(sessionmaker, coord, claim.id, now=T0)
     alerts = await outbox_rows(sessionmaker, KIND_ALERT)
     assert sorted((r.params["threshold"], r.chat_id) for r in alerts) == [(80, 10), (80, 11)]
     await expenses.record_expense(
@@ -233,7 +233,7 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
     )
     with pytest.raises(NotAllowed):
         await expenses.void_expense(sessionmaker, other, mine.id, "not mine", now=T0)
-    await expenses.approve_claim(sessionmaker, coord, mine.id, now=T0)
+    await claims.approve_claim(sessionmaker, coord, mine.id, now=T0)
     with pytest.raises(NotAllowed):  # approved: only the budget managers may void it now
         await expenses.void_expense(sessionmaker, vol, mine.id, "oops", now=T0)
     second = await expenses.record_expense(
@@ -280,7 +280,7 @@ async def test_void_rules_and_ledger_agrees_with_status(sessionmaker: SM) -> Non
 
 async def test_two_coordinators_approving_at_once_approve_once(sessionmaker: SM) -> None:
     coord, coord2, vol = await _setup(sessionmaker)
-    claims = [
+    filed = [
         await expenses.record_expense(
             sessionmaker,
             vol,
@@ -294,8 +294,8 @@ async def test_two_coordinators_approving_at_once_approve_once(sessionmaker: SM)
     ]
     results = await asyncio.gather(
         *(
-            expenses.approve_claim(sessionmaker, who, claim.id, now=T0)
-            for claim in claims
+            claims.approve_claim(sessionmaker, who, claim.id, now=T0)
+            for claim in filed
             for who in (coord, coord2)
         ),
         return_exceptions=True,

@@ -1,11 +1,11 @@
-"""Expenses and claims: record, review (approve / reject), reimburse, void.
+"""Expenses: record, void, list, and the receipts kept with them.
 
 A volunteer's expense is a claim: it waits for a coordinator, who is notified through the
-outbox with Approve / Reject buttons.  A coordinator's own expense is approved at once
-(recorded as approved by them) but nobody can approve a claim of their own.  Every
-status change is a conditional `UPDATE ... WHERE status = <expected>` so two coordinators
-tapping Approve at once approve it once; the loser is told who won.  Crossing 80 % or
-100 % of a line alerts the coordinators once, in the same transaction as the change.
+outbox with Approve / Reject buttons (reviewing is `claims`).  A coordinator's own expense
+is approved at once (recorded as approved by them).  Crossing 80 % or 100 % of a line
+alerts the coordinators once, in the same transaction as the change.  The guided
+/expense ends its flow in the transaction that records the expense (`ends`), so a second
+tap on "Save" records nothing.
 """
 
 from __future__ import annotations
@@ -18,19 +18,26 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue, withdraw
+from bot.delivery.kinds import (
+    BUDGET_CLAIM_OUTCOME,
+    BUDGET_CLAIM_REVIEW,
+    BUDGET_LINE_ALERT,
+    claim_review_cause,
+)
+from bot.delivery.outbox import enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, can, require
 from bot.services.budget.lines import MAX_NOTE, clean_text, find_line, line_spent, treasurers
+from bot.services.flows import FlowKey, close_flow
 from bot.services.people.members import Actor
 from models import BudgetLine, Expense, ExpenseStatus, Person
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 THRESHOLDS = (80, 100)
-KIND_REVIEW = "budget.claim_review"
-KIND_OUTCOME = "budget.claim_outcome"  # approved / rejected / paid, told to the claimant
-KIND_ALERT = "budget.line_alert"
+KIND_REVIEW = BUDGET_CLAIM_REVIEW.name
+KIND_OUTCOME = BUDGET_CLAIM_OUTCOME.name  # approved / rejected / paid, told to the claimant
+KIND_ALERT = BUDGET_LINE_ALERT.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,12 @@ class ExpenseView:
     has_receipt: bool
     reviewed_by: str | None = None
     reject_reason: str | None = None
+
+
+def check_amount(amount: int) -> None:
+    """An expense is a positive amount (the parser refuses minus signs and typos)."""
+    if amount <= 0:
+        raise InvalidInput("budget.amount.zero", text="0")
 
 
 def check_receipt(kind: str, mime: str | None, size: int | None) -> None:
@@ -127,16 +140,21 @@ async def record_expense(
     note: str,
     receipt: Receipt | None = None,
     now: datetime,
+    ends: FlowKey | None = None,
 ) -> ExpenseView:
     """A volunteer's expense becomes a pending claim (coordinators are asked); a
-    coordinator's is approved at once and may fire the line's 80 % / 100 % alert."""
+    coordinator's is approved at once and may fire the line's 80 % / 100 % alert.
+
+    `ends`: the guided flow this write finishes, ended first in the same transaction
+    (`FlowGone`, and nothing recorded, when an earlier tap already finished it)."""
     require(actor, Permission.RECORD_EXPENSE)
-    if amount <= 0:
-        raise InvalidInput("budget.amount.zero", text="0")
+    check_amount(amount)
     note = clean_text(note, MAX_NOTE)
     validate_receipt(receipt)
     direct = can(actor, Permission.APPROVE_CLAIMS)
     async with sessionmaker.begin() as session:
+        if ends is not None:
+            await close_flow(session, ends)
         line = await find_line(session, category)
         if line.currency != currency:
             raise Conflict("budget.currency_mismatch", currency=line.currency)
@@ -176,15 +194,12 @@ async def record_expense(
             await enqueue(
                 session,
                 [
-                    NewMessage(
-                        kind=KIND_REVIEW,
+                    BUDGET_CLAIM_REVIEW.message(
                         chat_id=telegram_id,
                         person_id=person_id,
-                        dedup_key=f"{KIND_REVIEW}:{expense.id}:{person_id}",
                         due_at=now,
                         params={"expense_id": expense.id},
-                        cause=f"claim_review:{expense.id}",
-                        priority=PRIORITY_INTERACTIVE,
+                        expense_id=expense.id,
                     )
                     for person_id, telegram_id in await treasurers(session)
                     if person_id != actor.person_id
@@ -218,193 +233,21 @@ async def fire_alerts(session: AsyncSession, line: BudgetLine, *, now: datetime)
         await enqueue(
             session,
             [
-                NewMessage(
-                    kind=KIND_ALERT,
+                # Per line + threshold (+ recipient: one row each); a re-armed alert that
+                # fires again later gets a new key from its firing time.
+                BUDGET_LINE_ALERT.message(
                     chat_id=telegram_id,
                     person_id=person_id,
-                    # Per line + threshold (+ recipient: one row each); a re-armed alert
-                    # that fires again later gets a new key from its firing time.
-                    dedup_key=f"{KIND_ALERT}:{line.id}:{threshold}:{int(now.timestamp())}:"
-                    f"{person_id}",
                     due_at=now,
                     params={"line_id": line.id, "threshold": threshold},
-                    cause=f"budget_line:{line.id}",
-                    priority=PRIORITY_INTERACTIVE,
+                    line_id=line.id,
+                    threshold=threshold,
+                    at=now,
                 )
                 for person_id, telegram_id in await treasurers(session)
             ],
         )
     return fired
-
-
-# ---- review -------------------------------------------------------------------------------
-async def _claim_for_review(session: AsyncSession, actor: Actor, expense_id: int) -> Expense:
-    require(actor, Permission.APPROVE_CLAIMS)
-    expense = await session.get(Expense, expense_id)
-    if expense is None:
-        raise NotFound("budget.entry_not_found", ref=f"E{expense_id}")
-    if expense.spent_by_id == actor.person_id:
-        raise NotAllowed("budget.claim.own", permission="approve_own_claim")
-    return expense
-
-
-async def _already(session: AsyncSession, expense_id: int) -> Conflict:
-    # The loaded row is stale by now (someone else decided): read what they decided.
-    session.expire_all()
-    view = await expense_view(session, expense_id)
-    return Conflict(
-        f"budget.claim.already_{view.status.value}",
-        ref=f"E{expense_id}",
-        by=view.reviewed_by or "—",
-    )
-
-
-async def check_reviewable(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, expense_id: int
-) -> ExpenseView:
-    """Before asking a reviewer for a reject reason: is it still theirs to decide?"""
-    async with sessionmaker() as session:
-        expense = await _claim_for_review(session, actor, expense_id)
-        if expense.status != ExpenseStatus.PENDING:
-            raise await _already(session, expense_id)
-        return await expense_view(session, expense_id)
-
-
-async def _decide(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    expense_id: int,
-    *,
-    approve: bool,
-    reason: str | None,
-    now: datetime,
-) -> ExpenseView:
-    async with sessionmaker.begin() as session:
-        expense = await _claim_for_review(session, actor, expense_id)
-        before = snapshot(expense)
-        new_status = ExpenseStatus.APPROVED if approve else ExpenseStatus.REJECTED
-        result = await session.execute(
-            update(Expense)
-            .where(
-                Expense.id == expense_id,
-                Expense.status == ExpenseStatus.PENDING,
-                Expense.spent_by_id != actor.person_id,
-            )
-            .values(
-                status=new_status,
-                reviewed_by_id=actor.person_id,
-                reviewed_at=now,
-                reject_reason=reason,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise await _already(session, expense_id)
-        await session.refresh(expense)
-        audit.record(
-            session,
-            action="budget.claim.approve" if approve else "budget.claim.reject",
-            actor_id=actor.person_id,
-            actor_telegram_id=actor.telegram_id,
-            target_type="expense",
-            target_id=expense_id,
-            before=before,
-            after=snapshot(expense),
-        )
-        # The other reviewers' unsent "please review" messages are moot now.
-        await withdraw(session, f"claim_review:{expense_id}")
-        await _tell_claimant(session, expense, new_status.value, now=now)
-        if approve:
-            line = await session.get(BudgetLine, expense.budget_line_id)
-            assert line is not None
-            await fire_alerts(session, line, now=now)
-        return await expense_view(session, expense_id)
-
-
-async def approve_claim(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    expense_id: int,
-    *,
-    now: datetime,
-) -> ExpenseView:
-    return await _decide(sessionmaker, actor, expense_id, approve=True, reason=None, now=now)
-
-
-async def reject_claim(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    expense_id: int,
-    reason: str,
-    *,
-    now: datetime,
-) -> ExpenseView:
-    reason = clean_text(reason, MAX_NOTE, "budget.claim.reason_missing")
-    return await _decide(sessionmaker, actor, expense_id, approve=False, reason=reason, now=now)
-
-
-async def mark_paid(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    expense_id: int,
-    *,
-    now: datetime,
-) -> ExpenseView:
-    """An approved claim was reimbursed: it leaves the "owed" list; the claimant is told."""
-    require(actor, Permission.APPROVE_CLAIMS)
-    async with sessionmaker.begin() as session:
-        expense = await session.get(Expense, expense_id)
-        if expense is None:
-            raise NotFound("budget.entry_not_found", ref=f"E{expense_id}")
-        before = snapshot(expense)
-        result = await session.execute(
-            update(Expense)
-            .where(Expense.id == expense_id, Expense.status == ExpenseStatus.APPROVED)
-            .values(status=ExpenseStatus.PAID, paid_by_id=actor.person_id, paid_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            await session.refresh(expense)
-            if expense.status == ExpenseStatus.PAID:
-                raise Conflict("budget.claim.already_paid", ref=f"E{expense_id}")
-            raise Conflict("budget.claim.not_approved", ref=f"E{expense_id}")
-        await session.refresh(expense)
-        audit.record(
-            session,
-            action="budget.claim.paid",
-            actor_id=actor.person_id,
-            actor_telegram_id=actor.telegram_id,
-            target_type="expense",
-            target_id=expense_id,
-            before=before,
-            after=snapshot(expense),
-        )
-        if expense.spent_by_id != actor.person_id:
-            await _tell_claimant(session, expense, "paid", now=now)
-        return await expense_view(session, expense_id)
-
-
-async def _tell_claimant(
-    session: AsyncSession, expense: Expense, outcome: str, *, now: datetime
-) -> None:
-    person = await session.get(Person, expense.spent_by_id)
-    if person is None:
-        return
-    await enqueue(
-        session,
-        [
-            NewMessage(
-                kind=KIND_OUTCOME,
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                dedup_key=f"{KIND_OUTCOME}:{expense.id}:{outcome}",
-                due_at=now,
-                params={"expense_id": expense.id, "outcome": outcome},
-                cause=f"expense:{expense.id}",
-                priority=PRIORITY_INTERACTIVE,
-            )
-        ],
-    )
 
 
 # ---- void ---------------------------------------------------------------------------------
@@ -450,7 +293,7 @@ async def void_expense(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("budget.changed", ref=f"E{expense_id}")
         await session.refresh(expense)
-        await withdraw(session, f"claim_review:{expense_id}")
+        await withdraw(session, claim_review_cause(expense_id))
         audit.record(
             session,
             action="budget.expense.void",

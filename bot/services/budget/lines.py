@@ -303,6 +303,28 @@ async def list_lines(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Lin
         ]
 
 
+async def pick_line(sessionmaker: async_sessionmaker[AsyncSession], ref: str) -> LineView:
+    """The line an answer names: its id (a button) or its category as typed.
+
+    The lookup the expense's write makes (`find_line`), as `InvalidInput` so a guided
+    step can ask again with the known categories.
+    """
+    async with sessionmaker() as session:
+        try:
+            line = await find_line(session, ref)
+        except NotFound as missing:
+            raise InvalidInput(missing.key, **missing.params) from None
+        team = await session.get(Team, line.team_id) if line.team_id is not None else None
+        return LineView(
+            line.id,
+            line.category,
+            line.planned_minor,
+            line.currency,
+            team.name if team is not None else None,
+            line.event_id,
+        )
+
+
 # ---- funds --------------------------------------------------------------------------------
 def fund_snapshot(fund: Fund) -> dict[str, object]:
     return {
