@@ -15,6 +15,7 @@ from bot.context import GotongContext
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.reach import autopilot
+from bot.views.autopilot import settings_lines
 from handlers.common import reader_for, send
 from handlers.guard import guarded
 
@@ -39,14 +40,7 @@ async def cmd_autopilot(update: Update, context: GotongContext, actor: Actor) ->
     args = context.args or []
     if not args:
         teams = await autopilot.team_settings(context.db, actor)
-        if not teams:
-            await send(update, context, reader.t("autopilot.no_teams"))
-            return
-        lines = [reader.t("autopilot.status_title", hours=hours)]
-        lines += [reader.t("autopilot.status_line", icon="✅" if t.enabled else "⏸", team=t.name)
-                  for t in teams]
-        lines.append(reader.t("autopilot.usage"))
-        await send(update, context, lines)
+        await send(update, context, settings_lines(reader, teams, hours))
         return
     word = args[0].casefold()
     if word not in ON_WORDS | OFF_WORDS or len(args) < 2:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,14 @@ from bot.context import GotongContext
 from bot.delivery.sender import Blocked, Flood, Rejected, Transient
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
-from bot.services.reach import groups
-from bot.services.reach.groups import CB_GROUP
+from bot.services.reach import groups, posts
+from bot.views.callbacks import unpack
+from bot.views.groups import GroupClaim, GroupGoing, going_notice, group_post
 from bot.views.i18n import normalize_language
 from bot.views.render import Reader
 from bot.views.shifts import shift_lines
-from handlers.common import callback_args, int_arg, reader_for, send
+from handlers.buttons import ButtonAction, pressed
+from handlers.common import int_arg, reader_for, send
 from handlers.guard import StaleButton, guarded
 
 if TYPE_CHECKING:
@@ -110,52 +113,66 @@ async def on_my_chat_member(update: Update, context: GotongContext) -> None:
         await context.bot.send_message(change.chat.id, text)
 
 
-async def cb_group(update: Update, context: GotongContext) -> None:
-    """Claim / Going on a group post: for the person who tapped; a stranger is sent to a
-    private chat with the bot (a deep link that claims there), never shown an error."""
+def _strangers_get_a_link(
+    action: ButtonAction[Any], prefix: str, target: Callable[[Any], int]
+) -> CallbackQueryHandler[GotongContext, None]:
+    """Claim / Going on a group post, for the person who tapped; a stranger is sent to a
+    private chat with the bot (a deep link that claims there), never shown an error.  The
+    check comes before the guard, which would register the stranger on first contact."""
+    guarded_action = action.handler()
+
+    async def run(update: Update, context: GotongContext) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        if not await groups.known_person(context.db, user.id):
+            reader = _group_reader(context, user.language_code)
+            link = f"https://t.me/{context.bot.username}?start={prefix}{target(unpack(query.data))}"
+            await query.answer(reader.plain("groups.start_first"), url=link)
+            return
+        await guarded_action.callback(update, context)
+
+    run.__name__ = run.__qualname__ = action.name
+    return CallbackQueryHandler(run, pattern=guarded_action.pattern)
+
+
+def _group_chat(update: Update) -> int:
+    """The group the tapped post is in (a post in a private chat is no group post)."""
     query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None:
-        return
-    parts = callback_args(query.data, CB_GROUP, 2)
-    target = int_arg(parts[1]) if parts else None
-    if parts is None or target is None or parts[0] not in ("c", "g"):
-        await _tapped(update, context)  # the guard answers "no longer valid"
-        return
-    if not await groups.known_person(context.db, user.id):
-        prefix = DEEP_CLAIM if parts[0] == "c" else DEEP_GOING
-        reader = _group_reader(context, user.language_code)
-        await query.answer(reader.plain("groups.start_first"),
-                           url=f"https://t.me/{context.bot.username}?start={prefix}{target}")
-        return
-    await _tapped(update, context)
+    message = query.message if query is not None else None
+    if message is None or message.chat.id >= 0:
+        raise StaleButton()
+    return message.chat.id
 
 
-@guarded(Permission.VOLUNTEER)
-async def _tapped(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(GroupClaim, Permission.VOLUNTEER)
+async def cb_group_claim(
+    update: Update, context: GotongContext, actor: Actor, data: GroupClaim
+) -> None:
     query = update.callback_query
     assert query is not None
-    parts = callback_args(query.data, CB_GROUP, 2)
-    target = int_arg(parts[1]) if parts else None
-    message = query.message
-    if parts is None or target is None or message is None or message.chat.id >= 0:
-        raise StaleButton()
     reader = reader_for(context, actor)
-    now = context.clock.now()
-    if parts[0] == "c":
-        result = await groups.claim_from_group(context.db, actor, message.chat.id, target,
-                                               context.settings, now=now)
-        if result.full:
-            await query.answer(reader.plain("groups.full_toast"), show_alert=True)
-        else:
-            await query.answer(reader.plain("groups.claimed_toast"))
-    elif parts[0] == "g":
-        changed = await groups.going_from_group(context.db, actor, message.chat.id, target,
-                                                context.settings, now=now)
-        await query.answer(reader.plain("groups.going_toast" if changed
-                                        else "groups.already_going_toast"))
+    result = await groups.claim_from_group(context.db, actor, _group_chat(update), data.shift_id,
+                                           context.settings, now=context.clock.now())
+    if result.full:
+        await query.answer(reader.plain("groups.full_toast"), show_alert=True)
     else:
-        raise StaleButton()
+        await query.answer(reader.plain("groups.claimed_toast"))
+    _wake(context.application)
+
+
+@pressed(GroupGoing, Permission.VOLUNTEER)
+async def cb_group_going(
+    update: Update, context: GotongContext, actor: Actor, data: GroupGoing
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    reader = reader_for(context, actor)
+    changed = await groups.going_from_group(context.db, actor, _group_chat(update),
+                                            data.event_id, context.settings,
+                                            now=context.clock.now())
+    await query.answer(reader.plain("groups.going_toast" if changed
+                                    else "groups.already_going_toast"))
     _wake(context.application)
 
 
@@ -209,8 +226,7 @@ async def _deep_going(update: Update, context: GotongContext, actor: Actor) -> N
     result = await rsvp(context.db, actor, target, RsvpStatus.GOING,
                         timing=Timing.from_settings(context.settings), now=context.clock.now())
     view = result.event
-    await send(update, context, reader.t("groups.going_private", title=view.title,
-                                         when=reader.time_range(view.starts_at, view.ends_at)))
+    await send(update, context, going_notice(reader, view.title, view.starts_at, view.ends_at))
     _wake(context.application)
 
 
@@ -236,13 +252,14 @@ async def refresh_posts(app: GotongApp | Any, *, wait: bool = False) -> int:
         reader = Reader(state.i18n, settings.default_language, settings.timezone,
                         settings.currency, state.clock.now())
         shown: dict[int, str] = {}
-        for edit in await groups.stale_posts(db, reader):
+        for edit in await posts.stale_posts(db, now=reader.now):
             if pacer.chat_ready_in(edit.chat_id) > 0:
                 continue
             slot = await pacer.acquire(edit.chat_id)
+            outgoing = group_post(reader, edit.post)
             try:
                 await dispatcher.transport.edit(edit.chat_id, edit.message_id,
-                                                edit.outgoing.text, edit.outgoing.keyboard)
+                                                outgoing.text, outgoing.keyboard)
             except Flood as exc:
                 pacer.pause(exc.retry_after)
                 break
@@ -259,7 +276,7 @@ async def refresh_posts(app: GotongApp | Any, *, wait: bool = False) -> int:
                 shown[edit.post_id] = edit.state
             finally:
                 pacer.release(slot)
-        await groups.mark_shown(db, shown)
+        await posts.mark_shown(db, shown)
         return len(shown)
 
 
@@ -290,5 +307,6 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("linkteam", cmd_linkteam),
         CommandHandler("unlinkteam", cmd_unlinkteam),
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
-        CallbackQueryHandler(cb_group, pattern=rf"^{CB_GROUP}:"),
+        _strangers_get_a_link(cb_group_claim, DEEP_CLAIM, lambda d: d.shift_id),
+        _strangers_get_a_link(cb_group_going, DEEP_GOING, lambda d: d.event_id),
     ]

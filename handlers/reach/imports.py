@@ -13,7 +13,7 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import commands
 from bot.commands import CommandSpec
@@ -24,11 +24,19 @@ from bot.services.authz import Permission
 from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.services.reach import imports
-from bot.services.reach.imports import IMPORT_PREFIX, MAX_ERRORS_SHOWN, MAX_ROWS
-from bot.views.render import Button
-from handlers.common import callback_args, edit_or_send, reader_for, send
+from bot.services.reach.import_file import MAX_ROWS, check_document, file_digest
+from bot.services.reach.imports import IMPORT_PREFIX
+from bot.views.imports import (
+    CancelImport,
+    ConfirmImport,
+    done_text,
+    preview_keyboard,
+    preview_lines,
+)
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
 from handlers.flows import register_flow
-from handlers.guard import StaleButton, guarded
+from handlers.guard import guarded
 from handlers.menus import sync_person_menu
 
 log = logging.getLogger(__name__)
@@ -68,56 +76,54 @@ async def on_import_input(
     if document is None or flow.step != STEP_FILE:
         await send(update, context, reader.t("imports.need_document"))
         return
-    imports.check_document(document.file_name, document.file_size)  # before downloading
+    check_document(document.file_name, document.file_size)  # before downloading
     content = await _download(context, document.file_id)
     name = (document.file_name or "import.csv")[:100]
     preview = await imports.preview_import(context.db, actor, content, name)
-    lines = [reader.t("imports.preview", file=name, read=preview.read, new=preview.new,
-                      known=preview.known, errors=len(preview.errors))]
-    if preview.errors:
-        lines.append(reader.t("imports.errors_title"))
-        for error in preview.errors[:MAX_ERRORS_SHOWN]:
-            lines.append(reader.t("imports.error_line", line=error.line,
-                                  reason=reader.t(f"imports.err_{error.reason}",
-                                                  value=error.value)))
-        if len(preview.errors) > MAX_ERRORS_SHOWN:
-            lines.append(reader.t("imports.errors_more",
-                                  count=len(preview.errors) - MAX_ERRORS_SHOWN))
+    lines = preview_lines(reader, name, preview)
     if preview.new == 0:
         await flows.end_flow(context.db, actor.telegram_id)
-        lines.append(reader.t("imports.nothing_new"))
         await send(update, context, lines)
         return
     await flows.start_flow(context.db, actor.telegram_id, FLOW, STEP_CONFIRM,
                            {"file_id": document.file_id, "name": name,
                             "digest": preview.digest}, now=context.clock.now())
-    lines.append(reader.t("imports.confirm_hint", new=preview.new))
-    await send(update, context, lines, [[
-        Button(reader.t("imports.btn_confirm"), f"{CB_IMPORT}:ok:{preview.digest}"),
-        Button(reader.t("imports.btn_cancel"), f"{CB_IMPORT}:no:{preview.digest}"),
-    ]])
+    await send(update, context, lines, preview_keyboard(reader, preview))
 
 
-@guarded(Permission.MANAGE_ROLES)
-async def cb_import(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Import (the links file comes back) or Cancel, for the file this person previewed."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_args(query.data, CB_IMPORT, 2)
-    if parts is None or parts[0] not in ("ok", "no"):
-        raise StaleButton()
+async def _pending(context: GotongContext, actor: Actor, digest: str) -> Flow:
+    """This person's import waiting for a yes or no, of the very file the button names."""
     flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
     if (flow is None or flow.flow != FLOW or flow.step != STEP_CONFIRM
-            or flow.data.get("digest") != parts[1]):
+            or flow.data.get("digest") != digest):
         raise InvalidInput("imports.stale")
+    return flow
+
+
+@pressed(CancelImport, Permission.MANAGE_ROLES)
+async def cb_import_cancel(
+    update: Update, context: GotongContext, actor: Actor, data: CancelImport
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    await _pending(context, actor, data.digest)
+    await query.answer()
+    await flows.end_flow(context.db, actor.telegram_id)
+    await edit_or_send(update, context, reader_for(context, actor).t("imports.cancelled"))
+
+
+@pressed(ConfirmImport, Permission.MANAGE_ROLES)
+async def cb_import_confirm(
+    update: Update, context: GotongContext, actor: Actor, data: ConfirmImport
+) -> None:
+    """Imports the file this person previewed; the links file comes back."""
+    query = update.callback_query
+    assert query is not None
+    flow = await _pending(context, actor, data.digest)
     reader = reader_for(context, actor)
     await query.answer()
-    if parts[0] == "no":
-        await flows.end_flow(context.db, actor.telegram_id)
-        await edit_or_send(update, context, reader.t("imports.cancelled"))
-        return
     content = await _download(context, str(flow.data["file_id"]))
-    if imports.file_digest(content) != parts[1]:
+    if file_digest(content) != data.digest:
         raise InvalidInput("imports.stale")
     name = str(flow.data.get("name", "import.csv"))
     result = await imports.commit_import(
@@ -125,8 +131,7 @@ async def cb_import(update: Update, context: GotongContext, actor: Actor) -> Non
         now=context.clock.now(),
     )
     await flows.end_flow(context.db, actor.telegram_id)
-    await edit_or_send(update, context, reader.t("imports.done", created=result.created,
-                                                  known=result.known, errors=result.errors))
+    await edit_or_send(update, context, done_text(reader, result))
     chat = update.effective_chat
     assert chat is not None
     stem = name.rsplit(".", 1)[0][:60] or "import"
@@ -166,7 +171,8 @@ def handlers() -> list[BaseHandler]:
     register_deep_link(IMPORT_PREFIX, deep_link_import)
     return [
         CommandHandler("import", cmd_import, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(cb_import, pattern=rf"^{CB_IMPORT}:"),
+        cb_import_confirm.handler(),
+        cb_import_cancel.handler(),
     ]
 
 

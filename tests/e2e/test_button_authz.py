@@ -178,11 +178,14 @@ CASES = [
     Case("sum:e other team's event", "lina", lambda o: f"sum:e:{o['event_b']}", NOT_ALLOWED),
     Case("sum:all volunteer", "ani", lambda o: "sum:all:0", NOT_ALLOWED),
     # ---- team groups and imports (handlers/reach/groups.py, handlers/reach/imports.py)
-    Case("grp:c a post this chat never got", "citra", lambda o: f"grp:c:{o['shift_a']}", STALE),
-    Case("grp:g a post this chat never got", "ani", lambda o: f"grp:g:{o['event_a']}", STALE),
-    Case("imp:ok volunteer", "ani", lambda o: "imp:ok:0123456789abcdef", NOT_ALLOWED),
-    Case("imp:ok lead", "lina", lambda o: "imp:ok:0123456789abcdef", NOT_ALLOWED),
-    Case("imp:ok no preview of theirs", "dewi", lambda o: "imp:ok:0123456789abcdef",
+    Case("grc1 a post this chat never got", "citra", lambda o: f"grc1:{o['shift_a']}", STALE),
+    Case("grg1 a post this chat never got", "ani", lambda o: f"grg1:{o['event_a']}", STALE),
+    Case("imc1 volunteer", "ani", lambda o: "imc1:0123456789abcdef", NOT_ALLOWED),
+    Case("imc1 lead", "lina", lambda o: "imc1:0123456789abcdef", NOT_ALLOWED),
+    Case("imc1 no preview of theirs", "dewi", lambda o: "imc1:0123456789abcdef",
+         "no longer current"),
+    Case("imx1 volunteer", "ani", lambda o: "imx1:0123456789abcdef", NOT_ALLOWED),
+    Case("imx1 no preview of theirs", "dewi", lambda o: "imx1:0123456789abcdef",
          "no longer current"),
 ]
 

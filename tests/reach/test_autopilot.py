@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.kinds import AUTOPILOT_INVITE, AUTOPILOT_REPORT, autopilot_cause
 from bot.services.people.members import TeamRef
 from bot.services.reach import autopilot
 from bot.services.shifts.claims import claim_shift
@@ -67,8 +68,8 @@ async def _invited(db: async_sessionmaker[AsyncSession], shift_id: int) -> list[
     async with db() as session:
         return list(await session.scalars(
             select(OutboxMessage.person_id).where(
-                OutboxMessage.kind == autopilot.KIND_INVITE,
-                OutboxMessage.cause == autopilot.cause_of(shift_id))
+                OutboxMessage.kind == AUTOPILOT_INVITE.name,
+                OutboxMessage.cause == autopilot_cause(shift_id))
             .order_by(OutboxMessage.person_id)))
 
 
@@ -105,11 +106,11 @@ async def test_waves_invite_the_best_fitting_never_twice_then_close(
     assert first.asked == 4 and first.reports == 1
     async with db() as session:
         report = await session.scalar(select(OutboxMessage).where(
-            OutboxMessage.kind == autopilot.KIND_REPORT))
+            OutboxMessage.kind == AUTOPILOT_REPORT.name))
         assert report is not None and report.person_id == lead
         assert report.params["shifts"][0][:3] == [shift, 4, 1]
         invite = await session.scalar(select(OutboxMessage).where(
-            OutboxMessage.kind == autopilot.KIND_INVITE))
+            OutboxMessage.kind == AUTOPILOT_INVITE.name))
         assert invite is not None and not invite.urgent  # quiet hours hold it
 
     again = await autopilot.sweep(db, SETTINGS, now=T0 + timedelta(minutes=10))
@@ -157,7 +158,7 @@ async def test_a_filled_or_cancelled_shift_withdraws_its_invitations(
     assert report.withdrawn == 4
     async with db() as session:
         statuses = set(await session.scalars(select(OutboxMessage.status).where(
-            OutboxMessage.kind == autopilot.KIND_INVITE)))
+            OutboxMessage.kind == AUTOPILOT_INVITE.name)))
     assert statuses == {OutboxStatus.CANCELLED}
 
 

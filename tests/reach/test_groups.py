@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.kinds import GROUP_EVENT_POST
 from bot.errors import NotAllowed, NotFound
 from bot.services.events.events import EventDraft, Timing, create_event
 from bot.services.people.members import Actor, TeamRef
-from bot.services.reach import groups
+from bot.services.reach import groups, posts
+from bot.views import groups as group_views
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from models import GroupPost, OutboxMessage, OutboxStatus, Role
@@ -49,17 +51,17 @@ async def test_links_events_posts_and_going_from_the_group(
     event = await create_event(db, admin, draft, timing=Timing(), now=T0)
     async with db() as session:
         row = await session.scalar(select(OutboxMessage).where(
-            OutboxMessage.kind == groups.KIND_EVENT_POST))
+            OutboxMessage.kind == GROUP_EVENT_POST.name))
         assert row is not None and row.chat_id == GROUP and row.urgent
         post = await session.scalar(select(GroupPost))
         assert post is not None and post.kind == "event" and post.target_id == event.id
     # The post went out (what the dispatcher records): its message id is the outbox row's.
     async with db.begin() as session:
-        rendered = await groups.render_event_post(session, row, None, reader())
+        rendered = await group_views.render_event_post(session, row, None, reader())
         assert rendered is not None and "Going: 0 of 3" in rendered.text
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             status=OutboxStatus.SENT, telegram_message_id=55))
-    assert await groups.stale_posts(db, reader()) == []
+    assert await posts.stale_posts(db, now=T0) == []
 
     member_id = await add_member(db, 11, "Ani", teams["Jaksel"])
     ani = Actor(member_id, 11, "Ani", None, Role.VOLUNTEER, "en", True, None, True,
@@ -68,11 +70,11 @@ async def test_links_events_posts_and_going_from_the_group(
     assert not await groups.going_from_group(db, ani, GROUP, event.id, settings(), now=T0)
     with pytest.raises(NotFound):  # a button naming an event this group never got
         await groups.going_from_group(db, ani, -1, event.id, settings(), now=T0)
-    stale = await groups.stale_posts(db, reader())
+    stale = await posts.stale_posts(db, now=T0)
     assert [(s.message_id, s.state) for s in stale] == [(55, "1/3/scheduled")]
-    assert "Going: 1 of 3" in stale[0].outgoing.text
-    await groups.mark_shown(db, {stale[0].post_id: stale[0].state})
-    assert await groups.stale_posts(db, reader()) == []
+    assert "Going: 1 of 3" in group_views.group_post(reader(), stale[0].post).text
+    await posts.mark_shown(db, {stale[0].post_id: stale[0].state})
+    assert await posts.stale_posts(db, now=T0) == []
 
     assert await groups.unlink_by(db, admin, GROUP) == "Jaksel"
     assert await groups.linked_team(db, GROUP) is None

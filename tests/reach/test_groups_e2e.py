@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.views.groups import GroupClaim
 from handlers.reach.groups import refresh_posts
 from models import (
     GroupPost,
@@ -169,7 +170,7 @@ async def test_a_stranger_follows_the_link_and_claims_privately(tmp_path: Path) 
         async with bot.db() as session:
             assert await session.scalar(select(ShiftSignup.id)) is None
         # A member of another team who forges the group button is refused, not signed up.
-        forged = await bot.user(VOLUNTEER_ELSEWHERE).press(post, data="grp:c:1",
+        forged = await bot.user(VOLUNTEER_ELSEWHERE).press(post, data=GroupClaim(1).pack(),
                                                             expect="answer")
         assert forged.answer.show_alert
         async with bot.db() as session:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed
 from bot.services.people.members import Actor, TelegramUser
-from bot.services.reach import imports
-from bot.services.reach.imports import ImportRefused, normalize_phone, parse_file
+from bot.services.reach import import_file, imports
+from bot.services.reach.import_file import ImportRefused, normalize_phone, parse_file
 from models import ImportedVolunteer, ImportStatus, Membership, Person, PersonSkill, Role, Skill
 from tests.conftest import T0
 from tests.reach.factories import (
@@ -103,16 +103,16 @@ def test_a_million_rows_are_refused_with_the_cap() -> None:
     with pytest.raises(ImportRefused) as refused:
         parse_file(content)
     assert refused.value.key == "imports.refused_rows"
-    assert refused.value.params == {"max": imports.MAX_ROWS}
+    assert refused.value.params == {"max": import_file.MAX_ROWS}
 
 
 def test_size_and_type_are_refused_before_downloading() -> None:
     with pytest.raises(ImportRefused) as refused:
-        imports.check_document("relawan.csv", 50 * 1024 * 1024)
+        import_file.check_document("relawan.csv", 50 * 1024 * 1024)
     assert refused.value.key == "imports.refused_size"
     with pytest.raises(ImportRefused):
-        imports.check_document("foto.jpg", 1000)
-    imports.check_document("relawan.xlsx", 1000)
+        import_file.check_document("foto.jpg", 1000)
+    import_file.check_document("relawan.xlsx", 1000)
 
 
 def _links(body: bytes) -> list[dict[str, str]]:
