@@ -28,10 +28,11 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import create_sessionmaker
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.message import Message, MessageKeyboard
 from bot.delivery.outbox import enqueue
 from bot.services.events.events import Timing, _reschedule_all, plan_rsvp_messages
 from bot.views.i18n import I18n
-from bot.views.render import Keyboard, Outgoing
+from bot.views.outbox import OutboxRendering
 from models import Event, EventRsvp, EventStatus, Person, Role, RsvpStatus
 from tests.support.databases import (
     create_postgres_database,
@@ -48,11 +49,11 @@ START = NOW + timedelta(days=3)
 class NullTransport:
     """The benchmark measures claiming, not sending."""
 
-    async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
+    async def send(self, chat_id: int, message: Message, *, paid: bool) -> int:
         return 1
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+        self, chat_id: int, message_id: int, text: str, keyboard: MessageKeyboard | None = None
     ) -> None:
         return None
 
@@ -143,7 +144,9 @@ async def bench(url: str, label: str) -> dict[str, float]:
         # The dispatcher hands this clock's "now" to the renderers (Reader.now).
         clock = FrozenClock(START + timedelta(hours=1) - timedelta(hours=2))
         settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
-        dispatcher = Dispatcher(db, NullTransport(), settings, I18n("id"), clock)
+        dispatcher = Dispatcher(
+            db, NullTransport(), settings, clock, OutboxRendering(I18n("id"), settings)
+        )
         t0 = time.perf_counter()
         first = await dispatcher._claim(100)
         figures["first_claim_s"] = time.perf_counter() - t0

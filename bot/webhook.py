@@ -15,6 +15,7 @@ input), so a malformed update never reaches a handler.  The same server answers
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
@@ -30,6 +31,7 @@ from bot.ops.dedup import Claim, tell_unanswered
 from bot.ops.health import render_metrics
 from bot.ops.metrics import METRICS
 from bot.ops.runtime import get_ops
+from bot.views.ops import reply_lost
 from bot.web import mount as mount_web_app
 
 log = logging.getLogger(__name__)
@@ -170,7 +172,9 @@ def make_webhook_app(
         if claim is Claim.BUSY:
             return web.Response(status=503, text="in progress", headers={"Retry-After": "1"})
         if claim is Claim.UNANSWERED:
-            await tell_unanswered(application.bot_data, update)
+            state = application.bot_data
+            say = functools.partial(reply_lost, state.i18n, state.settings.default_language)
+            await tell_unanswered(say, update)
         if claim is Claim.NEW:
             METRICS.latency.observe(time.perf_counter() - started)
         return web.Response(text="ok")

@@ -24,6 +24,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +32,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import broadcasts
 from bot.delivery.leasing import (
-    Audience,
     Claim,
     Outcome,
     Prepared,
@@ -40,11 +40,12 @@ from bot.delivery.leasing import (
     has_due,
     record,
 )
+from bot.delivery.message import Message
 from bot.delivery.pacing import Pacer
 from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import Blocked, Flood, Rejected, Transient, Transport
 from bot.redaction import redact
-from bot.views.i18n import I18n
+from models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,37 @@ class DrainReport:
     counters: Counters = field(default_factory=Counters)
 
 
+class OutboxRendering(Protocol):
+    """What the dispatcher is given to turn rows and progress into messages."""
+
+    async def row(
+        self, session: AsyncSession, row: OutboxMessage, person: Person | None, now: datetime
+    ) -> Message | None:
+        """The row's message for `person` at `now`; None: skip it; raises `UnknownKind`."""
+        ...
+
+    def progress(self, view: broadcasts.ProgressView) -> Message:
+        """A running or finished broadcast's progress message, for its author."""
+        ...
+
+
 class Dispatcher:
+    """The outbox engine of one process, built from plain parts by the app:
+
+        Dispatcher(sessionmaker, PtbTransport(bot), settings, clock,
+                   OutboxRendering(i18n, settings), pacer=pacer)
+
+    `rendering` (`bot.views.outbox.OutboxRendering`) writes every message it sends: the
+    rows' texts at send time and the broadcasts' progress messages.
+    """
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         transport: Transport,
         settings: Settings,
-        i18n: I18n,
         clock: Clock,
+        rendering: OutboxRendering,
         *,
         pacer: Pacer | None = None,
         instance: str | None = None,
@@ -118,15 +142,14 @@ class Dispatcher:
         self.transport = transport
         self.settings = settings
         self.clock = clock
+        self.rendering = rendering
         self.paid = settings.paid_broadcast
         self.rate = settings.paid_rate_per_second if self.paid else settings.send_rate_per_second
         self.pacer = pacer or Pacer(self.rate)
         self.instance = instance or instance_name()
         start, end = settings.quiet_hours
         self.quiet = QuietHours(start, end)
-        self.audience = Audience(
-            i18n, settings.default_language, settings.timezone, settings.currency
-        )
+        self.default_timezone = settings.timezone
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
         # Enough workers to keep the pace while some sends wait on a slow answer.
         self.worker_count = workers or max(16, min(48, int(self.rate // 20)))
@@ -154,6 +177,11 @@ class Dispatcher:
     @property
     def running(self) -> bool:
         return bool(self._tasks)
+
+    def wake(self) -> None:
+        """Something was just enqueued for now (a broadcast sent): lease it without waiting
+        for the next tick."""
+        self._refill.set()
 
     def start(self, *, refill: bool = True) -> None:
         if self._tasks:
@@ -249,7 +277,8 @@ class Dispatcher:
 
     async def _show_progress(self, view: broadcasts.ProgressView) -> bool:
         """True when the state is on screen (or can never be); False to try again later."""
-        text = broadcasts.progress_text(self.audience, view)
+        message = self.rendering.progress(view)
+        text = message.text
         if view.progress_message_id is not None and self._progress_shown.get(view.id) == text:
             return True
         if not view.done and self.pacer.chat_ready_in(view.progress_chat_id) > 0:
@@ -260,17 +289,12 @@ class Dispatcher:
         try:
             if view.progress_message_id is None:
                 message_id = await self.transport.send(
-                    view.progress_chat_id,
-                    broadcasts.progress_outgoing(self.audience, view, text),
-                    paid=False,
+                    view.progress_chat_id, message, paid=False
                 )
                 await broadcasts.set_progress_message(self.db, view.id, message_id)
             else:
                 await self.transport.edit(
-                    view.progress_chat_id,
-                    view.progress_message_id,
-                    text,
-                    broadcasts.progress_keyboard(self.audience, view),
+                    view.progress_chat_id, view.progress_message_id, text, message.keyboard
                 )
         except Flood as exc:
             self.pacer.pause(exc.retry_after)
@@ -323,7 +347,8 @@ class Dispatcher:
             limit=limit,
             lease=self.lease,
             quiet=self.quiet,
-            audience=self.audience,
+            default_timezone=self.default_timezone,
+            render=self.rendering.row,
         )
         self.counters.deferred += batch.deferred
         self.counters.skipped += batch.skipped

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
@@ -25,12 +26,10 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.message import Message
 from bot.delivery.outbox import PRIORITY_BULK
 from bot.delivery.quiet import QuietHours
-from bot.delivery.renderers import RENDERERS
-from bot.services.people.members import language_of
-from bot.views.i18n import I18n
-from bot.views.render import Outgoing, Reader
+from bot.delivery.renderers import UnknownKind
 from models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
@@ -42,14 +41,10 @@ AWAKE_WINDOW = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """How to read for recipients: defaults when the person set nothing."""
-
-    i18n: I18n
-    language: str
-    timezone: str
-    currency: str
+# (session, row, recipient or None, now) -> the message, None to skip; raises UnknownKind.
+RenderRow = Callable[
+    [AsyncSession, OutboxMessage, Person | None, datetime], Awaitable[Message | None]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +57,7 @@ class Prepared:
     kind: str
     attempts: int
     lease_until: datetime
-    outgoing: Outgoing
+    outgoing: Message
 
 
 @dataclass
@@ -132,14 +127,16 @@ async def claim(
     limit: int,
     lease: timedelta,
     quiet: QuietHours,
-    audience: Audience,
+    default_timezone: str,
+    render: RenderRow,
 ) -> Claim:
     """Leases up to `limit` due rows (priority, then due time) and renders them.
 
     Rendering happens here, seconds before the send (the sender's queue holds only a few
     seconds of work), in the same transaction: one session serves the whole batch, so a
     broadcast's shared row is read once, not 10,000 times.  Quiet hours move a row's due
-    time instead of leasing it; a renderer's None marks it skipped.
+    time instead of leasing it; a renderer's None marks it skipped.  `render` is given
+    (`OutboxRendering.row`): the engine never writes a text itself.
     """
     result = Claim()
     async with sessionmaker.begin() as session:
@@ -168,7 +165,7 @@ async def claim(
         deferred: dict[datetime, list[int]] = defaultdict(list)
         lease_until = now + lease
         for row, person in rows:
-            tz = (person.timezone if person else None) or audience.timezone
+            tz = (person.timezone if person else None) or default_timezone
             until = (
                 None
                 if row.urgent or _using_the_bot(row, person, now)
@@ -182,19 +179,11 @@ async def claim(
                     row.id
                 )
                 continue
-            render = RENDERERS.get(row.kind)
-            if render is None:
+            try:
+                outgoing = await render(session, row, person, now)
+            except UnknownKind:
                 failed[f"no renderer for kind {row.kind!r}"].append(row.id)
                 continue
-            reader = Reader(
-                audience.i18n,
-                language_of(person, audience.language) if person else audience.language,
-                tz,
-                audience.currency,
-                now,
-            )
-            try:
-                outgoing = await render(session, row, person, reader)
             except Exception as exc:  # one broken renderer must not stop every other message
                 log.exception("outbox: rendering %s #%d failed", row.kind, row.id)
                 failed[f"render error: {exc!r}"[:500]].append(row.id)

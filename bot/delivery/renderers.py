@@ -1,29 +1,35 @@
-"""Outbox kinds and how each is rendered, at send time, in the recipient's language.
+"""Which function writes each outbox kind's message, looked up at send time.
 
-A renderer gets the row's params, the recipient and a `Reader`; it returns the
-message to send, or None when its cause is gone (the shift was cancelled, the
-person left the team): the dispatcher then marks the row skipped, not sent.
-Each feature registers the kinds it enqueues with `@renderer("kind")`.
+The engine stores rows (kind, recipient, params) and never writes a text: a renderer
+does, in the recipient's language, seconds before the send.  It returns the message to
+send, or None when its cause is gone (the shift was cancelled, the person left the
+team): the dispatcher then marks the row skipped, not sent.
+
+Renderers live in the views layer and register their kind with `@renderer("kind")`; this
+table only maps kinds to them.  The dispatcher does not read the table itself: it is
+given an `OutboxRendering` (`bot.delivery.dispatcher`) built above it
+(`bot.views.outbox`), which picks the kind's renderer and the recipient's language and
+timezone, and writes the broadcasts' progress messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.views.render import Outgoing, Reader
+from bot.delivery.message import Message
 from models import OutboxMessage, Person
 
-Renderer = Callable[
-    [AsyncSession, OutboxMessage, Person | None, Reader], Awaitable[Outgoing | None]
-]
+# (session, row, recipient or None, how the recipient reads) -> the message, or None.
+Renderer = Callable[[AsyncSession, OutboxMessage, Person | None, Any], Awaitable[Message | None]]
 RENDERERS: dict[str, Renderer] = {}
+R = TypeVar("R", bound=Renderer)
 
 
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    def register(func: Renderer) -> Renderer:
+def renderer(kind: str) -> Callable[[R], R]:
+    def register(func: R) -> R:
         if kind in RENDERERS and RENDERERS[kind] is not func:
             raise ValueError(f"outbox kind {kind!r} has two renderers")
         RENDERERS[kind] = func
@@ -34,3 +40,7 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 def param(row: OutboxMessage, name: str, default: Any = None) -> Any:
     return (row.params or {}).get(name, default)
+
+
+class UnknownKind(LookupError):
+    """No renderer knows this row's kind (the row fails with that reason)."""

@@ -1,8 +1,9 @@
 """The Telegram-facing end of the outbox: one send, its outcome, and the interactive meter.
 
-This is the only module below `handlers/` that touches `telegram`: it turns an `Outgoing`
-into `send_message`/`send_photo`/`send_document` (HTML, inline keyboard) and Telegram's
-errors into the four things the dispatcher must distinguish:
+This is the only module below `handlers/` that touches `telegram`: it turns a rendered
+message (`bot.delivery.message.Message`) into `send_message`/`send_photo`/`send_document`
+(HTML, inline keyboard) and Telegram's errors into the four things the dispatcher must
+distinguish:
 
 * `Flood` (429): wait `retry_after`, send the same message again;
 * `Blocked` (403: blocked, deactivated): the person is unreachable, stop;
@@ -51,8 +52,8 @@ from telegram.error import (
 from telegram.ext import BaseRateLimiter
 
 from bot.delivery import lanes
+from bot.delivery.message import Message, MessageKeyboard
 from bot.delivery.pacing import Pacer
-from bot.views.render import Keyboard, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +108,15 @@ class Transient(Exception):
 
 
 class Transport(Protocol):
-    async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int: ...
+    async def send(self, chat_id: int, message: Message, *, paid: bool) -> int: ...
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+        self, chat_id: int, message_id: int, text: str, keyboard: MessageKeyboard | None = None
     ) -> None: ...
 
 
-def keyboard_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    """Plain `Button` rows as Telegram's inline keyboard (handlers use this one too)."""
+def keyboard_markup(keyboard: MessageKeyboard | None) -> InlineKeyboardMarkup | None:
+    """Plain button rows as Telegram's inline keyboard (handlers use this one too)."""
     rows = [
         [
             InlineKeyboardButton(b.text, callback_data=b.data)
@@ -134,7 +135,7 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def inline_keyboard_json(keyboard: Keyboard) -> dict[str, Any] | None:
+def inline_keyboard_json(keyboard: MessageKeyboard) -> dict[str, Any] | None:
     """The Bot API's `reply_markup` for an inline keyboard, without PTB objects."""
     rows = [
         [
@@ -212,7 +213,7 @@ class PtbTransport:
         if self._lanes is not None:
             await self._lanes.aclose()
 
-    async def send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
+    async def send(self, chat_id: int, message: Message, *, paid: bool) -> int:
         with _outbox_call():
             if (
                 self._lanes is not None
@@ -223,7 +224,7 @@ class PtbTransport:
                 return await self._send_json(chat_id, message, paid=paid)
             return await self._send(chat_id, message, paid=paid)
 
-    async def _send_json(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
+    async def _send_json(self, chat_id: int, message: Message, *, paid: bool) -> int:
         body: dict[str, Any] = {
             "chat_id": chat_id,
             "text": message.text,
@@ -242,7 +243,7 @@ class PtbTransport:
         assert self._lanes is not None
         return await post_on_lanes(self._lanes, method, content)
 
-    async def _send(self, chat_id: int, message: Outgoing, *, paid: bool) -> int:
+    async def _send(self, chat_id: int, message: Message, *, paid: bool) -> int:
         common: dict[str, Any] = {
             "parse_mode": ParseMode.HTML,
             "reply_markup": keyboard_markup(message.keyboard),
@@ -270,7 +271,7 @@ class PtbTransport:
         return sent.message_id
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+        self, chat_id: int, message_id: int, text: str, keyboard: MessageKeyboard | None = None
     ) -> None:
         """Edits a message the dispatcher paced for (a broadcast's progress); raises what
         `send` raises.  An edit that changes nothing has done its job."""

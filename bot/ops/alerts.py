@@ -10,7 +10,7 @@ Throttling lives in the outbox rows themselves, so it holds across replicas and 
 the first occurrence of a cause in an interval is due at once; later ones only raise the
 count of the next interval's row, due when that interval starts.  A chat that refused us
 (the bot was removed from the group: 403) gets nothing more; that is logged once and the
-errors stay in the log.
+errors stay in the log.  The alert's words are `bot.views.ops`' (`render_alert`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import kinds
 from bot.delivery.leasing import BLOCKED_PREFIX
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
-from bot.delivery.renderers import param, renderer
-from bot.views.render import Outgoing, Reader
-from models import OutboxMessage, OutboxStatus, Person
+from bot.delivery.outbox import enqueue
+from bot.delivery.renderers import param
+from models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-KIND_ALERT = "ops.alert"
+KIND_ALERT = kinds.OPS_ALERT.name
 ALERT_INTERVAL = timedelta(minutes=10)
 # Once the chat refused us, how long before we try it again (someone may re-add the bot).
 GONE_RECHECK = timedelta(days=1)
@@ -85,51 +85,28 @@ async def raise_alert(
             return False
         _told_gone.discard(chat_id)
         for bucket in (current, current + 1):
-            key = f"alert:{chat_id}:{digest}:{bucket}"
+            alert = kinds.OPS_ALERT.message(
+                chat_id=chat_id,
+                due_at=now if bucket == current else _bucket_start(bucket),
+                params={
+                    "where": where[:80],
+                    "type": error_type[:80],
+                    "ref": reference,
+                    "count": 1,
+                    "since": now.isoformat(),
+                },
+                digest=digest,
+                bucket=bucket,
+            )
+            # The interval's row, if this cause has one already (the dedup key names it).
             row = await session.scalar(
-                select(OutboxMessage).where(OutboxMessage.dedup_key == key)
+                select(OutboxMessage).where(OutboxMessage.dedup_key == alert.dedup_key)
             )
             if row is None:
-                await enqueue(
-                    session,
-                    [
-                        NewMessage(
-                            kind=KIND_ALERT,
-                            chat_id=chat_id,
-                            dedup_key=key,
-                            due_at=now if bucket == current else _bucket_start(bucket),
-                            params={
-                                "where": where[:80],
-                                "type": error_type[:80],
-                                "ref": reference,
-                                "count": 1,
-                                "since": now.isoformat(),
-                            },
-                            priority=PRIORITY_INTERACTIVE,
-                            urgent=True,
-                        )
-                    ],
-                )
+                await enqueue(session, [alert])
                 return True
             if row.status == OutboxStatus.PENDING:
                 row.params = {**(row.params or {}), "count": int(param(row, "count", 1)) + 1,
                               "ref": reference}
                 return True
         return True  # both rows taken: the next interval's row already counts it
-
-
-@renderer(KIND_ALERT)
-async def render_alert(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    count = int(param(row, "count", 1))
-    since = datetime.fromisoformat(str(param(row, "since", row.due_at.isoformat())))
-    text = reader.t(
-        "error.coordinators",
-        where=str(param(row, "where", "?")),
-        type=str(param(row, "type", "?")),
-        count=reader.number(count),
-        since=reader.when(since),
-        ref=str(param(row, "ref", "?")),
-    )
-    return Outgoing(text=text)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,11 +58,12 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.db import WRITE_HOOK, housekeeping, is_housekeeping
-from bot.views.i18n import normalize_language
-from bot.views.render import CALLBACK_ANSWER_LIMIT, to_plain
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
+# The person's language code -> "your last message was handled, but my answer got lost"
+# as (message HTML, callback toast): the words are `bot.views.ops.reply_lost`.
+ReplyLost = Callable[[str | None], tuple[str, str]]
 
 
 class Claim(enum.Enum):
@@ -200,21 +201,19 @@ async def prune_processed_updates(
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def tell_unanswered(state: Any, update: Any) -> None:
+async def tell_unanswered(say: ReplyLost, update: Any) -> None:
     """The reply to this update was lost with the replica that handled it: say it was done.
 
-    `state` is the application's `AppState` (i18n, settings)."""
+    `say` writes the words in the person's language (`bot.views.ops.reply_lost`, bound to
+    the app's i18n and default language)."""
     chat = getattr(update, "effective_chat", None)
     if chat is None:
         return
     user = getattr(update, "effective_user", None)
-    language = normalize_language(
-        user.language_code if user else None, state.settings.default_language
-    )
-    text = state.i18n.t(language, "error.reply_lost")
+    text, toast = say(user.language_code if user else None)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(to_plain(text, CALLBACK_ANSWER_LIMIT))
+            await update.callback_query.answer(toast)
         else:
             await update.get_bot().send_message(chat.id, text)
     except TelegramError:

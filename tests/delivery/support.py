@@ -19,6 +19,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.renderers import param, renderer
 from bot.delivery.sender import PtbTransport
 from bot.views.i18n import I18n
+from bot.views.outbox import OutboxRendering
 from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, Person
 from sandbox import Limits, SandboxServer, UserSpec
@@ -48,8 +49,8 @@ class Env:
     def dispatcher(self, rate: float = 30.0, **overrides: Any) -> Dispatcher:
         settings = test_settings(self.url, self.sandbox, send_rate_per_second=rate, **overrides)
         return Dispatcher(
-            self.db, PtbTransport(self.bot), settings, I18n("id"), self.clock,
-            pacer=Pacer(rate), workers=8,
+            self.db, PtbTransport(self.bot), settings, self.clock,
+            OutboxRendering(I18n("id"), settings), pacer=Pacer(rate), workers=8,
         )
 
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery import broadcasts
 from bot.errors import NotAllowed
+from bot.services import broadcasts
 from bot.services.people.members import actor_by_telegram_id
 from models import (
     Broadcast,

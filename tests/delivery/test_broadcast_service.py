@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import broadcasts
 from bot.errors import Conflict
+from bot.services import broadcasts
 from bot.services.people.members import actor_from
 from models import Broadcast, BroadcastStatus, OutboxMessage, Person, Role
 from tests.conftest import T0

@@ -111,7 +111,8 @@ async def test_a_crash_mid_send_loses_nothing_once_the_lease_expires(
         # The first process leases 5 rows and dies before sending them.
         crashed = await leasing.claim(
             env.db, instance="dead", now=env.clock.now(), limit=5, lease=first.lease,
-            quiet=first.quiet, audience=first.audience,
+            quiet=first.quiet, default_timezone=first.default_timezone,
+            render=first.rendering.row,
         )
         assert len(crashed.prepared) == 5
         restarted = env.dispatcher()
@@ -200,7 +201,7 @@ async def test_a_broadcast_and_its_progress_message_share_the_pace(
 ) -> None:
     # The coordinator's progress message is a send like any other: sent unpaced right after
     # the broadcast filled the window, the referee answered 429 (seen at 30/s).
-    from bot.delivery import broadcasts
+    from bot.services import broadcasts
     from bot.services.people.members import actor_from
     from models import Role
     from sandbox import UserSpec

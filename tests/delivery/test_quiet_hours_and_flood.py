@@ -172,9 +172,7 @@ async def test_a_refused_final_progress_edit_is_retried_and_nobody_is_alarmed(
         forced_429s=1, forced_retry_after=1, forced_methods=["editmessagetext"]
     )
     await deliver(bot)
-    from handlers.broadcast import dispatcher_of
-
-    dispatcher = dispatcher_of(bot.app)
+    dispatcher = bot.app.bot_data.dispatcher
     assert dispatcher is not None
     for _ in range(3):  # a few ticks; the pacer waits out the retry_after itself
         progress = bot.sandbox.world.message(1, started.message.message_id)

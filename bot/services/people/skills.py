@@ -12,10 +12,10 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.audiences import audience
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, require
+from bot.services.broadcasts.audiences import audience
 from bot.services.people.members import Actor
 from models import PersonSkill, Skill
 

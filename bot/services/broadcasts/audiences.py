@@ -2,7 +2,9 @@
 
 Adding an audience is one small function: `@audience("kind")` on an async
 function that returns a SELECT of `Person.id` for an argument (a team id, an
-event id, ...), plus an optional function listing the choices for buttons.
+event id, ...), plus an optional function listing the choices for buttons.  How an
+audience is called on screen ("A team…", "Team Jaksel") is the views' business
+(`bot.views.broadcasts.AUDIENCE_LABELS`).
 Partners and media are only ever reached by the audiences meant for them
 (`role:partner`, `role:media`): every other audience excludes them here, once.
 
@@ -35,8 +37,6 @@ class AudienceKind:
     kind: str
     query: AudienceQuery
     choices: AudienceChoices | None
-    # i18n key of the button/preview label; may use {name} for the chosen option's label.
-    label_key: str
     for_outsiders: bool = False
     team_scoped: bool = False  # the argument is a team id (leads may use their own only)
     chats: bool = False  # the query selects chat ids (groups), not Person.id
@@ -48,16 +48,17 @@ AUDIENCES: dict[str, AudienceKind] = {}
 def audience(
     kind: str,
     *,
-    label_key: str,
     choices: AudienceChoices | None = None,
     for_outsiders: bool = False,
     team_scoped: bool = False,
     chats: bool = False,
+    label_key: str | None = None,
 ) -> Callable[[AudienceQuery], AudienceQuery]:
+    """Registers an audience kind.  `label_key` is still accepted from the areas that
+    declare one but not used: labels are the views' (`AUDIENCE_LABELS`)."""
+
     def register(query: AudienceQuery) -> AudienceQuery:
-        AUDIENCES[kind] = AudienceKind(
-            kind, query, choices, label_key, for_outsiders, team_scoped, chats
-        )
+        AUDIENCES[kind] = AudienceKind(kind, query, choices, for_outsiders, team_scoped, chats)
         return query
 
     return register
@@ -93,21 +94,19 @@ async def targets(session: AsyncSession, key: str) -> Select[Any]:
     ).order_by(chats.c[0])
 
 
-@audience("all", label_key="audience.all")
+@audience("all")
 async def everyone(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id)
 
 
 async def _team_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
-    from models import Team
-
     query = select(Team.id, Team.name).order_by(Team.name_key)
     if actor.role == Role.LEAD:
         query = query.where(Team.id.in_(actor.lead_team_ids))
     return [(str(i), n) for i, n in await session.execute(query)]
 
 
-@audience("team", label_key="audience.team", choices=_team_choices, team_scoped=True)
+@audience("team", choices=_team_choices, team_scoped=True)
 async def team_members(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Membership.person_id).where(Membership.team_id == int(arg or 0))
 
@@ -116,17 +115,17 @@ async def _role_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, 
     return [(r.value, r.value) for r in (Role.VOLUNTEER, Role.LEAD)]
 
 
-@audience("role", label_key="audience.role", choices=_role_choices)
+@audience("role", choices=_role_choices)
 async def by_role(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role(arg or Role.VOLUNTEER.value))
 
 
-@audience("partners", label_key="audience.partners", for_outsiders=True)
+@audience("partners", for_outsiders=True)
 async def partners(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role.PARTNER)
 
 
-@audience("media", label_key="audience.media", for_outsiders=True)
+@audience("media", for_outsiders=True)
 async def media(session: AsyncSession, arg: str | None) -> PersonIds:
     return select(Person.id).where(Person.role == Role.MEDIA)
 
@@ -143,13 +142,7 @@ async def _group_team_choices(session: AsyncSession, actor: Actor) -> list[tuple
     return [(str(i), n) for i, n in await session.execute(query)]
 
 
-@audience(
-    "groups",
-    label_key="audience.groups",
-    choices=_group_team_choices,
-    team_scoped=True,
-    chats=True,
-)
+@audience("groups", choices=_group_team_choices, team_scoped=True, chats=True)
 async def team_group_chats(session: AsyncSession, arg: str | None) -> Select[Any]:
     """One post in each group chat linked to the team (`/linkteam`), not a DM per member."""
     return select(TeamGroup.chat_id).where(TeamGroup.team_id == int(arg or 0))
