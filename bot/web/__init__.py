@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.api import WebEnv, add_api_routes
+from bot.web.api import add_api_routes
 from bot.web.assets import add_static_routes
+from bot.web.endpoints import WebEnv
 
 MOUNT = "/app/"
 

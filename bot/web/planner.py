@@ -1,6 +1,6 @@
 """What the Mini App reads: the week planner and the team rosters, scoped as in chat.
 
-Read-only use cases (one read session each, plain data back), below `bot/web/api.py`.
+Read-only use cases (one read session each, plain data back), below the page modules.
 Who may see what is the chat's rule book (`bot.services.authz`): coordinators see every
 team, a lead only the teams they lead; shifts of no team are the coordinators'.
 Counts come in grouped queries over the week's shifts, never one query per shift, so a
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import NotAllowed
+from bot.errors import NotAllowed, NotFound
 from bot.services.authz import Permission, can, is_team_scoped, require
 from bot.services.people.members import Actor
 from bot.services.people.reliability import Reliability, reliability_of
@@ -345,3 +345,54 @@ async def roster(
             teams=await _teams(session, scope),
             skills=all_skills,
         )
+
+
+async def planned_shift(
+    sessionmaker: async_sessionmaker[AsyncSession], shift_id: int
+) -> PlannedShift:
+    """One shift as the planner shows it after a save (waitlist and check-ins not counted)."""
+    async with sessionmaker() as session:
+        shift = await session.get(Shift, shift_id)
+        if shift is None:
+            raise NotFound("shifts.not_found")
+        name = None
+        if shift.team_id is not None:
+            team = await session.get(Team, shift.team_id)
+            name = team.name if team else None
+        return PlannedShift(
+            id=shift.id, title=shift.title, team_id=shift.team_id, team_name=name,
+            event_id=shift.event_id, place=shift.place, notes=shift.notes,
+            starts_at=shift.starts_at, ends_at=shift.ends_at, capacity=shift.capacity,
+            taken=shift.taken, waitlist=0, checked_in=0,
+            cancelled=shift.status == ShiftStatus.CANCELLED, version=shift.updated_at,
+        )
+
+
+async def planned_event(
+    sessionmaker: async_sessionmaker[AsyncSession], event_id: int
+) -> PlannedEvent:
+    """One event as the planner shows it after a save."""
+    async with sessionmaker() as session:
+        event = await session.get(Event, event_id)
+        if event is None:
+            raise NotFound("events.not_found", id=event_id)
+        return PlannedEvent(
+            id=event.id, title=event.title, team_id=event.team_id, team_name=None,
+            place=event.place, description=event.description, starts_at=event.starts_at,
+            ends_at=event.ends_at, capacity=event.capacity, going=event.going_count,
+            confirmed=0, cancelled=event.status == EventStatus.CANCELLED,
+            version=event.updated_at,
+        )
+
+
+async def telegram_id_of(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int
+) -> int:
+    """The Telegram id of a roster person (the chat's role change takes one)."""
+    async with sessionmaker() as session:
+        telegram_id = await session.scalar(
+            select(Person.telegram_id).where(Person.id == person_id)
+        )
+    if telegram_id is None:
+        raise NotFound()
+    return int(telegram_id)
