@@ -18,8 +18,8 @@ from sandbox.errors import ApiError, SandboxError, SandboxTimeout
 from sandbox.faults import Faults
 from sandbox.limits import Limits
 from sandbox.models import CallbackAnswer, SandboxEvent, SandboxMessage, UserSpec
+from sandbox.runner import run_standalone, serve_forever
 from sandbox.server import SandboxServer
-from sandbox.standalone import run_standalone, serve_forever
 from sandbox.stats import Delivery, Stats
 from sandbox.terminal import run_terminal_chat
 from sandbox.webhook import WebhookSettings

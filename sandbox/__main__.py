@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sandbox.standalone import run_standalone
+from sandbox.runner import run_standalone
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,43 +1,82 @@
-"""Running the sandbox on its own, for benchmarks and for trying a bot by hand.
+"""Wiring: our bot against a local sandbox, as `python -m bot` runs with no BOT_TOKEN.
 
-`python -m bot sandbox --port 8081 [--limits]` (the project CLI) and
-`python -m sandbox` both land here.  The bot then uses the logged base URL as its
-Telegram API base URL with any token of Telegram's shape.
+The one module of `sandbox/` that knows the product: it starts a `SandboxServer`, builds
+the bot's Application against it (a fake token of Telegram's shape, the sandbox's base
+URLs, admin 1 unless ADMIN_IDS says otherwise), serves the Mini App and the browser chat
+(`sandbox.chat`, handed to the bot's web server as one more page) and opens the terminal
+chat.  The sandbox itself never imports this module (`python -m sandbox` runs the server
+alone: `sandbox.runner`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
+import sys
+from typing import Any
 
-from sandbox.faults import Faults
-from sandbox.limits import Limits
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import build_application, running
+from bot.config import Settings
+from bot.web import telegram as web_telegram
+from bot.web.server import start_web
+from sandbox.chat import MOUNT, ChatPage
 from sandbox.server import SandboxServer
+from sandbox.terminal import run_terminal_chat
 
-log = logging.getLogger("sandbox")
+# A well-formed fake token: the sandbox accepts any token of Telegram's shape.
+SANDBOX_TOKEN = "1000000001:SANDBOXsandboxSANDBOXsandboxSANDBOX12"
+SANDBOX_ADMIN_ID = 1
 
 
-async def serve_forever(
-    host: str = "127.0.0.1",
-    port: int = 8081,
-    limits: Limits | None = None,
-    faults: Faults | None = None,
-) -> None:
-    server = SandboxServer(limits, faults)
-    await server.start(host, port)
-    log.info(
-        "sandbox Bot API at %s (any <digits>:<secret> token; user side at %s/sandbox/)",
-        server.base_url,
-        server.url,
+def browser_chat(application: Any, sandbox: SandboxServer) -> dict[str, web.Application]:
+    """The browser chat for the bot `application` runs, as a page of the bot's web server."""
+    state = application.bot_data
+    settings: Settings = state.settings
+    assert settings.bot_token is not None
+    page = ChatPage(
+        sandbox,
+        token=settings.bot_token.get_secret_value(),
+        admin_id=settings.admin_ids[0] if settings.admin_ids else SANDBOX_ADMIN_ID,
+        now=state.clock.now,
     )
+    return {MOUNT: page.app()}
+
+
+def sandbox_settings(settings: Settings, server: SandboxServer) -> Settings:
+    return settings.model_copy(
+        update={
+            "bot_token": SecretStr(SANDBOX_TOKEN),
+            "telegram_api_base_url": server.base_url,
+            "telegram_file_base_url": server.base_file_url,
+            "admin_ids": settings.admin_ids or [SANDBOX_ADMIN_ID],
+            "webhook_url": None,
+        }
+    )
+
+
+async def run_bot_in_sandbox(settings: Settings) -> None:
+    """The sandbox, the bot against it, its web pages and a terminal chat, until Ctrl-D."""
+    server = SandboxServer()
+    await server.start()
+    settings = sandbox_settings(settings, server)
+    app = build_application(settings, extra_features=[web_telegram.FEATURE])
     try:
-        await asyncio.Event().wait()
+        async with running(app):
+            # The browser sandbox (a chat for any person) and the Mini App it opens.
+            web_pages = await start_web(
+                app, settings.listen, settings.port, pages=browser_chat(app, server),
+                fallback_to_any_port=True,
+            )
+            app.bot_data.settings = settings.model_copy(update={"webapp_url": web_pages.app_url})
+            await web_telegram.set_menu_button(app.bot, app.bot_data.settings, app.bot_data.i18n)
+            print(
+                f"Browser sandbox: {web_pages.url}{MOUNT}  (Mini App: {web_pages.app_url})",
+                file=sys.stderr, flush=True,
+            )
+            try:
+                await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
+            finally:
+                await web_pages.stop()
     finally:
         await server.stop()
-
-
-def run_standalone(host: str, port: int, limits_enabled: bool) -> None:
-    """Serve until interrupted (Ctrl-C); blocks the calling thread."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(host, port, Limits(enabled=limits_enabled)))

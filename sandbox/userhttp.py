@@ -9,21 +9,23 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from sandbox.errors import SandboxError, SandboxTimeout
+from sandbox.faults import Faults
 from sandbox.knobs import knob_to_json
+from sandbox.limits import Limits
 from sandbox.models import UserSpec
-
-if TYPE_CHECKING:
-    from sandbox.server import SandboxServer
+from sandbox.stats import Stats
+from sandbox.webhook import WebhookSettings
+from sandbox.world import SandboxWorld
 
 JsonHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
-def _wrap(handler: JsonHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+def wrap(handler: JsonHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def route(request: web.Request) -> web.Response:
         body: dict[str, Any] = dict(request.query)
         if request.can_read_body:
@@ -55,11 +57,43 @@ def _opt_int(body: dict[str, Any], key: str) -> int | None:
     return None if value is None else int(value)
 
 
-def add_user_routes(app: web.Application, server: SandboxServer) -> None:
-    world = server.world
+class Sandbox(Protocol):
+    """What the user side needs of the sandbox server (`sandbox.server.SandboxServer`)."""
 
-    async def send_message(body: dict[str, Any]) -> Any:
-        message = world.send_text(
+    world: SandboxWorld
+    stats: Stats
+    webhook_settings: WebhookSettings
+
+    @property
+    def limits(self) -> Limits: ...
+
+    @property
+    def faults(self) -> Faults: ...
+
+    def set_limits(self, **changes: Any) -> None: ...
+
+    def set_faults(self, **changes: Any) -> None: ...
+
+    def set_webhook_settings(self, **changes: Any) -> None: ...
+
+    def reset_stats(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def visible_commands(
+        self, chat_id: int, user_id: int, language_code: str | None = None
+    ) -> list[dict[str, str]]: ...
+
+
+class UserSide:
+    """One JSON endpoint per method: `/sandbox/<method name>` (GET or POST)."""
+
+    def __init__(self, server: Sandbox) -> None:
+        self.server = server
+        self.world = server.world
+
+    async def send_message(self, body: dict[str, Any]) -> Any:
+        message = self.world.send_text(
             _user(body),
             str(body["text"]),
             chat_id=_opt_int(body, "chat_id"),
@@ -67,8 +101,8 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return message.to_json()
 
-    async def send_file(body: dict[str, Any]) -> Any:
-        message = world.send_file(
+    async def send_file(self, body: dict[str, Any]) -> Any:
+        message = self.world.send_file(
             _user(body),
             kind=str(body["kind"]),
             content=base64.b64decode(body["content_base64"]),
@@ -79,8 +113,8 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return message.to_json()
 
-    async def send_location(body: dict[str, Any]) -> Any:
-        message = world.send_location(
+    async def send_location(self, body: dict[str, Any]) -> Any:
+        message = self.world.send_location(
             _user(body),
             float(body["latitude"]),
             float(body["longitude"]),
@@ -88,8 +122,8 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return message.to_json()
 
-    async def press(body: dict[str, Any]) -> Any:
-        return world.press(
+    async def press(self, body: dict[str, Any]) -> Any:
+        return self.world.press(
             _user(body),
             int(body["chat_id"]),
             int(body["message_id"]),
@@ -98,22 +132,22 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
             index=_opt_int(body, "index"),
         )
 
-    async def create_group(body: dict[str, Any]) -> Any:
-        chat = world.group_chat(int(body["chat_id"]), body.get("title"), body.get("type"))
+    async def create_group(self, body: dict[str, Any]) -> Any:
+        chat = self.world.group_chat(int(body["chat_id"]), body.get("title"), body.get("type"))
         return chat.to_api()
 
-    async def messages(body: dict[str, Any]) -> Any:
-        return [m.to_json() for m in world.messages(int(body["chat_id"]))]
+    async def messages(self, body: dict[str, Any]) -> Any:
+        return [m.to_json() for m in self.world.messages(int(body["chat_id"]))]
 
-    async def message(body: dict[str, Any]) -> Any:
-        return world.message(int(body["chat_id"]), int(body["message_id"])).to_json()
+    async def message(self, body: dict[str, Any]) -> Any:
+        return self.world.message(int(body["chat_id"]), int(body["message_id"])).to_json()
 
-    async def chats(body: dict[str, Any]) -> Any:
-        return [chat.to_api() for chat in world.chats.values()]
+    async def chats(self, body: dict[str, Any]) -> Any:
+        return [chat.to_api() for chat in self.world.chats.values()]
 
-    async def wait_for_message(body: dict[str, Any]) -> Any:
+    async def wait_for_message(self, body: dict[str, Any]) -> Any:
         from_bot = body.get("from_bot", True)
-        found = await world.wait_for_message(
+        found = await self.world.wait_for_message(
             int(body["chat_id"]),
             after_message_id=_opt_int(body, "after_message_id"),
             timeout=float(body.get("timeout", 10.0)),
@@ -121,8 +155,8 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return found.to_json()
 
-    async def wait_for_edit(body: dict[str, Any]) -> Any:
-        found = await world.wait_for_edit(
+    async def wait_for_edit(self, body: dict[str, Any]) -> Any:
+        found = await self.world.wait_for_edit(
             int(body["chat_id"]),
             int(body["message_id"]),
             after_version=_opt_int(body, "after_version"),
@@ -130,8 +164,8 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return found.to_json()
 
-    async def wait_for_change(body: dict[str, Any]) -> Any:
-        kind, found = await world.wait_for_change(
+    async def wait_for_change(self, body: dict[str, Any]) -> Any:
+        kind, found = await self.world.wait_for_change(
             int(body["chat_id"]),
             int(body["message_id"]),
             after_version=int(body["after_version"]),
@@ -140,71 +174,76 @@ def add_user_routes(app: web.Application, server: SandboxServer) -> None:
         )
         return {"kind": kind, "message": found.to_json()}
 
-    async def last_message_id(body: dict[str, Any]) -> Any:
-        return world.last_message_id(int(body["chat_id"]))
+    async def last_message_id(self, body: dict[str, Any]) -> Any:
+        return self.world.last_message_id(int(body["chat_id"]))
 
-    async def callback_answer(body: dict[str, Any]) -> Any:
-        answer = world.answers.get(str(body["callback_query_id"]))
+    async def callback_answer(self, body: dict[str, Any]) -> Any:
+        answer = self.world.answers.get(str(body["callback_query_id"]))
         return None if answer is None else answer.to_json()
 
-    async def wait_for_callback_answer(body: dict[str, Any]) -> Any:
-        answer = await world.wait_for_callback_answer(
+    async def wait_for_callback_answer(self, body: dict[str, Any]) -> Any:
+        answer = await self.world.wait_for_callback_answer(
             str(body["callback_query_id"]), timeout=float(body.get("timeout", 10.0))
         )
         return answer.to_json()
 
-    async def commands(body: dict[str, Any]) -> Any:
-        return server.visible_commands(
+    async def commands(self, body: dict[str, Any]) -> Any:
+        return self.server.visible_commands(
             int(body["chat_id"]), int(body["user_id"]), body.get("language_code")
         )
 
-    async def limits(body: dict[str, Any]) -> Any:
-        server.set_limits(**body)
-        return knob_to_json(server.limits)
+    async def limits(self, body: dict[str, Any]) -> Any:
+        self.server.set_limits(**body)
+        return knob_to_json(self.server.limits)
 
-    async def faults(body: dict[str, Any]) -> Any:
-        server.set_faults(**body)
-        return knob_to_json(server.faults)
+    async def faults(self, body: dict[str, Any]) -> Any:
+        self.server.set_faults(**body)
+        return knob_to_json(self.server.faults)
 
-    async def webhook_settings(body: dict[str, Any]) -> Any:
-        server.set_webhook_settings(**body)
-        return knob_to_json(server.webhook_settings)
+    async def webhook_settings(self, body: dict[str, Any]) -> Any:
+        self.server.set_webhook_settings(**body)
+        return knob_to_json(self.server.webhook_settings)
 
-    async def stats(body: dict[str, Any]) -> Any:
-        return server.stats.to_json()
+    async def stats(self, body: dict[str, Any]) -> Any:
+        return self.server.stats.to_json()
 
-    async def reset_stats(body: dict[str, Any]) -> Any:
-        server.reset_stats()
+    async def reset_stats(self, body: dict[str, Any]) -> Any:
+        self.server.reset_stats()
         return True
 
-    async def reset(body: dict[str, Any]) -> Any:
-        server.reset()
+    async def reset(self, body: dict[str, Any]) -> Any:
+        self.server.reset()
         return True
 
-    routes: dict[str, JsonHandler] = {
-        "send_message": send_message,
-        "send_file": send_file,
-        "send_location": send_location,
-        "press": press,
-        "create_group": create_group,
-        "messages": messages,
-        "message": message,
-        "chats": chats,
-        "wait_for_message": wait_for_message,
-        "wait_for_edit": wait_for_edit,
-        "wait_for_change": wait_for_change,
-        "last_message_id": last_message_id,
-        "callback_answer": callback_answer,
-        "wait_for_callback_answer": wait_for_callback_answer,
-        "commands": commands,
-        "limits": limits,
-        "faults": faults,
-        "webhook_settings": webhook_settings,
-        "stats": stats,
-        "reset_stats": reset_stats,
-        "reset": reset,
-    }
-    for name, handler in routes.items():
-        route = _wrap(handler)
+
+ROUTES = (
+    "send_message",
+    "send_file",
+    "send_location",
+    "press",
+    "create_group",
+    "messages",
+    "message",
+    "chats",
+    "wait_for_message",
+    "wait_for_edit",
+    "wait_for_change",
+    "last_message_id",
+    "callback_answer",
+    "wait_for_callback_answer",
+    "commands",
+    "limits",
+    "faults",
+    "webhook_settings",
+    "stats",
+    "reset_stats",
+    "reset",
+)
+
+
+def add_user_routes(app: web.Application, server: Sandbox) -> None:
+    side = UserSide(server)
+    for name in ROUTES:
+        route = wrap(getattr(side, name))
         app.router.add_get(f"/sandbox/{name}", route)
         app.router.add_post(f"/sandbox/{name}", route)

@@ -1,10 +1,10 @@
 """The Mini App's pages: a few static files, gzipped once at start, served with ETags.
 
-No build step and no framework: `index.html`, `app.js`, `app.css` (and the browser
-sandbox's `chat.*`) are the whole page set.  Telegram's own `telegram-web-app.js` is
-linked only when a public WEBAPP_URL is set (inside Telegram); the page reads initData and
-theme colours from the URL fragment Telegram passes either way, so it runs offline too
-(the sandbox, the tests).
+No build step and no framework: `index.html`, `app.js`, `app.css` are the whole page set
+(the browser sandbox's chat, `sandbox/static/chat.*`, borrows `app.css`).  Telegram's own
+`telegram-web-app.js` is linked only when a public WEBAPP_URL is set (inside Telegram);
+the page reads initData and theme colours from the URL fragment Telegram passes either
+way, so it runs offline too (the sandbox, the tests).
 """
 
 from __future__ import annotations
@@ -79,11 +79,6 @@ def add_static_routes(app: web.Application, *, telegram_script: bool) -> None:
     app.router.add_get("/", serve(index))
     for name in ("app.js", "app.css"):
         app.router.add_get(f"/{name}", serve(load_asset(name)))
-
-
-def add_named_routes(app: web.Application, files: dict[str, str]) -> None:
-    for path, name in files.items():
-        app.router.add_get(path, serve(load_asset(name)))
 
 
 PAGE_FILES = ("index.html", "app.js", "app.css")

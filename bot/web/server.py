@@ -3,8 +3,8 @@
 The same aiohttp app as in webhook mode (`bot.webhook.make_webhook_app`: /healthz,
 /metrics and the Mini App under /app/).  Its webhook route gets a random path and secret
 nobody knows, so in polling mode it refuses every POST (403/404) and updates keep coming
-only by long polling.  In the sandbox the browser chat (`bot.web.sandbox_chat`) is added
-under /chat/.
+only by long polling.  The wiring may hand it more pages (the sandbox's browser chat under
+/chat/, `sandbox.standalone`): this module knows nothing of them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,24 +30,21 @@ class RunningWeb:
     def app_url(self) -> str:
         return f"{self.url}/app/"
 
-    @property
-    def chat_url(self) -> str:
-        return f"{self.url}/chat/"
-
     async def stop(self) -> None:
         await self.runner.cleanup()
 
 
-def build_web_app(application: Any, *, sandbox: Any = None) -> web.Application:
+def build_web_app(
+    application: Any, *, pages: Mapping[str, web.Application] | None = None
+) -> web.Application:
+    """The webhook app with a route nobody knows, plus `pages` (sub-apps by mount path)."""
     from bot.webhook import make_webhook_app
 
     app = make_webhook_app(
         application, path=f"/no-webhook-{secrets.token_hex(16)}", secret=secrets.token_hex(32)
     )
-    if sandbox is not None:
-        from bot.web.sandbox_chat import mount_chat
-
-        mount_chat(app, application, sandbox)
+    for mount, page in (pages or {}).items():
+        app.add_subapp(mount, page)
     return app
 
 
@@ -55,12 +53,12 @@ async def start_web(
     host: str,
     port: int,
     *,
-    sandbox: Any = None,
+    pages: Mapping[str, web.Application] | None = None,
     fallback_to_any_port: bool = False,
 ) -> RunningWeb:
     """Listens on host:port (or, when that port is taken and allowed, any free one)."""
     runner = web.AppRunner(
-        build_web_app(application, sandbox=sandbox), access_log=None, handle_signals=False,
+        build_web_app(application, pages=pages), access_log=None, handle_signals=False,
         shutdown_timeout=1.0,
     )
     await runner.setup()

@@ -20,6 +20,7 @@ from bot.views.i18n import I18n
 from bot.views.render import to_plain
 from bot.web.server import start_web
 from models import Person, Shift
+from sandbox.standalone import browser_chat
 from tests.support.harness import start_harness
 from tests.web.browser import chromium, require_chromium, screenshot, wait_for
 from tests.web.support import COORDINATOR, LEAD, VOLUNTEER, WebClient, seed_campaign
@@ -177,7 +178,7 @@ async def test_plan_in_the_app_claim_in_the_chat_planner_shows_it_filled(
 ) -> None:
     async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}") as bot:
         await seed_campaign(bot)
-        web = await start_web(bot.app, "127.0.0.1", 0, sandbox=bot.sandbox)
+        web = await start_web(bot.app, "127.0.0.1", 0, pages=browser_chat(bot.app, bot.sandbox))
         try:
             signer = WebClient(bot, web, None)  # type: ignore[arg-type]  # signing only
             url = app_url(web.url, signer.init_data(COORDINATOR))

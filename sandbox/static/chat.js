@@ -142,7 +142,7 @@ async function start() {
   PEOPLE = people.people;
   BOT = people.bot;
   const lang = (navigator.language || "id").slice(0, 2) === "en" ? "en" : "id";
-  S = (await (await fetch("api/strings?lang=" + lang)).json()).strings;
+  S = (await (await fetch("/app/api/strings?lang=" + lang)).json()).strings;
   document.documentElement.lang = lang;
   $("chat-title").textContent = `${t("chat_title")} · @${BOT}`;
   $("intro").textContent = t("chat_intro");
