@@ -52,10 +52,8 @@ def audience(
     for_outsiders: bool = False,
     team_scoped: bool = False,
     chats: bool = False,
-    label_key: str | None = None,
 ) -> Callable[[AudienceQuery], AudienceQuery]:
-    """Registers an audience kind.  `label_key` is still accepted from the areas that
-    declare one but not used: labels are the views' (`AUDIENCE_LABELS`)."""
+    """Registers an audience kind (its label is the views': `AUDIENCE_LABELS`)."""
 
     def register(query: AudienceQuery) -> AudienceQuery:
         AUDIENCES[kind] = AudienceKind(kind, query, choices, for_outsiders, team_scoped, chats)

@@ -145,7 +145,7 @@ async def _skill_choices(session: AsyncSession, actor: Actor) -> list[tuple[str,
     return [(str(i), n) for i, n in rows.all()]
 
 
-@audience("skill", label_key="skills.audience_label", choices=_skill_choices)
+@audience("skill", choices=_skill_choices)
 async def people_with_skill(session: AsyncSession, arg: str | None) -> Select[int]:
     """People who picked skill `arg` (its id)."""
     skill_id = int(arg) if arg and arg.isdigit() else 0
