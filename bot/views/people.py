@@ -1,4 +1,5 @@
-"""How people read about themselves: /me (its header and declared sections), reliability.
+"""How people read about themselves and choose: /me, reliability, and the buttons for
+language, timezone, skills and invites (typed callback data, one kind per button).
 
 `ProfileSection` pairs a service loader (plain data about one person) with the view
 that turns it into lines; a feature declares its sections as such pairs, the /me
@@ -12,12 +13,127 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.languages import LANGUAGES
 from bot.services.people.profile import LegacySection, Profile, SectionLoader
 from bot.services.people.reliability import Reliability
+from bot.services.people.skills import SkillView
+from bot.services.people.teams import TeamSummary
+from bot.views.callbacks import CallbackData, callback
 from bot.views.i18n import Html, escape
-from bot.views.render import Reader
+from bot.views.render import Button, Reader
+from models import Role
 
 T = TypeVar("T")
+
+LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+# The three Indonesian zones first; any IANA name can be typed: /tz Europe/Berlin.
+ZONES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
+CAMPAIGN_ZONE = "campaign"  # back to the campaign's timezone
+NO_TEAM = 0  # an invite to no team
+NAME_LABEL_LIMIT = 40
+
+
+# ---- buttons ----------------------------------------------------------------------------------
+@callback("lng")
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(CallbackData):
+    language: str
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(self.language)
+
+
+@callback("tzs")
+@dataclass(frozen=True, slots=True)
+class ChooseZone(CallbackData):
+    """A WIB/WITA/WIT button, or back to the campaign's zone."""
+
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.code not in ZONES and self.code != CAMPAIGN_ZONE:
+            raise ValueError(self.code)
+
+    @property
+    def zone(self) -> str | None:
+        return ZONES.get(self.code)
+
+
+@callback("skt")
+@dataclass(frozen=True, slots=True)
+class ToggleSkill(CallbackData):
+    skill_id: int
+
+
+@callback("ivt")
+@dataclass(frozen=True, slots=True)
+class InviteTeam(CallbackData):
+    """/invite's first tap: the team (`NO_TEAM` for none)."""
+
+    team_id: int
+
+
+@callback("ivr")
+@dataclass(frozen=True, slots=True)
+class InviteRole(CallbackData):
+    """/invite's second tap: the role, for the team picked first."""
+
+    team_id: int
+    role: Role
+
+
+def language_keyboard(current: str) -> list[list[Button]]:
+    return [
+        [
+            Button(
+                ("✅ " if lang == current else "") + LANGUAGE_NAMES[lang],
+                ChooseLanguage(lang).pack(),
+            )
+            for lang in LANGUAGES
+        ]
+    ]
+
+
+def zone_keyboard(reader: Reader, current: str | None) -> list[list[Button]]:
+    """WIB / WITA / WIT (ticked when it is mine), and the campaign's when I chose my own."""
+    rows = [
+        [
+            Button(("✅ " if zone == current else "") + code.upper(), ChooseZone(code).pack())
+            for code, zone in ZONES.items()
+        ]
+    ]
+    if current is not None:
+        rows.append([Button(reader.t("tz.btn_campaign"), ChooseZone(CAMPAIGN_ZONE).pack())])
+    return rows
+
+
+def _rows(buttons: list[Button], per_row: int) -> list[list[Button]]:
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def skills_keyboard(skill_list: list[SkillView]) -> list[list[Button]]:
+    buttons = [
+        Button(
+            ("✅ " if s.mine else "▫️ ") + s.name[:NAME_LABEL_LIMIT], ToggleSkill(s.id).pack()
+        )
+        for s in skill_list
+    ]
+    return _rows(buttons, 2)
+
+
+def invite_team_keyboard(
+    reader: Reader, team_list: list[TeamSummary], *, no_team: bool
+) -> list[list[Button]]:
+    buttons = [Button(t.name[:NAME_LABEL_LIMIT], InviteTeam(t.id).pack()) for t in team_list]
+    if no_team:
+        buttons.append(Button(reader.t("invite.no_team"), InviteTeam(NO_TEAM).pack()))
+    return _rows(buttons, 2)
+
+
+def invite_role_keyboard(reader: Reader, team_id: int, roles: list[Role]) -> list[list[Button]]:
+    buttons = [Button(reader.t(f"role.{r}"), InviteRole(team_id, r).pack()) for r in roles]
+    return _rows(buttons, 3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services.authz import GRANTABLE, Permission, can
 from bot.services.people import invites, roles, teams
 from bot.services.people import members as people
 from bot.services.people.members import Actor
-from bot.views.render import Button
-from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
+from bot.views.people import InviteRole, InviteTeam, invite_role_keyboard, invite_team_keyboard
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Feature
 from handlers.guard import StaleButton, guarded
 from handlers.menus import sync_person_menu
 from models import Role
 
-CB_INVITE = "inv"
-NO_TEAM = "0"
 DEFAULT_INVITE_DAYS = 14
 DEFAULT_INVITE_USES = 100
 
@@ -40,10 +41,8 @@ async def cmd_invite(update: Update, context: GotongContext, actor: Actor) -> No
         await _invite_from_args(update, context, actor, context.args)
         return
     team_list = await teams.list_teams(context.db, actor)
-    buttons = [Button(t.name[:40], f"{CB_INVITE}:t:{t.id}") for t in team_list]
-    if actor.role != Role.LEAD:
-        buttons.append(Button(reader.t("invite.no_team"), f"{CB_INVITE}:t:{NO_TEAM}"))
-    await send(update, context, reader.t("invite.pick_team"), button_rows(buttons))
+    keyboard = invite_team_keyboard(reader, team_list, no_team=actor.role != Role.LEAD)
+    await send(update, context, reader.t("invite.pick_team"), keyboard)
 
 
 async def _invite_from_args(
@@ -104,40 +103,40 @@ async def _create_and_show(
     )
 
 
-@guarded(Permission.INVITE)
-async def cb_invite(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Team picked → role buttons; role picked → the invite link."""
+@pressed(InviteTeam, Permission.INVITE)
+async def cb_invite_team(
+    update: Update, context: GotongContext, actor: Actor, data: InviteTeam
+) -> None:
+    """Team picked → the role buttons."""
     query = update.callback_query
     assert query is not None
+    if not can(actor, Permission.INVITE, data.team_id or None):
+        raise StaleButton()
     reader = reader_for(context, actor)
-    team_args = callback_args(query.data, CB_INVITE + ":t", 1)
-    role_args = callback_args(query.data, CB_INVITE + ":r", 2)
-    if team_args and (team_id := int_arg(team_args[0])) is not None:
-        if not can(actor, Permission.INVITE, team_id or None):
-            raise StaleButton()
-        buttons = [
-            Button(reader.t(f"role.{r}"), f"{CB_INVITE}:r:{team_id}:{r.value}")
-            for r in _invite_roles(actor)
-        ]
-        await query.answer()
-        await edit_or_send(update, context, reader.t("invite.pick_role"), button_rows(buttons, 3))
-        return
-    if role_args and (team_id := int_arg(role_args[0])) is not None:
-        role = next((r for r in _invite_roles(actor) if r.value == role_args[1]), None)
-        if role is None:  # not a role this person was offered: forged or outdated
-            raise StaleButton()
-        await _create_and_show(
-            update,
-            context,
-            actor,
-            team_id or None,
-            role,
-            DEFAULT_INVITE_DAYS,
-            DEFAULT_INVITE_USES,
-        )
-        await query.answer()
-        return
-    raise StaleButton()
+    keyboard = invite_role_keyboard(reader, data.team_id, _invite_roles(actor))
+    await query.answer()
+    await edit_or_send(update, context, reader.t("invite.pick_role"), keyboard)
+
+
+@pressed(InviteRole, Permission.INVITE)
+async def cb_invite_role(
+    update: Update, context: GotongContext, actor: Actor, data: InviteRole
+) -> None:
+    """Role picked → the invite link."""
+    query = update.callback_query
+    assert query is not None
+    if data.role not in _invite_roles(actor):  # not a role this person was offered
+        raise StaleButton()
+    await _create_and_show(
+        update,
+        context,
+        actor,
+        data.team_id or None,
+        data.role,
+        DEFAULT_INVITE_DAYS,
+        DEFAULT_INVITE_USES,
+    )
+    await query.answer()
 
 
 @guarded(Permission.MANAGE_TEAMS)
@@ -238,14 +237,22 @@ async def _apply_role(
         context.db, change.telegram_id, context.settings.default_language
     )
     if target is not None:
-        await sync_person_menu(context.bot, context.i18n, target)
+        await sync_person_menu(context, target)
 
 
-def handlers() -> list[BaseHandler]:
-    return [
+FEATURE = Feature(
+    "admin",
+    handlers=[
         CommandHandler("invite", cmd_invite),
         CommandHandler("team", cmd_team),
         CommandHandler("promote", cmd_promote),
         CommandHandler("demote", cmd_demote),
-        CallbackQueryHandler(cb_invite, pattern=rf"^{CB_INVITE}:"),
-    ]
+    ],
+    buttons=[cb_invite_team, cb_invite_role],
+    commands=[
+        CommandSpec("invite", Permission.INVITE),
+        CommandSpec("team", Permission.MANAGE_TEAMS, lead_description=True),
+        CommandSpec("promote", Permission.MANAGE_ROLES),
+        CommandSpec("demote", Permission.MANAGE_ROLES),
+    ],
+)

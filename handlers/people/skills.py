@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services.authz import Permission, can
 from bot.services.people import skills
 from bot.services.people.members import Actor
-from bot.services.people.skills import SkillView
-from bot.views.render import Button, Reader
-from bot.views.shifts import CB_SKILL
-from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.guard import StaleButton, guarded
-
-commands.register(CommandSpec("skills", Permission.VOLUNTEER))
-
-
-def _keyboard(reader: Reader, skill_list: list[SkillView]) -> list[list[Button]]:
-    buttons = [
-        Button(("✅ " if s.mine else "▫️ ") + s.name[:40], f"{CB_SKILL}:t:{s.id}")
-        for s in skill_list
-    ]
-    return button_rows(buttons, 2)
+from bot.views.people import ToggleSkill, skills_keyboard
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Feature
+from handlers.guard import guarded
 
 
 @guarded(Permission.VOLUNTEER)
@@ -51,29 +40,30 @@ async def cmd_skills(update: Update, context: GotongContext, actor: Actor) -> No
     if not skill_list:
         await send(update, context, reader.t("skills.none"))
         return
-    await send(update, context, reader.t("skills.pick"), _keyboard(reader, skill_list))
+    await send(update, context, reader.t("skills.pick"), skills_keyboard(skill_list))
 
 
-@guarded(Permission.VOLUNTEER)
-async def cb_skill(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(ToggleSkill, Permission.VOLUNTEER)
+async def cb_skill(
+    update: Update, context: GotongContext, actor: Actor, data: ToggleSkill
+) -> None:
     """Tapping a skill ticks or unticks it; the keyboard shows the new state."""
     query = update.callback_query
     assert query is not None
-    parts = callback_args(query.data, CB_SKILL + ":t", 1)
-    skill_id = int_arg(parts[0]) if parts else None
-    if skill_id is None:
-        raise StaleButton()
     reader = reader_for(context, actor)
-    await skills.toggle_skill(context.db, actor, skill_id)
+    await skills.toggle_skill(context.db, actor, data.skill_id)
     await query.answer()
     await edit_or_send(
         update, context, reader.t("skills.pick"),
-        _keyboard(reader, await skills.list_skills(context.db, actor)),
+        skills_keyboard(await skills.list_skills(context.db, actor)),
     )
 
 
-def handlers() -> list[BaseHandler]:
-    return [
+FEATURE = Feature(
+    "skills",
+    handlers=[
         CommandHandler("skills", cmd_skills),
-        CallbackQueryHandler(cb_skill, pattern=rf"^{CB_SKILL}:"),
-    ]
+    ],
+    buttons=[cb_skill],
+    commands=[CommandSpec("skills", Permission.VOLUNTEER)],
+)

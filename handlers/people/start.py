@@ -2,49 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.commands import CommandSpec
 from bot.context import GotongContext, telegram_user
 from bot.services import flows
 from bot.services.people import invites
 from bot.services.people import members as people
 from bot.services.people.invites import INVITE_PREFIX
 from bot.services.people.members import Actor
-from bot.views.i18n import LANGUAGES
-from bot.views.render import Button
-from handlers.common import callback_args, edit_or_send, reader_for, send
-from handlers.guard import StaleButton, guarded
+from bot.views.people import ChooseLanguage, language_keyboard
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Feature
+from handlers.guard import guarded
 from handlers.menus import sync_person_menu
-
-CB_LANG = "lang"
-LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
-
-DeepLinkHandler = Callable[[Update, GotongContext, str], Awaitable[None]]
-# Payload prefix -> handler; features add theirs (e.g. "checkin_") with register_deep_link.
-DEEP_LINKS: dict[str, DeepLinkHandler] = {}
-
-
-def register_deep_link(prefix: str, handler: DeepLinkHandler) -> None:
-    DEEP_LINKS[prefix] = handler
-
-
-def language_keyboard(current: str) -> list[list[Button]]:
-    return [
-        [
-            Button(("✅ " if lang == current else "") + LANGUAGE_NAMES[lang], f"{CB_LANG}:{lang}")
-            for lang in LANGUAGES
-        ]
-    ]
 
 
 async def cmd_start(update: Update, context: GotongContext) -> None:
     """Welcomes the person; asks the language on first start; follows deep links."""
     payload = context.args[0] if context.args else ""
-    for prefix, handler in DEEP_LINKS.items():
+    # Payload prefix -> handler: each feature declares its own (`Feature.deep_links`).
+    for prefix, handler in context.state.tables.deep_links.items():
         if payload.startswith(prefix):
             await handler(update, context, payload[len(prefix) :])
             return
@@ -89,7 +71,7 @@ async def deep_link_invite(update: Update, context: GotongContext, code: str) ->
         else:
             text = reader.t("invite.joined", role=role)
         await send(update, context, text)
-        await sync_person_menu(context.bot, context.i18n, actor)
+        await sync_person_menu(context, actor)
     await greet(update, context, actor)
 
 
@@ -100,15 +82,14 @@ async def cmd_lang(update: Update, context: GotongContext, actor: Actor) -> None
     await send(update, context, reader.t("lang.choose"), language_keyboard(actor.language))
 
 
-@guarded()
-async def cb_language(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(ChooseLanguage)
+async def cb_language(
+    update: Update, context: GotongContext, actor: Actor, data: ChooseLanguage
+) -> None:
     """Sets the language and confirms in it."""
     query = update.callback_query
     assert query is not None
-    args = callback_args(query.data, CB_LANG, 1)
-    if args is None or args[0] not in LANGUAGES:
-        raise StaleButton()
-    language = args[0]
+    language = data.language
     first_time = not actor.language_chosen
     await people.set_language(context.db, actor.person_id, language)
     actor = replace(actor, language=language, language_chosen=True)
@@ -117,7 +98,7 @@ async def cb_language(update: Update, context: GotongContext, actor: Actor) -> N
     await query.answer()
     key = "start.welcome" if first_time else "lang.changed"
     await edit_or_send(update, context, reader.t(key, name=actor.display_name))
-    await sync_person_menu(context.bot, context.i18n, actor)
+    await sync_person_menu(context, actor)
 
 
 @guarded()
@@ -128,11 +109,14 @@ async def cmd_cancel(update: Update, context: GotongContext, actor: Actor) -> No
     await send(update, context, reader.t("flow.cancelled" if ended else "flow.nothing_to_cancel"))
 
 
-def handlers() -> list[BaseHandler]:
-    register_deep_link(INVITE_PREFIX, deep_link_invite)
-    return [
+FEATURE = Feature(
+    "start",
+    handlers=[
         CommandHandler("start", cmd_start),
         CommandHandler("lang", cmd_lang),
         CommandHandler("cancel", cmd_cancel),
-        CallbackQueryHandler(cb_language, pattern=rf"^{CB_LANG}:"),
-    ]
+    ],
+    buttons=[cb_language],
+    commands=[CommandSpec("start"), CommandSpec("lang"), CommandSpec("cancel", menu=False)],
+    deep_links={INVITE_PREFIX: deep_link_invite},
+)

@@ -5,30 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.services.people import members as people
 from bot.services.people.members import Actor
-from bot.views.render import Button
-from handlers.common import callback_args, edit_or_send, reader_for, send
-from handlers.guard import StaleButton, guarded
-
-CB_TZ = "tz"
-# The three Indonesian zones first; any IANA name can be typed: /tz Europe/Berlin.
-ZONES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
-CAMPAIGN = "campaign"
-
-commands.register(CommandSpec("tz"))
-
-
-def _keyboard(current: str | None) -> list[list[Button]]:
-    def label(code: str, zone: str) -> str:
-        return ("✅ " if zone == current else "") + code.upper()
-
-    return [[Button(label(code, zone), f"{CB_TZ}:{code}") for code, zone in ZONES.items()]]
+from bot.views.people import ZONES, ChooseZone, zone_keyboard
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Feature
+from handlers.guard import guarded
 
 
 @guarded()
@@ -41,24 +28,19 @@ async def cmd_tz(update: Update, context: GotongContext, actor: Actor) -> None:
         await _set(update, context, actor, alias or zone)
         return
     current = actor.timezone or context.settings.timezone
-    keyboard = _keyboard(actor.timezone)
-    if actor.timezone is not None:
-        keyboard.append([Button(reader.t("tz.btn_campaign"), f"{CB_TZ}:{CAMPAIGN}")])
+    keyboard = zone_keyboard(reader, actor.timezone)
     await send(
         update, context, reader.t("tz.current", tz=current, now=reader.when(reader.now)), keyboard
     )
 
 
-@guarded()
-async def cb_tz(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(ChooseZone)
+async def cb_tz(update: Update, context: GotongContext, actor: Actor, data: ChooseZone) -> None:
     """A zone button: sets it and shows the time there."""
     query = update.callback_query
     assert query is not None
-    args = callback_args(query.data, CB_TZ, 1)
-    if args is None or (args[0] not in ZONES and args[0] != CAMPAIGN):
-        raise StaleButton()
     await query.answer()
-    await _set(update, context, actor, ZONES.get(args[0]))
+    await _set(update, context, actor, data.zone)
 
 
 async def _set(update: Update, context: GotongContext, actor: Actor, zone: str | None) -> None:
@@ -72,5 +54,11 @@ async def _set(update: Update, context: GotongContext, actor: Actor, zone: str |
     )
 
 
-def handlers() -> list[BaseHandler]:
-    return [CommandHandler("tz", cmd_tz), CallbackQueryHandler(cb_tz, pattern=rf"^{CB_TZ}:")]
+FEATURE = Feature(
+    "timezone",
+    handlers=[
+        CommandHandler("tz", cmd_tz)
+    ],
+    buttons=[cb_tz],
+    commands=[CommandSpec("tz")],
+)

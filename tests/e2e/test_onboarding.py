@@ -92,11 +92,11 @@ async def test_bad_invites_still_register_without_team(bot: BotHarness) -> None:
 async def test_forged_and_stale_buttons_change_nothing(bot: BotHarness) -> None:
     await start_with_language(bot, 1, "Admin", "en")
     pick = await bot.admin.send_and_wait("/invite")
-    forged = await bot.admin.press(pick, data="inv:r:0:admin", expect="answer")
+    forged = await bot.admin.press(pick, data="ivr1:0:admin", expect="answer")
     assert "no longer valid" in (forged.answer.text or "")
-    gone_team = await bot.admin.press(pick, data="inv:r:999999:volunteer", expect="answer")
+    gone_team = await bot.admin.press(pick, data="ivr1:999999:volunteer", expect="answer")
     assert "999999" in (gone_team.answer.text or "")
-    lang_forged = await bot.admin.press(pick, data="lang:xx", expect="answer")
+    lang_forged = await bot.admin.press(pick, data="lng1:xx", expect="answer")
     assert "no longer valid" in (lang_forged.answer.text or "")
     async with bot.db() as session:
         assert await session.scalar(select(func.count()).select_from(Invite)) == 0
