@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +16,7 @@ from bot.clock import FrozenClock
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import NewMessage, enqueue
 from bot.delivery.pacing import Pacer
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import RENDERERS, Renderer, param, renderer
 from bot.delivery.sender import PtbTransport
 from bot.views.i18n import I18n
 from bot.views.outbox import OutboxRendering
@@ -46,11 +46,17 @@ class Env:
     clock: FrozenClock
     url: str
 
-    def dispatcher(self, rate: float = 30.0, **overrides: Any) -> Dispatcher:
+    def dispatcher(
+        self,
+        rate: float = 30.0,
+        *,
+        renderers: Mapping[str, Renderer] = RENDERERS,
+        **overrides: Any,
+    ) -> Dispatcher:
         settings = test_settings(self.url, self.sandbox, send_rate_per_second=rate, **overrides)
         return Dispatcher(
             self.db, PtbTransport(self.bot), settings, self.clock,
-            OutboxRendering(I18n("id"), settings), pacer=Pacer(rate), workers=8,
+            OutboxRendering(I18n("id"), settings, renderers), pacer=Pacer(rate), workers=8,
         )
 
 

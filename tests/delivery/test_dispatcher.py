@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery import leasing
 from bot.delivery.quiet import QuietHours
-from models import OutboxStatus, Person
+from bot.delivery.renderers import param
+from bot.views.render import Outgoing, Reader
+from models import OutboxMessage, OutboxStatus, Person
 from sandbox import Limits
 from tests.conftest import T0
-from tests.delivery.support import add_people, queue_notes, rows, sandbox_env
+from tests.delivery.support import KIND, add_people, queue_notes, rows, sandbox_env
 
 SentRows = list[tuple[int, int | None]]
 
@@ -99,6 +101,30 @@ async def test_5xx_are_retried_with_backoff_until_delivered(
         assert env.sandbox.stats.answered_5xx > 0 and dispatcher.counters.retried > 0
         assert max(r.attempts for r in stored) > 1
         assert len(env.sandbox.stats.deliveries) == 20 and not env.sandbox.stats.duplicates()
+
+
+async def test_rows_are_written_by_the_renderers_the_dispatcher_is_given(
+    sessionmaker: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    """The engine writes no text: the lookup it was built with picks each kind's renderer
+    (and the recipient's language); a kind it does not know fails with that reason."""
+
+    async def loud(
+        session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+    ) -> Outgoing | None:
+        return Outgoing(text=f"{reader.lang}: NOTE {param(row, 'n')}")
+
+    async with sandbox_env(sessionmaker, db_url, T0, Limits(enabled=False)) as env:
+        people = await add_people(env, 2)
+        await queue_notes(env, people[:1])
+        await env.dispatcher(renderers={KIND: loud}).run_once()
+        assert env.sandbox.world.messages(people[0][1])[-1].text == f"id: NOTE {people[0][0]}"
+        await queue_notes(env, people[1:])
+        await env.dispatcher(renderers={}).run_once()
+        unknown = (await rows(env))[-1]
+        assert unknown.status == OutboxStatus.FAILED
+        assert unknown.last_error == f"no renderer for kind {KIND!r}"
+        assert not env.sandbox.world.messages(people[1][1])
 
 
 async def test_a_crash_mid_send_loses_nothing_once_the_lease_expires(
