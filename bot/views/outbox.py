@@ -25,12 +25,11 @@ from bot.delivery.broadcasts import ProgressView
 from bot.delivery.message import Message
 from bot.delivery.renderers import RENDERERS, Renderer, UnknownKind
 from bot.services.people.members import language_of
-from bot.views import broadcasts_progress, ops
+from bot.views import broadcasts_progress
+from bot.views import ops as _ops  # noqa: F401  (registers the ops alert's renderer)
 from bot.views.i18n import I18n
 from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, Person
-
-__all__ = ["OutboxRendering", "broadcasts_progress", "ops"]
 
 
 class OutboxRendering:
