@@ -18,7 +18,8 @@ from bot.delivery.renderers import renderer
 from bot.services.reach import autopilot
 from bot.services.reach.autopilot import LeadReport, ShiftOutcome, TeamSetting
 from bot.views.render import Button, Outgoing, Reader
-from bot.views.shifts import CB_SHIFT, shift_lines
+from bot.views.shift_buttons import ClaimShift
+from bot.views.shifts import shift_lines
 from models import OutboxMessage, Person
 
 REPORT_LIMIT = 4000  # characters: a report always fits one message
@@ -78,7 +79,7 @@ async def render_invite(
     view = invitation.shift
     text = reader.t("autopilot.invite", name=invitation.name, free=view.free) + "\n\n" + (
         shift_lines(reader, view))
-    return Outgoing(text, [[Button(reader.t("autopilot.btn_claim"), f"{CB_SHIFT}:c:{view.id}")]])
+    return Outgoing(text, [[Button(reader.t("autopilot.btn_claim"), ClaimShift(view.id).pack())]])
 
 
 @renderer(AUTOPILOT_REPORT.name)

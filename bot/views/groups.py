@@ -20,7 +20,8 @@ from bot.services.reach.posts import GroupEvent, GroupPostView
 from bot.services.shifts.common import ShiftView
 from bot.views.callbacks import CallbackData, callback
 from bot.views.render import Button, Keyboard, Outgoing, Reader, truncate
-from bot.views.shifts import CB_SHIFT, shift_lines
+from bot.views.shift_buttons import ReleaseSignup
+from bot.views.shifts import shift_lines
 from models import OutboxMessage, Person
 
 
@@ -120,7 +121,7 @@ async def render_claimed(
     if notice is None:
         return None
     text = reader.t("groups.claimed_private") + "\n" + shift_lines(reader, notice.shift)
-    keyboard = [[Button(reader.t("shifts.btn_release"), f"{CB_SHIFT}:r:{notice.signup_id}")]]
+    keyboard = [[Button(reader.t("shifts.btn_release"), ReleaseSignup(notice.signup_id).pack())]]
     return Outgoing(text, keyboard)
 
 
