@@ -38,7 +38,6 @@ from typing import Any
 
 from telegram import Message, Update
 
-import handlers.flows as flow_router
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services import flows
@@ -241,16 +240,8 @@ class GuidedFlow:
 
 # ---- the shared buttons' actions --------------------------------------------------------
 def _declared(context: GotongContext, name: str) -> GuidedFlow | None:
-    """The guided flow named `name` among the flows the features declared.
-
-    Read from the app's flow table (`context.state.tables.flows`) when it has one, else
-    from the router's registry (`handlers.flows`) the features still fill today.
-    """
-    tables = getattr(context.state, "tables", None)
-    declared: Mapping[str, Any] = getattr(tables, "flows", None) or getattr(
-        flow_router, "FLOW_STEPS", {}
-    )
-    found = declared.get(name)
+    """The guided flow named `name` among the flows the features declared."""
+    found = context.state.tables.flows.get(name)
     return found if isinstance(found, GuidedFlow) else None
 
 

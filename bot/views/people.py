@@ -144,8 +144,13 @@ class ProfileSection(Generic[T]):
     render: Callable[[Reader, T], list[str]]
 
 
+# What a feature may list in `Feature.profile_sections` meanwhile: a pair, or an older
+# self-rendering section (until every one is a pair).
+AnySection = ProfileSection[Any] | LegacySection
+
+
 def split_sections(
-    sections: Sequence[ProfileSection[Any] | LegacySection],
+    sections: Sequence[AnySection],
 ) -> tuple[list[ProfileSection[Any]], list[LegacySection]]:
     """Declared pairs, and the older self-rendering sections (until they are pairs too)."""
     pairs = [s for s in sections if isinstance(s, ProfileSection)]
