@@ -191,7 +191,14 @@ class GuidedFlow:
         rest = self.steps[names.index(after) + 1 :] if after is not None else self.steps
         nxt = next((s.name for s in rest if s.needed is None or s.needed(turn.data)), None)
         if nxt is None and self.confirm is None:
-            await self.finish(turn)
+            try:
+                await self.finish(turn)
+            except InvalidInput as refused:
+                if after is None:
+                    raise
+                # The write refused the last answer: nothing was saved, the flow (still at
+                # that step, with every earlier answer) asks it again.
+                await self._ask(turn, after, problem=turn.reader.t(refused.key, **refused.params))
             return
         at = nxt or CONFIRM
         await flows.start_flow(
