@@ -42,8 +42,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bot.db import create_engine, create_sessionmaker
-from bot.delivery import broadcasts
-from bot.delivery.audiences import AUDIENCES
+from bot.services import broadcasts
+from bot.services.broadcasts.audiences import AUDIENCES
 from bot.services.people.members import actor_from
 from models import Base, OutboxMessage, Person, Role
 from sandbox import HttpSandboxClient, SandboxTimeout
@@ -78,7 +78,7 @@ def _bot_env(url: str, db_url: str, args: argparse.Namespace) -> dict[str, str]:
 
 def run_bot() -> None:
     """Child process: the real bot, polling the sandbox, until killed."""
-    from bot.app import PACER_KEY, build_application
+    from bot.app import build_application
     from bot.config import load_settings
     from bot.logs import setup_logging
 
@@ -87,7 +87,7 @@ def run_bot() -> None:
     app = build_application(settings, set_menus=False)
     trace_path = os.environ.get("BENCH_PACER_TRACE")
     if trace_path:
-        _trace_pacer(app.bot_data.extras[PACER_KEY], Path(trace_path))
+        _trace_pacer(app.bot_data.pacer, Path(trace_path))
     app.run_polling(drop_pending_updates=True, allowed_updates=["message", "callback_query"])
 
 

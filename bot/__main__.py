@@ -13,16 +13,10 @@ import logging
 import sys
 from typing import Any
 
-from pydantic import SecretStr
-
 from bot import __version__
 from bot.config import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
-
-# A well-formed fake token: the sandbox accepts any token of Telegram's shape.
-SANDBOX_TOKEN = "1000000001:SANDBOXsandboxSANDBOXsandboxSANDBOX12"
-SANDBOX_ADMIN_ID = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,13 +89,15 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         _setup_logging("WARNING", False)
-        asyncio.run(_run_in_sandbox(settings))
+        from sandbox.standalone import run_bot_in_sandbox
+
+        asyncio.run(run_bot_in_sandbox(settings))
         return 0
     _setup_logging(settings.log_level, settings.log_json)
     from bot.app import build_application
     from bot.web import telegram as web_telegram
 
-    app = build_application(settings, extra_modules=[web_telegram])  # /app (bot/web)
+    app = build_application(settings, extra_features=[web_telegram.FEATURE])  # /app (bot/web)
     if settings.webhook_url:
         asyncio.run(_run_webhook(app, settings))
     elif settings.webapp_url:
@@ -194,45 +190,6 @@ def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
         print(f"gotong: {command} failed: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-async def _run_in_sandbox(settings: Settings) -> None:
-    from bot.app import build_application, running
-    from sandbox import SandboxServer, run_terminal_chat
-
-    server = SandboxServer()
-    await server.start()
-    settings = settings.model_copy(
-        update={
-            "bot_token": SecretStr(SANDBOX_TOKEN),
-            "telegram_api_base_url": server.base_url,
-            "telegram_file_base_url": server.base_file_url,
-            "admin_ids": settings.admin_ids or [SANDBOX_ADMIN_ID],
-            "webhook_url": None,
-        }
-    )
-    from bot.web import telegram as web_telegram
-    from bot.web.server import start_web
-
-    app = build_application(settings, extra_modules=[web_telegram])
-    try:
-        async with running(app):
-            # The browser sandbox (a chat for any person) and the Mini App it opens.
-            web = await start_web(
-                app, settings.listen, settings.port, sandbox=server, fallback_to_any_port=True
-            )
-            app.bot_data.settings = settings.model_copy(update={"webapp_url": web.app_url})
-            await web_telegram.set_menu_button(app.bot, app.bot_data.settings, app.bot_data.i18n)
-            print(
-                f"Browser sandbox: {web.chat_url}  (Mini App: {web.app_url})", file=sys.stderr,
-                flush=True,
-            )
-            try:
-                await run_terminal_chat(server, first_user_id=settings.admin_ids[0])
-            finally:
-                await web.stop()
-    finally:
-        await server.stop()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""The one place that wires the bot: handlers, jobs, database and lifecycle.
+"""The one place that builds and owns the running bot: the database, the pacer, the ops
+runtime, the outbox dispatcher, the features' handlers and jobs, and the lifecycle.
 
-Handler order matters inside group 0 (the first match wins): commands and
-buttons first, then the free-text flow router, and the catch-all for unknown
-commands last.
+What the bot does is the feature list (`bot/features.py`); this module turns it into a
+PTB `Application` whose `bot_data` is the typed `AppState`.  Nothing imports this module
+but the entry points (`bot/__main__.py`, the sandbox runner, tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,46 +24,25 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import AppState, GotongContext
 from bot.db import create_engine, create_sessionmaker
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.pacing import Pacer
 from bot.delivery.ptb_http import AiohttpRequest
-from bot.delivery.sender import InteractiveMeter
+from bot.delivery.sender import InteractiveMeter, PtbTransport
+from bot.features import bot_features, handlers_of, jobs_of, schedule, tables_of
 from bot.ops.dedup import tell_unanswered
-from bot.ops.runtime import OPS_KEY, Ops
+from bot.ops.runtime import Ops
 from bot.updates import PerPersonOrderedProcessor
 from bot.views.i18n import I18n
-from handlers import broadcast, budget, errors, flows, help, stale
-from handlers.events import attendance as attendance_handlers
-from handlers.events import plan as event_handlers
+from bot.views.ops import reply_lost
+from bot.views.outbox import OutboxRendering
+from handlers import errors
+from handlers.feature import Feature
 from handlers.menus import set_default_menus
-from handlers.people import admin, start, timezone
-from handlers.people import skills as skill_handlers
-from handlers.progress import feedback as feedback_handlers
-from handlers.progress import summary as progress_handlers
-from handlers.reach import autopilot as autopilot_handlers
-from handlers.reach import groups as group_handlers
-from handlers.reach import imports as import_handlers
-from handlers.shifts import lists as shift_handlers
-from handlers.shifts import tasks as task_handlers
 
 log = logging.getLogger(__name__)
 
 GotongApp = Application[Any, GotongContext, Any, Any, AppState, Any]
-LifecycleHook = Callable[[GotongApp], Awaitable[None]]
-
-# Feature modules: each exports handlers() -> list[BaseHandler].  Order = priority.
-FEATURE_MODULES: list[ModuleType] = [start, help, timezone, admin, budget, broadcast]
-FEATURE_MODULES += [shift_handlers, task_handlers, skill_handlers]
-FEATURE_MODULES += [event_handlers, attendance_handlers]
-FEATURE_MODULES += [feedback_handlers]  # before progress: it takes /report pdf, /summary A vs B
-FEATURE_MODULES += [progress_handlers]
-FEATURE_MODULES += [group_handlers, import_handlers, autopilot_handlers]  # groups, /import
-# Always last: free text goes to flows, then anything left that looks like a command.
-CATCH_ALL_MODULES: list[ModuleType] = [flows, errors, stale]  # stale: any button left over
-# Hooks registered by features: start their workers and periodic jobs; stop them again
-# (shutdown hooks run in reverse order, after the app stopped taking updates).
-STARTUP_HOOKS: list[LifecycleHook] = []
-SHUTDOWN_HOOKS: list[LifecycleHook] = []
-PACER_KEY = "pacer"
+DISPATCH_JOB = "outbox-dispatch"
 
 
 def build_application(
@@ -72,7 +51,7 @@ def build_application(
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
     set_menus: bool = True,
-    extra_modules: Iterable[ModuleType] = (),
+    extra_features: Iterable[Feature] = (),
     pacer: Pacer | None = None,
 ) -> GotongApp:
     if settings.bot_token is None:
@@ -83,42 +62,53 @@ def build_application(
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
     )
     engine = engine or create_engine(settings.database_url)
-    state = AppState(
-        settings=settings,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        i18n=I18n(settings.default_language),
-        clock=clock or SystemClock(),
-    )
-    # Replicas: leader election, update dedup, heartbeat, health (bot/ops).
-    state.extras[OPS_KEY] = Ops(settings, engine, state.sessionmaker)
+    features = bot_features(extra_features)
     # One pacer for everything sent: the outbox dispatcher paces through it, and
     # handlers' replies take priority slots from it through the rate limiter below.
     # (Tests pass a pacer whose per-chat windows follow the sandbox referee's switch.)
     pacer = pacer or Pacer(
         settings.paid_rate_per_second if settings.paid_broadcast else settings.send_rate_per_second
     )
-    state.extras[PACER_KEY] = pacer
+    sessionmaker = create_sessionmaker(engine)
+    # Replicas: leader election, update dedup, heartbeat, health (bot/ops).
+    ops = Ops(settings, engine, sessionmaker, pacer)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        i18n=I18n(settings.default_language),
+        clock=clock or SystemClock(),
+        tables=tables_of(features),
+        pacer=pacer,
+        ops=ops,
+    )
+    jobs = jobs_of(features)
 
     async def post_init(app: GotongApp) -> None:
         if set_menus:
-            await set_default_menus(app.bot, state.i18n, settings.default_language)
-        await state.extras[OPS_KEY].start(app)
-        for hook in STARTUP_HOOKS:
-            await hook(app)
-        state.extras[OPS_KEY].gate_jobs(app)  # periodic jobs: leader only (bot/ops/leader.py)
+            await set_default_menus(app.bot, state.i18n, state.tables.commands,
+                                    settings.default_language)
+        await ops.start(app)
+        await start_delivery(app)
+        if app.job_queue is not None:
+            schedule(app.job_queue, jobs, settings)
+        else:
+            log.warning("no job queue: reminders, sweeps and digests will not run")
+        for feature in features:
+            for action in feature.on_start:
+                await action(state)
+        ops.gate_jobs(app)  # periodic jobs: leader only (bot/ops/leader.py)
         log.info("Gotong is up as @%s", app.bot.username)
 
     async def post_stop(app: GotongApp) -> None:
-        for hook in reversed(SHUTDOWN_HOOKS):
-            await hook(app)
+        await stop_delivery(app)
 
     async def post_shutdown(app: GotongApp) -> None:
         # Every task of ours ends before the engine closes: a task still inside a session
         # when the pool's connections are gone waits forever for its rollback, and the
         # event loop can then never close (the teardown hang of issue #11).
         bound = settings.shutdown_timeout_seconds
-        await finish_tasks([asyncio.ensure_future(state.extras[OPS_KEY].stop())], bound, "ops")
+        await finish_tasks([asyncio.ensure_future(ops.stop())], bound, "ops")
         await finish_tasks(job_tasks(), bound, "jobs")
         await engine.dispose()
         await finish_tasks(connections_closing(), bound, "connection close")
@@ -136,8 +126,11 @@ def build_application(
         .concurrent_updates(
             PerPersonOrderedProcessor(
                 8,
-                gate=state.extras[OPS_KEY].gate,
-                on_unanswered=functools.partial(tell_unanswered, state),
+                gate=ops.gate,
+                on_unanswered=functools.partial(
+                    tell_unanswered,
+                    functools.partial(reply_lost, state.i18n, settings.default_language),
+                ),
             )
         )
         .request(requests)
@@ -156,11 +149,48 @@ def build_application(
     for key, value in vars(state).items():
         setattr(app.bot_data, key, value)
 
-    for module in [*FEATURE_MODULES, *extra_modules, *CATCH_ALL_MODULES]:
-        for handler in module.handlers():
-            app.add_handler(handler)
+    for handler in handlers_of(features):
+        app.add_handler(handler)
     app.add_error_handler(errors.on_error)
     return app
+
+
+async def job_dispatch_outbox(context: GotongContext) -> None:
+    """Returns expired leases, keeps the senders fed, updates broadcast progress."""
+    dispatcher = context.state.dispatcher
+    if dispatcher is not None:
+        await dispatcher.tick()
+
+
+async def start_delivery(app: GotongApp) -> None:
+    """The outbox dispatcher, its workers and its tick (every replica sends; the database
+    leases each row to one of them)."""
+    state = app.bot_data
+    if state.dispatcher is not None:
+        return
+    assert state.sessionmaker is not None and state.settings is not None
+    dispatcher = Dispatcher(
+        state.sessionmaker, PtbTransport(app.bot), state.settings, state.clock,
+        OutboxRendering(state.i18n, state.settings), pacer=state.pacer,
+    )
+    state.dispatcher = dispatcher
+    dispatcher.start()
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            job_dispatch_outbox,
+            interval=state.settings.dispatch_interval_seconds,
+            first=0.1,
+            name=DISPATCH_JOB,
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+
+
+async def stop_delivery(app: GotongApp) -> None:
+    dispatcher, app.bot_data.dispatcher = app.bot_data.dispatcher, None
+    if dispatcher is not None:
+        for job in app.job_queue.get_jobs_by_name(DISPATCH_JOB) if app.job_queue else ():
+            job.schedule_removal()
+        await dispatcher.stop()
 
 
 async def finish_tasks(

@@ -1,11 +1,13 @@
-"""The command registry: one list drives /help and the per-role command menus.
+"""The command table: one list drives /help and the per-role command menus.
 
-Each feature appends its commands here; a command is shown to a person exactly
-when the permission guard would let them use it.
+Each feature declares its commands (`Feature.commands`); the app merges them, in the
+feature order, into one `CommandTable`.  A command is shown to a person exactly when
+the permission guard would let them use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.services.authz import Permission, can, is_team_scoped
@@ -59,30 +61,9 @@ class CommandSpec:
         return self.group or _GROUP_OF.get(self.name, OTHER_GROUP)
 
 
-COMMANDS: list[CommandSpec] = [
-    CommandSpec("start"),
-    CommandSpec("help"),
-    CommandSpec("me"),
-    CommandSpec("lang"),
-    CommandSpec("cancel", menu=False),
-    CommandSpec("invite", Permission.INVITE),
-    CommandSpec("team", Permission.MANAGE_TEAMS, lead_description=True),
-    CommandSpec("promote", Permission.MANAGE_ROLES),
-    CommandSpec("demote", Permission.MANAGE_ROLES),
-]
-
-
-def register(*specs: CommandSpec) -> None:
-    """Feature modules add their commands at import time, in the order /help shows them."""
-    known = {c.name for c in COMMANDS}
-    for spec in specs:
-        if spec.name not in known:
-            COMMANDS.append(spec)
-            known.add(spec.name)
-
-
 # Everyday commands first (what everyone has, then what volunteers use daily, in the order
-# of a volunteer's day), then the coordinator tools in registration order.
+# of a volunteer's day), then the coordinator tools in the app's feature order.
+_EVERYONE_ORDER = ("start", "help", "me", "lang", "cancel", "tz")
 _EVERYDAY = {Permission.VOLUNTEER, Permission.RECORD_EXPENSE}
 _VOLUNTEER_ORDER = (
     "shifts", "my", "tasks", "done", "events", "calendar", "skills", "expense", "claims",
@@ -91,28 +72,42 @@ _VOLUNTEER_ORDER = (
 
 def _help_rank(spec: CommandSpec) -> tuple[int, int]:
     if spec.permission is None:
-        return 0, 0
+        return 0, _EVERYONE_ORDER.index(spec.name) if spec.name in _EVERYONE_ORDER else 99
     if spec.permission not in _EVERYDAY:
         return 2, 0
     order = _VOLUNTEER_ORDER.index(spec.name) if spec.name in _VOLUNTEER_ORDER else 99
     return 1, order
 
 
-def menu_order(specs: list[CommandSpec]) -> list[CommandSpec]:
-    return sorted(specs, key=_help_rank)
+@dataclass(frozen=True, slots=True)
+class CommandTable:
+    """Every command of the bot, in declaration order (a name declared twice: the first)."""
 
+    specs: tuple[CommandSpec, ...] = ()
 
-def commands_for(actor: Actor) -> list[CommandSpec]:
-    """The commands this person may use: everyday ones first, registration order within."""
-    allowed = [c for c in COMMANDS if c.permission is None or can(actor, c.permission)]
-    return sorted(allowed, key=_help_rank)
+    @classmethod
+    def of(cls, specs: Iterable[CommandSpec]) -> CommandTable:
+        seen: dict[str, CommandSpec] = {}
+        for spec in specs:
+            seen.setdefault(spec.name, spec)
+        return cls(tuple(seen.values()))
 
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self.specs)
 
-def help_sections(actor: Actor) -> list[tuple[str, list[CommandSpec]]]:
-    """/help's sections for this person: (group, commands), empty groups left out."""
-    order = {group: index for index, group in enumerate((*HELP_GROUPS, OTHER_GROUP))}
-    sections: dict[str, list[CommandSpec]] = {}
-    for spec in commands_for(actor):
-        group = spec.help_group if spec.help_group in order else OTHER_GROUP
-        sections.setdefault(group, []).append(spec)
-    return sorted(sections.items(), key=lambda item: order[item[0]])
+    def menu_order(self) -> list[CommandSpec]:
+        return sorted(self.specs, key=_help_rank)
+
+    def for_actor(self, actor: Actor) -> list[CommandSpec]:
+        """The commands this person may use: everyday ones first, declaration order within."""
+        allowed = [c for c in self.specs if c.permission is None or can(actor, c.permission)]
+        return sorted(allowed, key=_help_rank)
+
+    def help_sections(self, actor: Actor) -> list[tuple[str, list[CommandSpec]]]:
+        """/help's sections for this person: (group, commands), empty groups left out."""
+        order = {group: index for index, group in enumerate((*HELP_GROUPS, OTHER_GROUP))}
+        sections: dict[str, list[CommandSpec]] = {}
+        for spec in self.for_actor(actor):
+            group = spec.help_group if spec.help_group in order else OTHER_GROUP
+            sections.setdefault(group, []).append(spec)
+        return sorted(sections.items(), key=lambda item: order[item[0]])

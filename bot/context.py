@@ -1,12 +1,17 @@
 """The bot's own CallbackContext: the sessionmaker, settings, i18n and clock travel here.
 
 A handler never keeps a live session; it asks the context for the sessionmaker
-and calls one service.  `AppState` is PTB's `bot_data`, filled by `build_application`.
+and calls one service.  `AppState` is PTB's `bot_data`, filled by `build_application`:
+typed fields for every long-lived object (no string-keyed bag), and `tables`, what the
+features declared (commands, flows, deep links, /me sections), built once by the app.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,9 +19,32 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock, SystemClock
+from bot.commands import CommandTable
 from bot.config import Settings
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.pacing import Pacer
+from bot.ops.runtime import Ops
+from bot.services.flows import Flow
 from bot.services.people.members import Actor, TelegramUser, load_actor
 from bot.views.i18n import I18n
+from bot.views.render import Reader
+
+# One step of a guided flow: the person's answer to the step `flow.step` asked for.
+FlowStep = Callable[[Update, "GotongContext", Actor, Flow], Awaitable[None]]
+# A `/start <payload>` link: called with the payload after its prefix.
+DeepLinkHandler = Callable[[Update, "GotongContext", str], Awaitable[None]]
+# A /me section: lines about one person (hours, reliability, outcomes).
+ProfileSection = Callable[[AsyncSession, Actor, Reader, datetime], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureTables:
+    """What the features declared, merged in the app's feature order (first one wins)."""
+
+    commands: CommandTable = field(default_factory=CommandTable)
+    flows: Mapping[str, FlowStep] = field(default_factory=dict)
+    deep_links: Mapping[str, DeepLinkHandler] = field(default_factory=dict)
+    profile_sections: Sequence[ProfileSection] = ()
 
 
 @dataclass
@@ -28,7 +56,12 @@ class AppState:
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     i18n: I18n = field(default_factory=I18n)
     clock: Clock = field(default_factory=SystemClock)
-    extras: dict[str, Any] = field(default_factory=dict)
+    tables: FeatureTables = field(default_factory=FeatureTables)
+    pacer: Pacer | None = None
+    ops: Ops | None = None
+    dispatcher: Dispatcher | None = None
+    # Group posts are re-rendered by one job at a time (handlers/reach/groups.py).
+    group_posts_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class GotongContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):

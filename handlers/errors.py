@@ -8,7 +8,7 @@ import uuid
 
 from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import GotongContext
 from bot.ops import alerts
@@ -16,6 +16,7 @@ from bot.services.people.members import Actor
 from bot.views.i18n import normalize_language
 from bot.views.render import CALLBACK_ANSWER_LIMIT, to_plain
 from handlers.common import reader_for, send
+from handlers.feature import Feature
 from handlers.guard import guarded
 
 log = logging.getLogger(__name__)
@@ -109,5 +110,9 @@ async def on_unknown_command(update: Update, context: GotongContext, actor: Acto
     )
 
 
-def handlers() -> list[BaseHandler]:
-    return [MessageHandler(filters.COMMAND, on_unknown_command)]
+FEATURE = Feature(
+    "errors",
+    handlers=[
+        MessageHandler(filters.COMMAND, on_unknown_command)
+    ],
+)

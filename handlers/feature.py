@@ -10,45 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
-from typing import TYPE_CHECKING, Any
+from datetime import time, timedelta
+from typing import Any
 
-from telegram import Update
 from telegram.ext import BaseHandler
 
+from bot.commands import CommandSpec
 from bot.config import Settings
-from bot.context import AppState, GotongContext
-from bot.services.flows import Flow
-from bot.services.people.members import Actor
+from bot.context import AppState, DeepLinkHandler, FlowStep, GotongContext, ProfileSection
+from bot.delivery.renderers import Renderer
+from bot.services.broadcasts.audiences import AudienceKind
+from handlers.buttons import ButtonAction
 
-if TYPE_CHECKING:
-    from bot.commands import CommandSpec
-    from bot.delivery.audiences import AudienceKind
-    from bot.delivery.renderers import Renderer
-    from bot.services.people.profile import ProfileSection
-    from handlers.buttons import ButtonAction
+__all__ = ["Daily", "DeepLinkHandler", "Every", "Feature", "FlowStep", "Job", "ProfileSection"]
 
-# One step of a guided flow: the person's answer to the step `flow.step` asked for.
-FlowStep = Callable[[Update, GotongContext, Actor, Flow], Awaitable[None]]
-# A `/start <payload>` link: called with the payload after its prefix.
-DeepLinkHandler = Callable[[Update, GotongContext, str], Awaitable[None]]
 JobCallback = Callable[[GotongContext], Awaitable[None]]
 StartupAction = Callable[[AppState], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Every:
-    """A job that runs every `seconds` (first after `first` seconds, default one interval)."""
+    """A job that runs every `interval` (seconds or a timedelta); the first run after `first`
+    (default: one interval), so a restart loop does not run it on every start."""
 
     name: str
     run: JobCallback
-    seconds: float
-    first: float | None = None
+    interval: float | timedelta
+    first: float | timedelta | None = None
+    job_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Daily:
-    """A job at a local time of day from the settings, on some weekdays (0 = Monday)."""
+    """A job at a local time of day from the settings, on some weekdays (PTB's: 0 = Sunday)."""
 
     name: str
     run: JobCallback

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.commands import help_sections
+from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.services.people import profile
 from bot.services.people.members import Actor
+from bot.views import people as people_views
 from handlers.common import reader_for, send
+from handlers.feature import Feature
 from handlers.guard import guarded
 
 
@@ -18,7 +20,7 @@ async def cmd_help(update: Update, context: GotongContext, actor: Actor) -> None
     """Lists exactly the commands this person may use, grouped by the work, everyday first."""
     reader = reader_for(context, actor)
     lines = [reader.t("help.title", role=reader.t(f"role.{actor.role}"))]
-    sections = help_sections(actor)
+    sections = context.state.tables.commands.help_sections(actor)
     for group, specs in sections:
         if len(sections) > 1:  # a volunteer's one short list needs no heading
             lines += ["", reader.t(f"help.group.{group}")]
@@ -30,9 +32,20 @@ async def cmd_help(update: Update, context: GotongContext, actor: Actor) -> None
 async def cmd_me(update: Update, context: GotongContext, actor: Actor) -> None:
     """Shows name, teams, role, language and the person's own numbers."""
     reader = reader_for(context, actor)
-    lines = await profile.profile_lines(context.db, actor, reader, now=context.clock.now())
-    await send(update, context, lines)
+    sections, older = people_views.split_sections(context.state.tables.profile_sections)
+    me = await profile.load_profile(
+        context.db,
+        actor,
+        [s.load for s in sections],
+        now=context.clock.now(),
+        legacy=older or None,
+        legacy_reader=reader,
+    )
+    await send(update, context, people_views.profile_lines(reader, me, sections))
 
 
-def handlers() -> list[BaseHandler]:
-    return [CommandHandler("help", cmd_help), CommandHandler("me", cmd_me)]
+FEATURE = Feature(
+    "help",
+    handlers=[CommandHandler("help", cmd_help), CommandHandler("me", cmd_me)],
+    commands=[CommandSpec("help"), CommandSpec("me")],
+)

@@ -12,7 +12,8 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.commands import COMMANDS, commands_for, menu_order
+from bot.commands import CommandTable
+from bot.context import GotongContext
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.views.i18n import LANGUAGES, I18n
@@ -27,10 +28,12 @@ def _menu(i18n: I18n, lang: str, names: list[str]) -> list[BotCommand]:
     return [BotCommand(name, i18n.t(lang, f"cmd.{name}")[:256]) for name in names]
 
 
-async def set_default_menus(bot: ExtBot[None], i18n: I18n, default_language: str) -> None:
+async def set_default_menus(
+    bot: ExtBot[None], i18n: I18n, commands: CommandTable, default_language: str
+) -> None:
     names = [
         c.name
-        for c in menu_order(COMMANDS)
+        for c in commands.menu_order()
         if c.menu and c.permission in DEFAULT_MENU_PERMISSIONS
     ]
     await bot.set_my_commands(_menu(i18n, default_language, names), scope=BotCommandScopeDefault())
@@ -40,14 +43,15 @@ async def set_default_menus(bot: ExtBot[None], i18n: I18n, default_language: str
         )
 
 
-async def sync_person_menu(bot: ExtBot[None], i18n: I18n, actor: Actor) -> None:
+async def sync_person_menu(context: GotongContext, actor: Actor) -> None:
     """A person's own menu in their language; volunteers fall back to the default one."""
+    bot, i18n = context.bot, context.i18n
     scope = BotCommandScopeChat(actor.telegram_id)
     try:
         if actor.role == Role.VOLUNTEER:
             await bot.delete_my_commands(scope=scope)
             return
-        names = [c.name for c in commands_for(actor) if c.menu]
+        names = [c.name for c in context.state.tables.commands.for_actor(actor) if c.menu]
         await bot.set_my_commands(_menu(i18n, actor.language, names), scope=scope)
     except TelegramError as exc:  # a menu is a convenience; never fail the action for it
         log.warning("could not set the menu of %s: %s", actor.telegram_id, exc)

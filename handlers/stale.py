@@ -7,10 +7,11 @@ answered, or the person's app keeps its spinner running and nothing tells them w
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.context import GotongContext
 from bot.services.people.members import Actor
+from handlers.feature import Feature
 from handlers.guard import StaleButton, guarded
 
 
@@ -20,5 +21,9 @@ async def cb_unknown_button(update: Update, context: GotongContext, actor: Actor
     raise StaleButton()
 
 
-def handlers() -> list[BaseHandler]:
-    return [CallbackQueryHandler(cb_unknown_button)]
+FEATURE = Feature(
+    "stale",
+    handlers=[
+        CallbackQueryHandler(cb_unknown_button)
+    ],
+)

@@ -133,10 +133,11 @@ class Leadership:
 
 def is_leader(context_or_app: Any) -> bool:
     """True on the replica that runs periodic jobs (always True without the ops runtime)."""
-    from bot.ops.runtime import find_ops
-
-    ops = find_ops(context_or_app)
-    return True if ops is None else ops.leadership.is_leader
+    # The app state's ops runtime (bot/ops/runtime.py), read by shape: that module builds on
+    # this one, so this one does not import it.
+    ops = getattr(getattr(context_or_app, "bot_data", context_or_app), "ops", None)
+    leadership = getattr(ops, "leadership", None)
+    return True if leadership is None else bool(leadership.is_leader)
 
 
 def leader_only(callback: Callable[[C], Awaitable[Any]]) -> Callable[[C], Awaitable[None]]:

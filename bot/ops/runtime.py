@@ -1,6 +1,6 @@
 """`Ops`: the production machinery of one replica, started and stopped with the app.
 
-`bot.app.build_application` creates one and keeps it in `AppState.extras["ops"]`;
+`bot.app.build_application` creates one and keeps it in `AppState.ops`;
 `post_init` starts it (leader election, heartbeat, the leader's pruning job) and
 `post_shutdown` stops it before the engine closes (leaves the heartbeat table and gives
 the leader lock up, so a clean stop hands leadership over at once).
@@ -34,7 +34,6 @@ from bot.ops.leader import Leadership, gate_jobs, leader_only
 
 log = logging.getLogger(__name__)
 
-OPS_KEY = "ops"
 PRUNE_INTERVAL_SECONDS = 600
 # Updates a replica handles at once (bot.webhook.HANDLING_SLOTS) plus a little headroom.
 CLAIM_POOL_SIZE = 10
@@ -52,7 +51,9 @@ class Ops:
         settings: Settings,
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        pacer: Any = None,
     ) -> None:
+        """`pacer`: the app's one pacer, whose rate this replica sets to its share."""
         self.settings = settings
         self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
         self.host = socket.gethostname()
@@ -78,7 +79,7 @@ class Ops:
         self._window = heartbeat.liveness_window(settings.leader_check_seconds)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self.pacer: Any = None
+        self.pacer = pacer
         self._job_queue: Any = None
         self.base_rate = (
             settings.paid_rate_per_second if settings.paid_broadcast
@@ -86,9 +87,6 @@ class Ops:
         )
 
     async def start(self, app: Any) -> None:
-        from bot.app import PACER_KEY  # here: bot.app imports this module
-
-        self.pacer = app.bot_data.extras.get(PACER_KEY)
         self._stopping.clear()
         await self.leadership.start()
         if self.multi_process:
@@ -194,9 +192,7 @@ class Ops:
 
 def find_ops(obj: Any) -> Ops | None:
     """The Ops of an app, a context or an AppState (None when not wired)."""
-    state = getattr(obj, "bot_data", obj)
-    extras = getattr(state, "extras", None)
-    ops = extras.get(OPS_KEY) if isinstance(extras, dict) else None
+    ops = getattr(getattr(obj, "bot_data", obj), "ops", None)
     return ops if isinstance(ops, Ops) else None
 
 

@@ -19,7 +19,7 @@ from telegram import (
     WebAppInfo,
 )
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.config import Settings
 from bot.context import GotongContext
@@ -27,6 +27,7 @@ from bot.services.authz import Permission, can
 from bot.services.people.members import Actor
 from bot.views.i18n import I18n
 from bot.views.render import to_plain
+from handlers.feature import Feature
 from handlers.guard import guarded
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,9 @@ async def cmd_app(update: Update, context: GotongContext, actor: Actor) -> None:
     )
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [CommandHandler("app", cmd_app, filters=filters.ChatType.PRIVATE)]
+FEATURE = Feature(
+    "webapp", handlers=[CommandHandler("app", cmd_app, filters=filters.ChatType.PRIVATE)]
+)
 
 
 async def set_menu_button(bot: Any, settings: Settings, i18n: I18n) -> None:

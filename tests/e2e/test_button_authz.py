@@ -6,12 +6,13 @@ with forged data (a volunteer, a lead of another team, another coordinator where
 personal, the owner when the object is in the wrong state).  They read a refusal, and the
 database holds exactly what it held before (the audit log excepted: refusals are audited).
 
-Buttons that act only on the presser themselves (`lang:`, `tz:`, `sk:`) have no foreign
+Buttons that act only on the presser themselves (`lng1`, `tzs1`, `skt1`) have no foreign
 object to name and are not in the matrix; their forged-data answers are covered elsewhere.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -86,97 +87,104 @@ class Case:
 
 
 CASES = [
-    # ---- broadcasts (handlers/broadcast.py, bot/delivery/broadcasts.py): drafts are personal
-    Case("bc:k other team's lead", "bima", lambda o: f"bc:k:{o['draft']}:team", NO_BROADCAST),
-    Case("bc:k other coordinator", "dewi", lambda o: f"bc:k:{o['draft']}:team", NO_BROADCAST),
-    Case("bc:k not a draft", "cora", lambda o: f"bc:k:{o['sent']}:team", STALE),
-    Case("bc:k volunteer", "ani", lambda o: f"bc:k:{o['draft']}:team", NOT_ALLOWED),
-    Case("bc:a other coordinator", "dewi", lambda o: f"bc:a:{o['draft']}:all:-", NO_BROADCAST),
-    Case("bc:a other lead", "bima", lambda o: f"bc:a:{o['draft']}:team:{o['team_b']}",
+    # ---- broadcasts (handlers/broadcast.py, bot/views/broadcasts.py): drafts are personal
+    Case("bck1 other team's lead", "bima", lambda o: f"bck1:{o['draft']}:team", NO_BROADCAST),
+    Case("bck1 other coordinator", "dewi", lambda o: f"bck1:{o['draft']}:team", NO_BROADCAST),
+    Case("bck1 not a draft", "cora", lambda o: f"bck1:{o['sent']}:team", STALE),
+    Case("bck1 volunteer", "ani", lambda o: f"bck1:{o['draft']}:team", NOT_ALLOWED),
+    Case("bca1 other coordinator", "dewi", lambda o: f"bca1:{o['draft']}:all:", NO_BROADCAST),
+    Case("bca1 other lead", "bima", lambda o: f"bca1:{o['draft']}:team:{o['team_b']}",
          NO_BROADCAST),
-    Case("bc:b other coordinator", "dewi", lambda o: f"bc:b:{o['draft']}", NO_BROADCAST),
-    Case("bc:go other coordinator", "dewi", lambda o: f"bc:go:{o['draft']}", NO_BROADCAST),
-    Case("bc:go volunteer", "ani", lambda o: f"bc:go:{o['draft']}", NOT_ALLOWED),
-    Case("bc:s other coordinator", "dewi", lambda o: f"bc:s:{o['draft']}", NO_BROADCAST),
-    Case("bc:x other coordinator", "dewi", lambda o: f"bc:x:{o['sent']}", NO_BROADCAST),
-    Case("bc:x other lead", "bima", lambda o: f"bc:x:{o['draft']}", NO_BROADCAST),
-    Case("bc:fail other lead", "bima", lambda o: f"bc:fail:{o['lead_sent']}:0", NO_BROADCAST),
+    Case("bcb1 other coordinator", "dewi", lambda o: f"bcb1:{o['draft']}", NO_BROADCAST),
+    Case("bcg1 other coordinator", "dewi", lambda o: f"bcg1:{o['draft']}", NO_BROADCAST),
+    Case("bcg1 volunteer", "ani", lambda o: f"bcg1:{o['draft']}", NOT_ALLOWED),
+    Case("bcn1 other coordinator", "dewi", lambda o: f"bcn1:{o['draft']}", NO_BROADCAST),
+    Case("bch1 other coordinator", "dewi", lambda o: f"bch1:{o['draft']}", NO_BROADCAST),
+    Case("bcs1 other coordinator", "dewi", lambda o: f"bcs1:{o['draft']}", NO_BROADCAST),
+    Case("bcx1 other coordinator", "dewi", lambda o: f"bcx1:{o['sent']}", NO_BROADCAST),
+    Case("bcx1 other lead", "bima", lambda o: f"bcx1:{o['draft']}", NO_BROADCAST),
+    Case("bcf1 other lead", "bima", lambda o: f"bcf1:{o['lead_sent']}:0", NO_BROADCAST),
     # ---- invites (handlers/people/admin.py)
-    Case("inv:t other team", "bima", lambda o: f"inv:t:{o['team_a']}", STALE),
-    Case("inv:r other team", "bima", lambda o: f"inv:r:{o['team_a']}:volunteer", NOT_ALLOWED),
-    Case("inv:r role not offered", "lina", lambda o: f"inv:r:{o['team_a']}:coordinator", STALE),
-    Case("inv:t volunteer", "ani", lambda o: f"inv:t:{o['team_a']}", NOT_ALLOWED),
+    Case("ivt1 other team", "bima", lambda o: f"ivt1:{o['team_a']}", STALE),
+    Case("ivr1 other team", "bima", lambda o: f"ivr1:{o['team_a']}:volunteer", NOT_ALLOWED),
+    Case("ivr1 role not offered", "lina", lambda o: f"ivr1:{o['team_a']}:coordinator", STALE),
+    Case("ivt1 volunteer", "ani", lambda o: f"ivt1:{o['team_a']}", NOT_ALLOWED),
     # ---- shifts (handlers/shifts/lists.py)
-    Case("sh:c other team", "citra", lambda o: f"sh:c:{o['shift_a']}", OTHER_TEAM),
-    Case("sh:w other team", "citra", lambda o: f"sh:w:{o['shift_a']}", OTHER_TEAM),
-    Case("sh:r someone else's place", "budi", lambda o: f"sh:r:{o['signup_ani']}", NOT_YOURS),
-    Case("sh:cv someone else's place", "budi", lambda o: f"sh:cv:{o['signup_ani']}", NOT_YOURS),
-    Case("sh:ca other team", "citra", lambda o: f"sh:ca:{o['cover_ani']}", OTHER_TEAM),
-    Case("sh:ca own cover", "ani", lambda o: f"sh:ca:{o['cover_ani']}", "already"),
-    Case("sh:wa someone else's offer", "budi", lambda o: f"sh:wa:{o['offer_ani']}", NOT_YOURS),
-    Case("sh:wd someone else's offer", "budi", lambda o: f"sh:wd:{o['offer_ani']}", NOT_YOURS),
-    Case("sh:in someone else's place", "budi", lambda o: f"sh:in:{o['signup_ani']}", STALE),
+    Case("shcl1 other team", "citra", lambda o: f"shcl1:{o['shift_a']}", OTHER_TEAM),
+    Case("shw1 other team", "citra", lambda o: f"shw1:{o['shift_a']}", OTHER_TEAM),
+    Case("shr1 someone else's place", "budi", lambda o: f"shr1:{o['signup_ani']}", NOT_YOURS),
+    Case("shcv1 someone else's place", "budi", lambda o: f"shcv1:{o['signup_ani']}", NOT_YOURS),
+    Case("shca1 other team", "citra", lambda o: f"shca1:{o['cover_ani']}", OTHER_TEAM),
+    Case("shca1 own cover", "ani", lambda o: f"shca1:{o['cover_ani']}", "already"),
+    Case("shwa1 someone else's offer", "budi", lambda o: f"shwa1:{o['offer_ani']}", NOT_YOURS),
+    Case("shwd1 someone else's offer", "budi", lambda o: f"shwd1:{o['offer_ani']}", NOT_YOURS),
+    Case("shin1 someone else's place", "budi", lambda o: f"shin1:{o['signup_ani']}", STALE),
     # ---- tasks (handlers/shifts/tasks.py)
-    Case("tk:c other team", "citra", lambda o: f"tk:c:{o['task_a']}", OTHER_TEAM),
-    Case("tk:r someone else's claim", "budi", lambda o: f"tk:r:{o['claim_ani']}", NOT_YOURS),
-    Case("tk:d someone else's claim", "budi", lambda o: f"tk:d:{o['claim_ani']}", NOT_YOURS),
-    Case("tk:d someone else's claim, mid /done", "citra",
-         lambda o: f"tk:d:{o['claim_ani']}", NOT_YOURS),
+    Case("tkc1 other team", "citra", lambda o: f"tkc1:{o['task_a']}", OTHER_TEAM),
+    Case("tkr1 someone else's claim", "budi", lambda o: f"tkr1:{o['claim_ani']}", NOT_YOURS),
+    Case("tkd1 someone else's claim", "budi", lambda o: f"tkd1:{o['claim_ani']}", NOT_YOURS),
+    Case("tkd1 someone else's claim, mid /done", "citra",
+         lambda o: f"tkd1:{o['claim_ani']}", NOT_YOURS),
     # ---- shift check-in (handlers/shifts/checkin.py)
-    Case("shc:l other team", "bima", lambda o: f"shc:l:{o['shift_a']}", NOT_ALLOWED),
-    Case("shc:l campaign-wide, lead", "lina", lambda o: f"shc:l:{o['shift_open']}", NOT_ALLOWED),
-    Case("shc:t other team", "bima", lambda o: f"shc:t:{o['signup_ani']}:1", NOT_ALLOWED),
-    Case("shc:t volunteer", "budi", lambda o: f"shc:t:{o['signup_ani']}:1", NOT_ALLOWED),
+    Case("cil1 other team", "bima", lambda o: f"cil1:{o['shift_a']}", NOT_ALLOWED),
+    Case("cil1 campaign-wide, lead", "lina", lambda o: f"cil1:{o['shift_open']}", NOT_ALLOWED),
+    Case("cit1 other team", "bima", lambda o: f"cit1:{o['signup_ani']}:1", NOT_ALLOWED),
+    Case("cit1 volunteer", "budi", lambda o: f"cit1:{o['signup_ani']}:1", NOT_ALLOWED),
     # ---- shift creation (handlers/shifts/create.py)
-    Case("shrep other team", "bima", lambda o: f"shrep:d:{o['shift_a']}", NOT_ALLOWED),
-    Case("nf:t other team, in own flow", "lina", lambda o: f"nf:t:{o['team_b']}", NOT_ALLOWED),
-    Case("nf:t all teams, lead", "lina", lambda o: "nf:t:0", NOT_ALLOWED),
+    Case("shrp1 other team", "bima", lambda o: f"shrp1:{o['shift_a']}:d", NOT_ALLOWED),
+    Case("nft1 other team, in own flow", "lina", lambda o: f"nft1:{o['team_b']}", NOT_ALLOWED),
+    Case("nft1 all teams, lead", "lina", lambda o: "nft1:", NOT_ALLOWED),
     Case("evs:n other team", "bima", lambda o: f"evs:n:{o['event_a']}", NOT_ALLOWED),
     Case("evs:y other team", "bima", lambda o: f"evs:y:{o['event_a']}", NOT_ALLOWED),
     # ---- events (handlers/events/plan.py, handlers/events/attendance.py)
-    Case("evr other team's event", "citra", lambda o: f"evr:g:{o['event_a']}", NO_EVENT),
-    Case("evr other team's cancelled event", "ani", lambda o: f"evr:g:{o['event_b_gone']}",
+    Case("evr1 other team's event", "citra", lambda o: f"evr1:going:{o['event_a']}", NO_EVENT),
+    Case("evr1 other team's cancelled event", "ani", lambda o: f"evr1:going:{o['event_b_gone']}",
          NO_EVENT),
-    Case("evl other team's event", "citra", lambda o: f"evl:g:{o['event_a']}", NO_EVENT),
-    Case("evc someone else's answer", "budi", lambda o: f"evc:n:{o['rsvp_ani']}", STALE),
-    Case("evt:card other team's event", "citra", lambda o: f"evt:card:{o['event_a']}", NO_EVENT),
-    Case("evt:inv lead", "bima", lambda o: f"evt:inv:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:inv cancelled event", "cora", lambda o: f"evt:inv:{o['event_gone']}",
+    Case("evl1 other team's event", "citra", lambda o: f"evl1:going:{o['event_a']}", NO_EVENT),
+    Case("evc1 someone else's answer", "budi", lambda o: f"evc1:0:{o['rsvp_ani']}", STALE),
+    Case("evo1 other team's event", "citra", lambda o: f"evo1:{o['event_a']}", NO_EVENT),
+    Case("evi1 lead", "bima", lambda o: f"evi1:{o['event_a']}", NOT_ALLOWED),
+    Case("evi1 cancelled event", "cora", lambda o: f"evi1:{o['event_gone']}",
          "has been cancelled"),
-    Case("evt:ia lead", "bima", lambda o: f"evt:ia:{o['event_a']}:{o['team_b']}", NOT_ALLOWED),
-    Case("evt:ed lead", "bima", lambda o: f"evt:ed:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:x lead", "bima", lambda o: f"evt:x:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:xx lead", "bima", lambda o: f"evt:xx:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:xx cancelled event", "cora", lambda o: f"evt:xx:{o['event_gone']}",
+    Case("eva1 lead", "bima", lambda o: f"eva1:{o['event_a']}:{o['team_b']}", NOT_ALLOWED),
+    Case("eved1 lead", "bima", lambda o: f"eved1:{o['event_a']}", NOT_ALLOWED),
+    Case("evx1 lead", "bima", lambda o: f"evx1:{o['event_a']}", NOT_ALLOWED),
+    Case("evxy1 lead", "bima", lambda o: f"evxy1:{o['event_a']}", NOT_ALLOWED),
+    Case("evxy1 cancelled event", "cora", lambda o: f"evxy1:{o['event_gone']}",
          "has been cancelled"),
-    Case("evt:keep volunteer", "ani", lambda o: f"evt:keep:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:rn other team", "bima", lambda o: f"evt:rn:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:qr other team", "bima", lambda o: f"evt:qr:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:cil other team", "bima", lambda o: f"evt:cil:{o['event_a']}", NOT_ALLOWED),
-    Case("evt:ci other team", "bima", lambda o: f"evt:ci:{o['rsvp_ani']}", NOT_ALLOWED),
-    Case("evt:csv other team", "bima", lambda o: f"evt:csv:{o['event_a']}", NO_EVENT),
-    Case("evt:ics other team's event", "citra", lambda o: f"evt:ics:{o['event_a']}", NO_EVENT),
-    Case("evt:loc other team's event", "citra", lambda o: f"evt:loc:{o['event_a']}", NO_EVENT),
-    # ---- budget (handlers/budget.py)
-    Case("bcl:a volunteer", "budi", lambda o: f"bcl:a:{o['claim_exp']}", NOT_ALLOWED),
-    Case("bcl:a lead", "lina", lambda o: f"bcl:a:{o['claim_exp']}", NOT_ALLOWED),
-    Case("bcl:a own claim", "cora", lambda o: f"bcl:a:{o['cora_exp']}", "your own claim"),
-    Case("bcl:r volunteer", "budi", lambda o: f"bcl:r:{o['claim_exp']}", NOT_ALLOWED),
-    Case("bcl:p volunteer", "budi", lambda o: f"bcl:p:{o['claim_exp']}", NOT_ALLOWED),
-    Case("bcl:v someone else's receipt", "budi", lambda o: f"bcl:v:{o['claim_exp']}",
+    Case("evxn1 volunteer", "ani", lambda o: f"evxn1:{o['event_a']}", NOT_ALLOWED),
+    Case("evrn1 other team", "bima", lambda o: f"evrn1:{o['event_a']}", NOT_ALLOWED),
+    Case("evqr1 other team", "bima", lambda o: f"evqr1:{o['event_a']}", NOT_ALLOWED),
+    Case("evcl1 other team", "bima", lambda o: f"evcl1:{o['event_a']}", NOT_ALLOWED),
+    Case("evci1 other team", "bima", lambda o: f"evci1:{o['rsvp_ani']}", NOT_ALLOWED),
+    Case("evcsv1 other team", "bima", lambda o: f"evcsv1:{o['event_a']}", NO_EVENT),
+    Case("evics1 other team's event", "citra", lambda o: f"evics1:{o['event_a']}", NO_EVENT),
+    Case("evloc1 other team's event", "citra", lambda o: f"evloc1:{o['event_a']}", NO_EVENT),
+    # ---- budget (handlers/budget_claims.py) and guided flows (handlers/guided.py)
+    Case("cla1 volunteer", "budi", lambda o: f"cla1:{o['claim_exp']}", NOT_ALLOWED),
+    Case("cla1 lead", "lina", lambda o: f"cla1:{o['claim_exp']}", NOT_ALLOWED),
+    Case("cla1 own claim", "cora", lambda o: f"cla1:{o['cora_exp']}", "your own claim"),
+    Case("clr1 volunteer", "budi", lambda o: f"clr1:{o['claim_exp']}", NOT_ALLOWED),
+    Case("clp1 volunteer", "budi", lambda o: f"clp1:{o['claim_exp']}", NOT_ALLOWED),
+    Case("clv1 someone else's receipt", "budi", lambda o: f"clv1:{o['claim_exp']}",
          NOT_ALLOWED),
-    Case("bx:c outside the flow", "budi", lambda o: f"bx:c:{o['line']}", STALE),
-    Case("bx:ok outside the flow", "budi", lambda o: "bx:ok:0", STALE),
+    Case("gfc1 outside the flow", "budi",
+         lambda o: f"gfc1:budget_expense:category:{o['line']}", STALE),
+    Case("gfs1 outside the flow", "budi", lambda o: "gfs1:budget_expense", "already done"),
+    Case("gfk1 outside the flow", "budi", lambda o: "gfk1:budget_expense:receipt", STALE),
+    Case("gfx1 outside the flow", "budi", lambda o: "gfx1:budget_expense", STALE),
     # ---- feedback (handlers/progress/feedback.py): answers are personal, results team-scoped
-    Case("fb:r someone else's answer", "budi", lambda o: f"fb:r:{o['fb_ani']}:5", STALE),
-    Case("fb:n someone else's answer", "budi", lambda o: f"fb:n:{o['fb_ani']}:1", STALE),
-    Case("fb:c someone else's answer", "budi", lambda o: f"fb:c:{o['fb_ani']}", STALE),
-    Case("fb:v other team's results", "bima", lambda o: f"fb:v:e:{o['event_a']}", NOT_ALLOWED),
-    Case("fb:p volunteer", "ani", lambda o: f"fb:p:e:{o['event_a']}:1", NOT_ALLOWED),
+    Case("fbr1 someone else's answer", "budi", lambda o: f"fbr1:{o['fb_ani']}:5", STALE),
+    Case("fbn1 someone else's answer", "budi", lambda o: f"fbn1:{o['fb_ani']}:1", STALE),
+    Case("fbc1 someone else's answer", "budi", lambda o: f"fbc1:{o['fb_ani']}", STALE),
+    Case("fba1 someone else's answer", "budi", lambda o: f"fba1:{o['fb_ani']}:1:0", STALE),
+    Case("fbs1 someone else's answer", "budi", lambda o: f"fbs1:{o['fb_ani']}:1", STALE),
+    Case("fbv1 other team's results", "bima", lambda o: f"fbv1:e:{o['event_a']}", NOT_ALLOWED),
+    Case("fbp1 volunteer", "ani", lambda o: f"fbp1:e:{o['event_a']}:1", NOT_ALLOWED),
     # ---- progress (handlers/progress/summary.py)
-    Case("sum:t other team", "lina", lambda o: f"sum:t:{o['team_b']}", NOT_ALLOWED),
-    Case("sum:e other team's event", "lina", lambda o: f"sum:e:{o['event_b']}", NOT_ALLOWED),
-    Case("sum:all volunteer", "ani", lambda o: "sum:all:0", NOT_ALLOWED),
+    Case("sdt1 other team", "lina", lambda o: f"sdt1:{o['team_b']}", NOT_ALLOWED),
+    Case("sde1 other team's event", "lina", lambda o: f"sde1:{o['event_b']}", NOT_ALLOWED),
+    Case("sda1 volunteer", "ani", lambda o: "sda1", NOT_ALLOWED),
     # ---- team groups and imports (handlers/reach/groups.py, handlers/reach/imports.py)
     Case("grc1 a post this chat never got", "citra", lambda o: f"grc1:{o['shift_a']}", STALE),
     Case("grg1 a post this chat never got", "ani", lambda o: f"grg1:{o['event_a']}", STALE),
@@ -361,15 +369,18 @@ def test_the_matrix_names_every_registered_callback_prefix() -> None:
     """A new button kind must join the matrix (or the self-only list) to pass."""
     from telegram.ext import CallbackQueryHandler
 
-    from bot.app import FEATURE_MODULES
+    from bot.features import bot_features
 
     registered: set[str] = set()
-    for module in FEATURE_MODULES:
-        for handler in module.handlers():
-            if isinstance(handler, CallbackQueryHandler) and handler.pattern is not None:
-                pattern = getattr(handler.pattern, "pattern", str(handler.pattern))
-                registered.add(pattern)
-    covered = {c.id.split()[0].split(":")[0] for c in CASES} | {"lang", "tz", "sk"}
+    for feature in bot_features():
+        for handler in feature.handlers:
+            pattern = getattr(handler, "pattern", None)
+            if isinstance(handler, CallbackQueryHandler) and isinstance(pattern, re.Pattern):
+                registered.add(pattern.pattern)
+        registered.update(f"^{action.kind.tag()}:" for action in feature.buttons)
+    # Self-only: the presser's own language, timezone, skills, and pages of their own lists.
+    self_only = {"lng1", "tzs1", "skt1", "shp1", "tkp1"}
+    covered = {c.id.split()[0].split(":")[0] for c in CASES} | self_only
     for pattern in registered:
         prefixes = pattern.lstrip("^").split(":")[0].strip("()").split("|")
         for prefix in prefixes:

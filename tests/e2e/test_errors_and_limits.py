@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import types
 
 import pytest
 from sqlalchemy import select
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import FrozenClock
 from bot.context import GotongContext
+from handlers.feature import Feature
 from models import OutboxMessage
 from tests.conftest import T0
 from tests.support.harness import TOKEN, deliver, start_harness
@@ -23,14 +23,8 @@ async def _explode(update: Update, context: GotongContext) -> None:
     raise RuntimeError("database on fire")
 
 
-def _exploding_module() -> types.ModuleType:
-    module = types.ModuleType("exploding")
-
-    def handlers() -> list[BaseHandler]:
-        return [CommandHandler("explode", _explode)]
-
-    module.handlers = handlers  # type: ignore[attr-defined]
-    return module
+def _exploding_feature() -> Feature:
+    return Feature("exploding", handlers=[CommandHandler("explode", _explode)])
 
 
 async def test_a_crash_apologises_in_the_users_language_and_tells_coordinators(
@@ -39,7 +33,7 @@ async def test_a_crash_apologises_in_the_users_language_and_tells_coordinators(
     caplog.set_level(logging.ERROR)
     async with start_harness(
         sqlite_url,
-        extra_modules=[_exploding_module()],
+        extra_features=[_exploding_feature()],
         coordinators_chat_id=COORDINATORS_CHAT,
     ) as bot:
         await bot.client.create_group(COORDINATORS_CHAT, "Koordinator")
@@ -77,7 +71,7 @@ async def test_alerts_stop_when_the_bot_was_removed_from_the_coordinators_group(
     async with start_harness(
         sqlite_url,
         clock=clock,
-        extra_modules=[_exploding_module()],
+        extra_features=[_exploding_feature()],
         coordinators_chat_id=COORDINATORS_CHAT,
     ) as bot:
         await bot.client.create_group(COORDINATORS_CHAT, "Koordinator")

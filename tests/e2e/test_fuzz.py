@@ -33,7 +33,7 @@ import pytest
 from telegram.error import BadRequest
 
 from bot.clock import FrozenClock
-from bot.commands import COMMANDS, commands_for
+from bot.features import command_table
 from bot.services.authz import Permission
 from bot.services.people.members import actor_by_telegram_id
 from sandbox import SandboxMessage, UserSpec
@@ -311,8 +311,8 @@ async def test_fuzz_leaves_no_error_no_oversize_and_no_unescaped_text(
             bot.user(tid, name, "en")
             actor = await actor_by_telegram_id(bot.db, tid, "id")
             assert actor is not None, key
-            everyone[tid] = [c.name for c in commands_for(actor)]
-        guest = [c.name for c in COMMANDS
+            everyone[tid] = [c.name for c in command_table().for_actor(actor)]
+        guest = [c.name for c in command_table()
                  if c.permission in (None, Permission.VOLUNTEER, Permission.RECORD_EXPENSE)]
         for tid, name, lang in EXTRA_PEOPLE:
             bot.sandbox.world.private_chat(UserSpec(tid, name, language_code=lang))

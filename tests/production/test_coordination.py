@@ -18,7 +18,7 @@ from bot.config import load_settings
 from bot.ops import heartbeat
 from bot.ops.dedup import Claim, DuplicateUpdate, UpdateGate, prune_processed_updates
 from bot.ops.leader import EVERY_REPLICA_JOBS, Leadership, leader_only
-from bot.ops.runtime import OPS_KEY, Ops
+from bot.ops.runtime import Ops
 from models import ProcessedUpdate
 from tests.support.harness import start_harness
 
@@ -64,7 +64,7 @@ async def test_leader_only_runs_the_job_only_on_the_leader(
         await ops.leadership.start()
     try:
         for name, ops in zip(("first", "second"), replicas, strict=True):
-            context = SimpleNamespace(name=name, bot_data=SimpleNamespace(extras={OPS_KEY: ops}))
+            context = SimpleNamespace(name=name, bot_data=SimpleNamespace(ops=ops))
             await leader_only(job)(context)
         assert ran == ["first"]
     finally:
@@ -166,7 +166,7 @@ async def _handle(
 
 @pytest.mark.postgres
 async def test_periodic_jobs_are_leader_only_except_dispatch(postgres_url: str) -> None:
-    from handlers.broadcast import JOB_NAME as DISPATCH_JOB
+    from bot.app import DISPATCH_JOB
 
     assert DISPATCH_JOB in EVERY_REPLICA_JOBS
     async with start_harness(postgres_url) as harness:

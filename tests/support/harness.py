@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 from pydantic import SecretStr
@@ -29,6 +28,7 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery.pacing import Pacer, _Window
+from handlers.feature import Feature
 from sandbox import SandboxClient, SandboxServer, SandboxUser
 from tests.support.databases import create_schema
 
@@ -131,7 +131,7 @@ async def start_harness(
     database_url: str,
     *,
     clock: FrozenClock | None = None,
-    extra_modules: Iterable[ModuleType] = (),
+    extra_features: Iterable[Feature] = (),
     sandbox: SandboxServer | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[BotHarness]:
@@ -149,7 +149,7 @@ async def start_harness(
         settings.send_rate_per_second
     )
     app = build_application(
-        settings, clock=clock, engine=engine, extra_modules=extra_modules,
+        settings, clock=clock, engine=engine, extra_features=extra_features,
         pacer=RefereedPacer(rate, sandbox),
     )
     try:
@@ -170,8 +170,6 @@ async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -
 async def deliver(bot: BotHarness) -> None:
     """Sends everything the outbox holds that is due at the clock's time, through the app's
     own dispatcher (one per process, as in production), and returns when it is done."""
-    from handlers.broadcast import dispatcher_of
-
-    dispatcher = dispatcher_of(bot.app)
+    dispatcher = bot.app.bot_data.dispatcher
     assert dispatcher is not None, "the delivery engine starts with the app"
     await dispatcher.run_once()

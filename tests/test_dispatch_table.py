@@ -1,0 +1,93 @@
+"""The whole bot on one page: every command, button, flow, deep link, job, outbox kind and
+broadcast audience, from the features' declarations (`bot/features.py`).
+
+    python -m pytest tests/test_dispatch_table.py -s     # prints the table
+
+The test also holds the table to its rules: names are unique, every command has its
+descriptions, every button kind fits Telegram's 64 bytes, and no module registers
+anything on import (the table is the same however often the features are read).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from bot.features import bot_features, jobs_of, tables_of
+from bot.views.callbacks import CALLBACK_DATA_LIMIT
+from bot.views.i18n import load_catalogs
+from handlers.feature import Daily, Every, Feature
+
+
+def _name(func: Any) -> str:
+    return f"{func.__module__}.{getattr(func, '__qualname__', func)}"
+
+
+def _handler_line(handler: Any) -> str:
+    kind = type(handler).__name__
+    commands = getattr(handler, "commands", None)
+    pattern = getattr(handler, "pattern", None)
+    what = (
+        " ".join(f"/{c}" for c in sorted(commands)) if commands
+        else pattern.pattern if isinstance(pattern, re.Pattern)
+        else ""
+    )
+    return f"{kind:<20} {what:<28} {_name(handler.callback)}"
+
+
+def dispatch_table(features: list[Feature]) -> Iterator[str]:
+    tables = tables_of(features)
+    yield "== updates, in the order they are tried"
+    for feature in features:
+        yield f"[{feature.name}]"
+        for handler in feature.handlers:
+            yield "  " + _handler_line(handler)
+        for action in feature.buttons:
+            permission = action.permission.value if action.permission else "anyone"
+            yield f"  {'button':<20} {action.kind.tag() + ':…':<28} {_name(action.action)}" \
+                  f" ({permission})"
+    yield "== commands (/help and the menus)"
+    for spec in tables.commands:
+        permission = spec.permission.value if spec.permission else "anyone"
+        yield f"  /{spec.name:<14} {spec.help_group:<11} {permission}" + (
+            "" if spec.menu else " (not in the menu)")
+    yield "== guided flows"
+    yield from (f"  {name:<20} {_name(step)}" for name, step in sorted(tables.flows.items()))
+    yield "== deep links (/start <prefix>…)"
+    yield from (f"  {p:<20} {_name(h)}" for p, h in sorted(tables.deep_links.items()))
+    yield "== /me sections"
+    yield from (f"  {_name(s)}" for s in tables.profile_sections)
+    yield "== jobs"
+    for job in jobs_of(features):
+        when = (f"every {job.interval}" if isinstance(job, Every)
+                else f"daily ({_name(job.at)})" if isinstance(job, Daily) else "?")
+        yield f"  {job.name:<24} {when:<28} {_name(job.run)}"
+    renderers = {k: v for f in features for k, v in f.renderers.items()}
+    yield "== outbox kinds and their renderers"
+    yield from (f"  {kind:<28} {_name(r)}" for kind, r in sorted(renderers.items()))
+    audiences = [a for f in features for a in f.audiences]
+    yield "== broadcast audiences"
+    yield from (f"  {a.kind:<20} {_name(a.query)}" for a in audiences)
+
+
+def test_the_dispatch_table_prints_and_holds_its_rules() -> None:
+    features = bot_features()
+    lines = list(dispatch_table(features))
+    print("\n".join(lines))
+    assert lines == list(dispatch_table(bot_features())), "reading the features changed them"
+    names = [f.name for f in features]
+    assert len(names) == len(set(names))
+    catalogs = load_catalogs()
+    tables = tables_of(features)
+    for spec in tables.commands:
+        for lang in ("en", "id"):
+            assert spec.description_key in catalogs[lang], (spec.name, lang)
+    tags = [a.kind.tag() for f in features for a in f.buttons]
+    assert len(tags) == len(set(tags)), "one action per button kind"
+    for feature in features:
+        for action in feature.buttons:
+            widest = action.kind.tag() + ":" + ":".join("9" * 18 for _ in action.kind._fields)
+            if all(hint in (int, int | None) for _, hint in action.kind._fields):
+                assert len(widest.encode()) <= CALLBACK_DATA_LIMIT, action.kind
+    jobs_of(features)  # raises when two jobs share a name
