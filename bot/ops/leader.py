@@ -39,8 +39,8 @@ CHECK_TIMEOUT_SECONDS = 5.0
 
 C = TypeVar("C")
 
-# Jobs that run on every replica.  "outbox-dispatch" is handlers.broadcast.JOB_NAME (named
-# here, not imported: bot/ must not import handlers/); tests check the two agree.
+# Jobs that run on every replica.  "outbox-dispatch" is bot.app.DISPATCH_JOB (named here,
+# not imported: ops sits below the app); tests check the two agree.
 EVERY_REPLICA_JOBS: set[str] = {"outbox-dispatch"}
 
 
