@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.services.planning import week
 from bot.services.shifts.common import ShiftView
 from bot.views.render import Reader
-from bot.web import planner
 
 
 def iso(moment: datetime) -> str:
@@ -43,10 +43,10 @@ def fill(taken: int, capacity: int | None) -> str:
         return "open"
     if taken >= capacity:
         return "full"
-    return "ok" if taken >= capacity * planner.UNDERSTAFFED_BELOW else "low"
+    return "ok" if taken >= capacity * week.UNDERSTAFFED_BELOW else "low"
 
 
-def shift_json(reader: Reader, s: planner.PlannedShift) -> dict[str, Any]:
+def shift_json(reader: Reader, s: week.PlannedShift) -> dict[str, Any]:
     return {
         "kind": "shift",
         "id": s.id,
@@ -70,7 +70,7 @@ def shift_json(reader: Reader, s: planner.PlannedShift) -> dict[str, Any]:
     }
 
 
-def event_json(reader: Reader, e: planner.PlannedEvent) -> dict[str, Any]:
+def event_json(reader: Reader, e: week.PlannedEvent) -> dict[str, Any]:
     return {
         "kind": "event",
         "id": e.id,

@@ -12,15 +12,16 @@ from bot.errors import InvalidInput
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.people.roles import set_role
+from bot.services.planning import roster as rosters
 from bot.views.render import Reader, to_plain
-from bot.web import inputs, planner
+from bot.web import inputs
 from bot.web.endpoints import Routes, WebEnv
 from models import Role
 
 ROUTES = Routes()
 
 
-def _person_json(reader: Reader, p: planner.RosterPerson) -> dict[str, Any]:
+def _person_json(reader: Reader, p: rosters.RosterPerson) -> dict[str, Any]:
     return {
         "person_id": p.person_id,
         "telegram_id": p.telegram_id,
@@ -42,7 +43,7 @@ def _person_json(reader: Reader, p: planner.RosterPerson) -> dict[str, Any]:
 @ROUTES("GET", "/api/people", Permission.INVITE)
 async def api_people(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     reader = env.reader(actor)
-    found = await planner.roster(
+    found = await rosters.roster(
         env.sessionmaker,
         actor,
         team_id=inputs.query_int(request, "team"),
@@ -53,7 +54,7 @@ async def api_people(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     return {
         "total": found.total,
         "offset": found.offset,
-        "page": planner.PEOPLE_PAGE,
+        "page": rosters.PEOPLE_PAGE,
         "teams": [{"id": i, "name": n} for i, n in found.teams],
         "skills": list(found.skills),
         "people": [_person_json(reader, p) for p in found.people],
@@ -70,7 +71,7 @@ async def api_set_role(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     except ValueError:
         raise InvalidInput("webapp.bad_field", field="role") from None
     team_id = inputs.integer(body, "team_id")
-    telegram_id = await planner.telegram_id_of(env.sessionmaker, person_id)
+    telegram_id = await rosters.telegram_id_of(env.sessionmaker, person_id)
     change = await set_role(
         env.sessionmaker,
         actor,

@@ -1,8 +1,8 @@
 """The planner page: a week of shifts and events, and adding, moving, cancelling a shift.
 
 Each write is the chat's own use case (`bot.services.shifts.plan`) behind the planner's
-optimistic version check (`bot.web.versions`); the answer is the card as it now stands.
-Events, the planner's other kind of card, are `bot.web.planning_events`.
+optimistic version check (`bot.services.planning.versions`); the answer is the card as it
+now stands.  Events, the planner's other kind of card, are `bot.web.planning_events`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from aiohttp import web
 from bot.errors import Conflict, InvalidInput
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
+from bot.services.planning import versions, week
 from bot.services.shifts import plan as shifts
 from bot.services.shifts.parsing import MAX_SHIFT_LENGTH, ShiftDraft, parse_place, parse_title
 from bot.views.render import Reader
-from bot.web import inputs, planner, versions
+from bot.web import inputs
 from bot.web.cards import event_json, shift_json
 from bot.web.endpoints import Routes, WebEnv
 from models import Shift
@@ -45,7 +46,7 @@ def _week_start(request: web.Request, env: WebEnv, actor: Actor) -> datetime:
 async def api_planner(request: web.Request, env: WebEnv, actor: Actor) -> Any:
     start = _week_start(request, env, actor)
     weeks = inputs.query_int(request, "weeks") or 1
-    plan = await planner.week_plan(
+    plan = await week.week_plan(
         env.sessionmaker, actor, start=start, weeks=weeks,
         team_id=inputs.query_int(request, "team"),
     )
@@ -96,11 +97,11 @@ async def api_create_shift(request: web.Request, env: WebEnv, actor: Actor) -> A
     reader = env.reader(actor)
     draft = _shift_draft(inputs.body(request), reader.tz)
     view = await shifts.create_shift(env.sessionmaker, actor, draft, now=env.clock.now())
-    return shift_json(reader, await planner.planned_shift(env.sessionmaker, view.id))
+    return shift_json(reader, await week.planned_shift(env.sessionmaker, view.id))
 
 
 def _shift_changes(
-    body: dict[str, Any], reader: Reader, current: planner.PlannedShift
+    body: dict[str, Any], reader: Reader, current: week.PlannedShift
 ) -> dict[str, Any]:
     """What the save changes of the shift as it stands (a moved end moves both times)."""
     changes: dict[str, Any] = {}
@@ -125,7 +126,7 @@ async def api_edit_shift(request: web.Request, env: WebEnv, actor: Actor) -> Any
     body = inputs.body(request)
     reader = env.reader(actor)
     version = versions.parse_version(body.get("version"))
-    current = await planner.planned_shift(env.sessionmaker, shift_id)
+    current = await week.planned_shift(env.sessionmaker, shift_id)
     changes = _shift_changes(body, reader, current)
     if not changes:
         if current.version != version:
@@ -140,7 +141,7 @@ async def api_edit_shift(request: web.Request, env: WebEnv, actor: Actor) -> Any
     await versions.guarded_change(
         env.sessionmaker, actor, Shift, shift_id, version, env.clock.now(), change
     )
-    return shift_json(reader, await planner.planned_shift(env.sessionmaker, shift_id))
+    return shift_json(reader, await week.planned_shift(env.sessionmaker, shift_id))
 
 
 @ROUTES("POST", "/api/shifts/{id}/cancel", Permission.MANAGE_SHIFTS)
@@ -154,5 +155,5 @@ async def api_cancel_shift(request: web.Request, env: WebEnv, actor: Actor) -> A
     _, told = await versions.guarded_change(
         env.sessionmaker, actor, Shift, shift_id, version, env.clock.now(), change
     )
-    card = shift_json(env.reader(actor), await planner.planned_shift(env.sessionmaker, shift_id))
+    card = shift_json(env.reader(actor), await week.planned_shift(env.sessionmaker, shift_id))
     return {**card, "told": told}

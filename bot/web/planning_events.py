@@ -1,8 +1,9 @@
 """The planner's events: creating, editing and cancelling an event from its card.
 
 The chat's use cases (`bot.services.events.events`) behind the planner's optimistic
-version check (`bot.web.versions`); only the fields a save changes are passed on, so an
-unchanged save with a stale version is still told the event changed meanwhile.
+version check (`bot.services.planning.versions`); only the fields a save changes are
+passed on, so an unchanged save with a stale version is still told the event changed
+meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from bot.errors import Conflict, InvalidInput
 from bot.services.authz import Permission
 from bot.services.events import events as event_service
 from bot.services.people.members import Actor
-from bot.web import inputs, planner, versions
+from bot.services.planning import versions, week
+from bot.web import inputs
 from bot.web.cards import event_json
 from bot.web.endpoints import Routes, WebEnv
 from models import Event
@@ -69,7 +71,7 @@ async def api_create_event(request: web.Request, env: WebEnv, actor: Actor) -> A
     view = await event_service.create_event(
         env.sessionmaker, actor, draft, timing=_timing(env), now=env.clock.now()
     )
-    return event_json(reader, await planner.planned_event(env.sessionmaker, view.id))
+    return event_json(reader, await week.planned_event(env.sessionmaker, view.id))
 
 
 @ROUTES("PUT", "/api/events/{id}", Permission.MANAGE_EVENTS)
@@ -78,7 +80,7 @@ async def api_edit_event(request: web.Request, env: WebEnv, actor: Actor) -> Any
     body = inputs.body(request)
     reader = env.reader(actor)
     version = versions.parse_version(body.get("version"))
-    current = await planner.planned_event(env.sessionmaker, event_id)
+    current = await week.planned_event(env.sessionmaker, event_id)
     before = {
         "title": current.title, "start": current.starts_at, "end": current.ends_at,
         "place": current.place, "capacity": current.capacity,
@@ -98,7 +100,7 @@ async def api_edit_event(request: web.Request, env: WebEnv, actor: Actor) -> Any
     await versions.guarded_change(
         env.sessionmaker, actor, Event, event_id, version, env.clock.now(), change
     )
-    return event_json(reader, await planner.planned_event(env.sessionmaker, event_id))
+    return event_json(reader, await week.planned_event(env.sessionmaker, event_id))
 
 
 @ROUTES("POST", "/api/events/{id}/cancel", Permission.MANAGE_EVENTS)
@@ -112,5 +114,5 @@ async def api_cancel_event(request: web.Request, env: WebEnv, actor: Actor) -> A
     _, told = await versions.guarded_change(
         env.sessionmaker, actor, Event, event_id, version, env.clock.now(), change
     )
-    card = event_json(env.reader(actor), await planner.planned_event(env.sessionmaker, event_id))
+    card = event_json(env.reader(actor), await week.planned_event(env.sessionmaker, event_id))
     return {**card, "told": told}
