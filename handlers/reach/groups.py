@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import ChatMember, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ChatMemberHandler, CommandHandler
@@ -24,7 +25,7 @@ from bot.delivery.sender import Blocked, Flood, Rejected, Transient
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.reach import groups, posts
-from bot.views.callbacks import unpack
+from bot.views.callbacks import CallbackData, unpack
 from bot.views.groups import GroupClaim, GroupGoing, going_notice, group_post
 from bot.views.i18n import normalize_language
 from bot.views.render import Reader
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from bot.app import GotongApp
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", bound=CallbackData)
 
 EDIT_JOB = "groups.post-edits"
 EDIT_INTERVAL = timedelta(seconds=3)
@@ -113,27 +115,44 @@ async def on_my_chat_member(update: Update, context: GotongContext) -> None:
         await context.bot.send_message(change.chat.id, text)
 
 
-def _strangers_get_a_link(
-    action: ButtonAction[Any], prefix: str, target: Callable[[Any], int]
-) -> CallbackQueryHandler[GotongContext, None]:
-    """Claim / Going on a group post, for the person who tapped; a stranger is sent to a
-    private chat with the bot (a deep link that claims there), never shown an error.  The
-    check comes before the guard, which would register the stranger on first contact."""
-    guarded_action = action.handler()
+@dataclass(frozen=True, slots=True)
+class StrangersGetALink(ButtonAction[C]):
+    """A button on a group post: for the person who tapped, while a stranger (who never
+    started the bot) is sent to a private chat with it by a deep link that continues there,
+    never shown an error.  The check comes before the guard, which would register the
+    stranger on first contact."""
 
-    async def run(update: Update, context: GotongContext) -> None:
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        if not await groups.known_person(context.db, user.id):
-            reader = _group_reader(context, user.language_code)
-            link = f"https://t.me/{context.bot.username}?start={prefix}{target(unpack(query.data))}"
-            await query.answer(reader.plain("groups.start_first"), url=link)
-            return
-        await guarded_action.callback(update, context)
+    deep_link: str
+    target: Callable[[Any], int]  # the id the deep link carries
 
-    run.__name__ = run.__qualname__ = action.name
-    return CallbackQueryHandler(run, pattern=guarded_action.pattern)
+    def handler(self) -> CallbackQueryHandler[GotongContext, None]:
+        guarded_action = ButtonAction.handler(self)
+        deep_link, target = self.deep_link, self.target
+
+        async def run(update: Update, context: GotongContext) -> None:
+            query, user = update.callback_query, update.effective_user
+            if query is None or user is None:
+                return
+            if not await groups.known_person(context.db, user.id):
+                reader = _group_reader(context, user.language_code)
+                payload = f"{deep_link}{target(unpack(query.data))}"
+                await query.answer(reader.plain("groups.start_first"),
+                                   url=f"https://t.me/{context.bot.username}?start={payload}")
+                return
+            await guarded_action.callback(update, context)
+
+        run.__name__ = run.__qualname__ = self.name
+        return CallbackQueryHandler(run, pattern=guarded_action.pattern)
+
+
+def strangers_get_a_link(
+    deep_link: str, target: Callable[[Any], int]
+) -> Callable[[ButtonAction[C]], StrangersGetALink[C]]:
+    def wrap(action: ButtonAction[C]) -> StrangersGetALink[C]:
+        return StrangersGetALink(action.kind, action.permission, action.action, deep_link,
+                                 target)
+
+    return wrap
 
 
 def _group_chat(update: Update) -> int:
@@ -145,6 +164,7 @@ def _group_chat(update: Update) -> int:
     return message.chat.id
 
 
+@strangers_get_a_link(DEEP_CLAIM, lambda data: data.shift_id)
 @pressed(GroupClaim, Permission.VOLUNTEER)
 async def cb_group_claim(
     update: Update, context: GotongContext, actor: Actor, data: GroupClaim
@@ -161,6 +181,7 @@ async def cb_group_claim(
     _wake(context.application)
 
 
+@strangers_get_a_link(DEEP_GOING, lambda data: data.event_id)
 @pressed(GroupGoing, Permission.VOLUNTEER)
 async def cb_group_going(
     update: Update, context: GotongContext, actor: Actor, data: GroupGoing
@@ -307,6 +328,6 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("linkteam", cmd_linkteam),
         CommandHandler("unlinkteam", cmd_unlinkteam),
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
-        _strangers_get_a_link(cb_group_claim, DEEP_CLAIM, lambda d: d.shift_id),
-        _strangers_get_a_link(cb_group_going, DEEP_GOING, lambda d: d.event_id),
+        cb_group_claim.handler(),
+        cb_group_going.handler(),
     ]
