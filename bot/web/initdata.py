@@ -1,11 +1,13 @@
-"""Telegram Mini App `initData`: validated on the server, signed by the sandbox.
+"""Telegram Mini App `initData`: validated on the server (and signed, for tests).
 
 Telegram hands the Mini App a query string (`query_id`, `user` as JSON, `auth_date`,
 `hash`, ...).  `hash` is HMAC-SHA256 over the other fields sorted by key as `key=value`
 lines, keyed with HMAC-SHA256("WebAppData", bot_token): only Telegram (and whoever holds
 the token) can produce it, so a request carrying it really comes from that person's app.
 Anything altered (another user id, a newer auth_date) breaks the hash; an old one is
-refused after `max_age`.  Nothing here trusts a field before the hash matched.
+refused after `max_age`.  Nothing here trusts a field before the hash matched.  `sign` and
+`sandbox_init_data` sign as Telegram does, for tests and benchmarks; the browser sandbox
+signs with its own copy (`sandbox.chat`: the sandbox plays Telegram).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _check_string(fields: dict[str, str]) -> str:
 
 
 def sign(fields: dict[str, str], bot_token: str) -> str:
-    """The initData query string for these fields, signed as Telegram signs it (sandbox)."""
+    """The initData query string for these fields, signed as Telegram signs it."""
     unsigned = {k: v for k, v in fields.items() if k != "hash"}
     digest = hmac.new(secret_key(bot_token), _check_string(unsigned).encode(), hashlib.sha256)
     return urlencode({**unsigned, "hash": digest.hexdigest()})
