@@ -1,5 +1,6 @@
 """How people read about themselves and choose: /me, reliability, and the buttons for
-language, timezone, skills and invites (typed callback data, one kind per button).
+language, timezone, skills and invites (typed callback data, one kind per button); and
+what coordinators read about people: invites, teams, role changes.
 
 `ProfileSection` pairs a service loader (plain data about one person) with the view
 that turns it into lines; a feature declares its sections as such pairs, the /me
@@ -14,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from bot.languages import LANGUAGES
+from bot.services.people.invites import InviteView
 from bot.services.people.profile import LegacySection, Profile, SectionLoader
 from bot.services.people.reliability import Reliability
+from bot.services.people.roles import RoleChange
 from bot.services.people.skills import SkillView
-from bot.services.people.teams import TeamSummary
+from bot.services.people.teams import MemberLine, TeamSummary
 from bot.views.callbacks import CallbackData, callback
 from bot.views.i18n import Html, escape
 from bot.views.render import Button, Reader
@@ -188,4 +191,50 @@ def reliability_line(reader: Reader, rel: Reliability) -> str | None:
         attended=reader.number(rel.attended),
         total=reader.number(rel.total),
         no_shows=reader.number(rel.no_shows),
+    )
+
+
+# ---- invites, teams, roles --------------------------------------------------------------------
+def invite_text(reader: Reader, invite: InviteView, link: str) -> str:
+    return reader.t(
+        "invite.created",
+        link=link,
+        team=invite.team_name or reader.t("invite.no_team"),
+        role=reader.t(f"role.{invite.role}"),
+        expires=reader.when(invite.expires_at),
+        uses=invite.max_uses,
+    )
+
+
+def team_list_lines(reader: Reader, summaries: list[TeamSummary]) -> list[str]:
+    if not summaries:
+        return [reader.t("team.none")]
+    lines = [reader.t("team.list_title")]
+    for s in summaries:
+        leads = ", ".join(s.leads) or "—"
+        lines.append(reader.t("team.list_line", name=s.name, members=s.members, leads=leads))
+    return lines
+
+
+def team_members_lines(reader: Reader, team_name: str, members: list[MemberLine]) -> list[str]:
+    """A team's members, leads starred, with their @handle and role."""
+    lines = [reader.t("team.members_title", team=team_name, count=len(members))]
+    for m in members:
+        lines.append(
+            reader.t(
+                "team.member_line",
+                name=m.display_name + (" ★" if m.is_lead else ""),
+                handle=f" @{m.username}" if m.username else "",
+                role=reader.t(f"role.{m.role}"),
+            )
+        )
+    return lines
+
+
+def role_changed_text(reader: Reader, change: RoleChange) -> str:
+    return reader.t(
+        "roles.changed",
+        name=change.display_name,
+        before=reader.t(f"role.{change.before}"),
+        after=reader.t(f"role.{change.after}"),
     )

@@ -12,7 +12,16 @@ from bot.services.authz import GRANTABLE, Permission, can
 from bot.services.people import invites, roles, teams
 from bot.services.people import members as people
 from bot.services.people.members import Actor
-from bot.views.people import InviteRole, InviteTeam, invite_role_keyboard, invite_team_keyboard
+from bot.views.people import (
+    InviteRole,
+    InviteTeam,
+    invite_role_keyboard,
+    invite_team_keyboard,
+    invite_text,
+    role_changed_text,
+    team_list_lines,
+    team_members_lines,
+)
 from handlers.buttons import pressed
 from handlers.common import edit_or_send, reader_for, send
 from handlers.feature import Feature
@@ -87,20 +96,8 @@ async def _create_and_show(
         max_uses=uses,
         now=context.clock.now(),
     )
-    reader = reader_for(context, actor)
     link = f"https://t.me/{context.bot.username}?start={invite.payload}"
-    await edit_or_send(
-        update,
-        context,
-        reader.t(
-            "invite.created",
-            link=link,
-            team=invite.team_name or reader.t("invite.no_team"),
-            role=reader.t(f"role.{invite.role}"),
-            expires=reader.when(invite.expires_at),
-            uses=invite.max_uses,
-        ),
-    )
+    await edit_or_send(update, context, invite_text(reader_for(context, actor), invite, link))
 
 
 @pressed(InviteTeam, Permission.INVITE)
@@ -146,14 +143,7 @@ async def cmd_team(update: Update, context: GotongContext, actor: Actor) -> None
     args = context.args or []
     if not args or args[0].lower() == "list":
         summaries = await teams.list_teams(context.db, actor)
-        if not summaries:
-            await send(update, context, reader.t("team.none"))
-            return
-        lines = [reader.t("team.list_title")]
-        for s in summaries:
-            leads = ", ".join(s.leads) or "—"
-            lines.append(reader.t("team.list_line", name=s.name, members=s.members, leads=leads))
-        await send(update, context, lines)
+        await send(update, context, team_list_lines(reader, summaries))
         return
     verb = args[0].lower()
     if verb == "create":
@@ -173,19 +163,7 @@ async def cmd_team(update: Update, context: GotongContext, actor: Actor) -> None
         await send(update, context, reader.t(key, name=name, team=team_name))
         return
     team_name, members = await teams.team_members(context.db, actor, " ".join(args))
-    lines = [reader.t("team.members_title", team=team_name, count=len(members))]
-    for m in members:
-        handle = f" @{m.username}" if m.username else ""
-        star = " ★" if m.is_lead else ""
-        lines.append(
-            reader.t(
-                "team.member_line",
-                name=m.display_name + star,
-                handle=handle,
-                role=reader.t(f"role.{m.role}"),
-            )
-        )
-    await send(update, context, lines)
+    await send(update, context, team_members_lines(reader, team_name, members))
 
 
 @guarded(Permission.MANAGE_ROLES)
@@ -222,17 +200,7 @@ async def _apply_role(
         team_ref=team,
         admin_ids=frozenset(context.settings.admin_ids),
     )
-    reader = reader_for(context, actor)
-    await send(
-        update,
-        context,
-        reader.t(
-            "roles.changed",
-            name=change.display_name,
-            before=reader.t(f"role.{change.before}"),
-            after=reader.t(f"role.{change.after}"),
-        ),
-    )
+    await send(update, context, role_changed_text(reader_for(context, actor), change))
     target = await people.actor_by_telegram_id(
         context.db, change.telegram_id, context.settings.default_language
     )
