@@ -135,6 +135,12 @@ class GuidedFlow:
     finish: Callable[[Turn], Awaitable[None]]
     confirm: Confirm | None = None
 
+    def __repr__(self) -> str:
+        """One line for the dispatch table: the steps in order and the final write."""
+        steps = [s.name for s in self.steps] + ([CONFIRM] if self.confirm else [])
+        finish = f"{self.finish.__module__}.{self.finish.__qualname__}"
+        return f"GuidedFlow({' → '.join(steps)} → {finish})"
+
     def __post_init__(self) -> None:
         names = [s.name for s in self.steps]
         if not names or len(set(names)) != len(names) or CONFIRM in names:
