@@ -146,15 +146,19 @@ async def _linked(session: AsyncSession, chat_id: int) -> bool:
     return found is not None
 
 
-async def _post_row(session: AsyncSession, row: OutboxMessage) -> GroupPost | None:
-    return await session.scalar(select(GroupPost).where(GroupPost.dedup_key == row.dedup_key))
+async def _post_row(
+    session: AsyncSession, chat_id: int, kind: str, target_id: int
+) -> GroupPost | None:
+    return await session.scalar(select(GroupPost).where(
+        GroupPost.chat_id == chat_id, GroupPost.kind == kind, GroupPost.target_id == target_id))
 
 
 async def shift_post_to_send(session: AsyncSession, row: OutboxMessage) -> ShiftView | None:
     """The shift a `group.shift_post` row shows as it goes out (noted as what the post
     shows); None when it was cancelled or the group unlinked / removed the bot meanwhile."""
-    shift = await session.get(Shift, int(param(row, "shift_id", 0)))
-    post = await _post_row(session, row)
+    shift_id = int(param(row, "shift_id", 0))
+    shift = await session.get(Shift, shift_id)
+    post = await _post_row(session, row.chat_id, "shift", shift_id)
     if (shift is None or post is None or shift.status != ShiftStatus.OPEN
             or not await _linked(session, row.chat_id)):
         return None
@@ -163,8 +167,9 @@ async def shift_post_to_send(session: AsyncSession, row: OutboxMessage) -> Shift
 
 
 async def event_post_to_send(session: AsyncSession, row: OutboxMessage) -> GroupEvent | None:
-    event = await session.get(Event, int(param(row, "event_id", 0)))
-    post = await _post_row(session, row)
+    event_id = int(param(row, "event_id", 0))
+    event = await session.get(Event, event_id)
+    post = await _post_row(session, row.chat_id, "event", event_id)
     if (event is None or post is None or event.status == EventStatus.CANCELLED
             or not await _linked(session, row.chat_id)):
         return None
