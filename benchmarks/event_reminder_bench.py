@@ -30,7 +30,7 @@ from bot.db import create_sessionmaker
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.message import Message, MessageKeyboard
 from bot.delivery.outbox import enqueue
-from bot.services.events.events import Timing, _reschedule_all, plan_rsvp_messages
+from bot.services.events.messages import Timing, plan_rsvp_messages, replan_all
 from bot.views.i18n import I18n
 from bot.views.outbox import OutboxRendering
 from models import Event, EventRsvp, EventStatus, Person, Role, RsvpStatus
@@ -137,7 +137,7 @@ async def bench(url: str, label: str) -> dict[str, float]:
             ev = await session.get(Event, event_id)
             assert ev is not None
             ev.starts_at, ev.ends_at = START + timedelta(hours=1), START + timedelta(hours=4)
-            await _reschedule_all(session, ev, timing, NOW)
+            await replan_all(session, ev, timing, NOW)
         figures["move_event_replan_s"] = time.perf_counter() - t0
 
         # Due time of the 2 h reminder → claimed by the dispatcher.

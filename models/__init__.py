@@ -6,7 +6,14 @@ from models.base import Base, utcnow
 from models.broadcast import Broadcast, BroadcastStatus
 from models.budget import BudgetLine, Expense, ExpenseStatus, Fund
 from models.enums import OutboxStatus, Role
-from models.events import CheckinMethod, Event, EventRsvp, EventStatus, RsvpStatus
+from models.events import (
+    CheckinMethod,
+    Event,
+    EventInvitation,
+    EventRsvp,
+    EventStatus,
+    RsvpStatus,
+)
 from models.feedback import (
     FeedbackAnswer,
     FeedbackQuestion,
@@ -50,6 +57,7 @@ __all__ = [
     "CoverRequest",
     "CoverStatus",
     "Event",
+    "EventInvitation",
     "EventRsvp",
     "EventStatus",
     "Expense",

@@ -99,3 +99,23 @@ class EventRsvp(IdMixin, Base):
         ForeignKey("person.id", ondelete="SET NULL")
     )
     no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EventInvitation(IdMixin, Base):
+    """Who was invited to an event (one row per person, the first invitation's time).
+
+    Why a row of its own: an invitation is what lets someone outside a team event's team
+    see it (its card, its RSVP buttons) before they answered; that right must not hang on
+    the message that carried it (outbox rows are delivery records, withdrawn and purged).
+    """
+
+    __tablename__ = "event_invitation"
+    __table_args__ = (
+        UniqueConstraint("event_id", "person_id"),
+        Index("ix_event_invitation_person", "person_id"),
+    )
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))

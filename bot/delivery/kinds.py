@@ -96,6 +96,14 @@ def event_cause(event_id: int) -> str:
     return f"event:{event_id}"
 
 
+def event_plan_cause(event_id: int) -> str:
+    return f"event_plan:{event_id}"
+
+
+def rsvp_cause(rsvp_id: int) -> str:
+    return f"rsvp:{rsvp_id}"
+
+
 def autopilot_cause(shift_id: int) -> str:
     return f"autopilot:{shift_id}"
 
@@ -150,15 +158,19 @@ TASK_OVERDUE = Kind("task.overdue", "task-overdue:{claim_id}:{person_id}",
                     "taskclaim:{claim_id}")
 
 # ---- events ----------------------------------------------------------------------------------
+# One person's answer plans its own rows (cause `rsvp:`): stepping back withdraws them, a
+# confirmation re-plans them without the question; the escalation is the event's plan
+# (`event_plan:`), re-planned when the event moves.  Cancelling withdraws all three causes.
+_RSVP = "rsvp:{rsvp_id}"
 EVENT_INVITE = Kind("event.invite", "ev.inv:{event_id}:{person_id}", _EVENT, PRIORITY_BULK)
-EVENT_REMINDER = Kind("event.reminder", "ev.rem:{rsvp_id}:{hours}:{starts}", _EVENT)
-EVENT_CONFIRM = Kind("event.confirm", "ev.cf:{rsvp_id}:{starts}", _EVENT)
-EVENT_NUDGE = Kind("event.confirm_nudge", "ev.nudge:{rsvp_id}:{starts}", _EVENT)
+EVENT_REMINDER = Kind("event.reminder", "ev.rem:{rsvp_id}:{hours}:{starts}", _RSVP)
+EVENT_CONFIRM = Kind("event.confirm", "ev.cf:{rsvp_id}:{starts}", _RSVP)
+EVENT_NUDGE = Kind("event.confirm_nudge", "ev.nudge:{rsvp_id}:{starts}", _RSVP)
 # The coordinator's "nudge again": the same kind, at most one per 10 minutes (`stamp`).
-EVENT_RENUDGE = Kind("event.confirm_nudge", "ev.renudge:{rsvp_id}:{stamp}", _EVENT,
+EVENT_RENUDGE = Kind("event.confirm_nudge", "ev.renudge:{rsvp_id}:{stamp}", _RSVP,
                      PRIORITY_INTERACTIVE)
-EVENT_ESCALATION = Kind("event.escalation", "ev.esc:{event_id}:{person_id}:{starts}", _EVENT,
-                        PRIORITY_INTERACTIVE)
+EVENT_ESCALATION = Kind("event.escalation", "ev.esc:{event_id}:{person_id}:{starts}",
+                        "event_plan:{event_id}", PRIORITY_INTERACTIVE)
 EVENT_UPDATE = Kind("event.update", "ev.upd:{event_id}:{rsvp_id}:{stamp}", _EVENT,
                     PRIORITY_INTERACTIVE)
 EVENT_CANCELLED = Kind("event.cancelled", "ev.cxl:{event_id}:{rsvp_id}", None,

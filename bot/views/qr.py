@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotAllowed
 from bot.services.authz import Permission
-from bot.services.events.events import load_event, may_check_in_others, may_manage
+from bot.services.events.reading import load_event
+from bot.services.events.visibility import may_run
 from bot.services.people.members import Actor
 from models import EventStatus
 
@@ -37,7 +38,7 @@ async def event_checkin_qr(
     """(event title, the deep link, its PNG QR code)."""
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
-        if not (may_manage(actor, event) or may_check_in_others(actor, event)):
+        if not may_run(actor, event):
             raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
         if event.status == EventStatus.CANCELLED:
             raise Conflict("events.is_cancelled", title=event.title)

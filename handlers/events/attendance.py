@@ -6,45 +6,32 @@ and shifts together, is the progress area's /me section: bot.services.people.rel
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.commands import CommandSpec, register
+from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services import flows
 from bot.services.authz import Permission
-from bot.services.events import attendance, events
-from bot.services.events.events import CB_EVENT, Timing
+from bot.services.events import attendance, reading
+from bot.services.events.messages import Timing
 from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.services.shifts import calendar
+from bot.views import events as views
 from bot.views import qr
-from bot.views.render import Button
-from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.flows import register_flow
-from handlers.guard import StaleButton, guarded
-from handlers.people.start import register_deep_link
-from models import RsvpStatus
-
-if TYPE_CHECKING:
-    from bot.app import GotongApp
+from bot.views.events_attendance import checked_in, checked_in_other, checkin_list
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, int_arg, reader_for, send
+from handlers.feature import Every, Feature
+from handlers.guard import guarded
 
 FLOW_LOCATION = "evcheckin"
 SWEEP_JOB = "events-no-show-sweep"
 SWEEP_EVERY_SECONDS = 600
-MAX_LIST_BUTTONS = 60
-
-register(
-    CommandSpec("calendar", Permission.VOLUNTEER),
-    CommandSpec("qr", Permission.CHECK_IN_OTHERS, menu=False),
-    CommandSpec("checkin", Permission.CHECK_IN_OTHERS, menu=False),
-    CommandSpec("roster", Permission.CHECK_IN_OTHERS, menu=False),
-)
-
 
 def _timing(context: GotongContext) -> Timing:
     return Timing.from_settings(context.settings)
@@ -59,15 +46,6 @@ def _command_event_id(context: GotongContext, command: str) -> int:
     args = context.args or []
     if len(args) != 1 or (event_id := int_arg(args[0].lstrip("#"))) is None:
         raise InvalidInput("events.id_usage", command=command)
-    return event_id
-
-
-def _button_event_id(update: Update, action: str) -> int:
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query.data, f"{CB_EVENT}:{action}", 1)
-    if args is None or (event_id := int_arg(args[0])) is None:
-        raise StaleButton()
     return event_id
 
 
@@ -96,10 +74,10 @@ async def cmd_qr(update: Update, context: GotongContext, actor: Actor) -> None:
     await _send_qr(update, context, actor, _command_event_id(context, "qr"))
 
 
-@guarded(Permission.CHECK_IN_OTHERS)
-async def cb_qr(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.ShowQr, Permission.CHECK_IN_OTHERS)
+async def cb_qr(update: Update, context: GotongContext, actor: Actor, data: views.ShowQr) -> None:
     """🔳 on the event card: the check-in QR code."""
-    await _send_qr(update, context, actor, _button_event_id(update, "qr"))
+    await _send_qr(update, context, actor, data.event_id)
 
 
 @guarded()
@@ -108,8 +86,7 @@ async def _checkin_from_link(update: Update, context: GotongContext, actor: Acto
     result = await attendance.check_in_by_token(
         context.db, actor, token, timing=_timing(context), now=context.clock.now()
     )
-    key = "events.already_checked_in" if result.already else "events.checked_in"
-    await send(update, context, reader_for(context, actor).t(key, title=result.title))
+    await send(update, context, checked_in(result, reader_for(context, actor)))
 
 
 async def deep_link_checkin(update: Update, context: GotongContext, token: str) -> None:
@@ -117,11 +94,13 @@ async def deep_link_checkin(update: Update, context: GotongContext, token: str) 
     await _checkin_from_link(update, context)
 
 
-@guarded(Permission.VOLUNTEER)
-async def cb_location_start(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.CheckInHere, Permission.VOLUNTEER)
+async def cb_location_start(
+    update: Update, context: GotongContext, actor: Actor, data: views.CheckInHere
+) -> None:
     """📍 on the card: asks the person to share their location to check in."""
-    event_id = _button_event_id(update, "loc")
-    view = await events.get_event(context.db, actor, event_id)
+    event_id = data.event_id
+    view = await reading.get_event(context.db, actor, event_id)
     await flows.start_flow(
         context.db,
         actor.telegram_id,
@@ -153,26 +132,16 @@ async def step_location(update: Update, context: GotongContext, actor: Actor, fl
         now=context.clock.now(),
     )
     await flows.end_flow(context.db, actor.telegram_id)
-    key = "events.already_checked_in" if result.already else "events.checked_in"
-    await send(update, context, reader_for(context, actor).t(key, title=result.title))
+    await send(update, context, checked_in(result, reader_for(context, actor)))
 
 
 # ---- the lead's list -------------------------------------------------------------------
 async def _show_checkin_list(
     update: Update, context: GotongContext, actor: Actor, event_id: int
 ) -> None:
-    title, lines = await attendance.roster(context.db, actor, event_id)
-    reader = reader_for(context, actor)
-    people = [line for line in lines if line.status != RsvpStatus.DECLINED][:MAX_LIST_BUTTONS]
-    if not people:
-        await edit_or_send(update, context, reader.t("events.checkin_list_empty"))
-        return
-    buttons = [
-        Button(("✅ " if p.checked_in else "⬜ ") + p.name[:28], f"{CB_EVENT}:ci:{p.rsvp_id}")
-        for p in people
-    ]
-    text = reader.t("events.checkin_list_title", title=title)
-    await edit_or_send(update, context, text, button_rows(buttons, 2))
+    roster = await attendance.roster(context.db, actor, event_id)
+    out = checkin_list(roster, reader_for(context, actor))
+    await edit_or_send(update, context, out.text, out.keyboard)
 
 
 @guarded(Permission.CHECK_IN_OTHERS)
@@ -181,40 +150,40 @@ async def cmd_checkin(update: Update, context: GotongContext, actor: Actor) -> N
     await _show_checkin_list(update, context, actor, _command_event_id(context, "checkin"))
 
 
-@guarded(Permission.CHECK_IN_OTHERS)
-async def cb_checkin_list(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.CheckinList, Permission.CHECK_IN_OTHERS)
+async def cb_checkin_list(
+    update: Update, context: GotongContext, actor: Actor, data: views.CheckinList
+) -> None:
     """☑️ on the card: the check-in list."""
-    event_id = _button_event_id(update, "cil")
     await _answer(update)
-    await _show_checkin_list(update, context, actor, event_id)
+    await _show_checkin_list(update, context, actor, data.event_id)
 
 
-@guarded(Permission.CHECK_IN_OTHERS)
-async def cb_checkin_person(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.CheckInPerson, Permission.CHECK_IN_OTHERS)
+async def cb_checkin_person(
+    update: Update, context: GotongContext, actor: Actor, data: views.CheckInPerson
+) -> None:
     """Tapping a name checks that person in and refreshes the list."""
     query = update.callback_query
     assert query is not None
-    rsvp_id = _button_event_id(update, "ci")
     result = await attendance.check_in_other(
-        context.db, actor, rsvp_id, timing=_timing(context), now=context.clock.now()
+        context.db, actor, data.rsvp_id, timing=_timing(context), now=context.clock.now()
     )
-    reader = reader_for(context, actor)
-    key = "events.already_checked_in_other" if result.already else "events.checked_in_other"
-    await query.answer(reader.plain(key, name=result.person_name))
+    await query.answer(checked_in_other(result, reader_for(context, actor)))
     await _show_checkin_list(update, context, actor, result.event_id)
 
 
 # ---- files -----------------------------------------------------------------------------
 async def _send_roster(update: Update, context: GotongContext, actor: Actor, event_id: int) -> None:
     reader = reader_for(context, actor)
-    view = await events.get_event(context.db, actor, event_id)
-    filename, data = await attendance.roster_csv(context.db, actor, event_id, reader)
+    view = await reading.get_event(context.db, actor, event_id)
+    roster = await attendance.roster_csv(context.db, actor, event_id)
     await _answer(update)
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        InputFile(data, filename=filename),
+        InputFile(roster.data, filename=roster.filename),
         caption=reader.t("events.roster_caption", title=view.title),
         parse_mode=ParseMode.HTML,
     )
@@ -226,10 +195,12 @@ async def cmd_roster(update: Update, context: GotongContext, actor: Actor) -> No
     await _send_roster(update, context, actor, _command_event_id(context, "roster"))
 
 
-@guarded(Permission.CHECK_IN_OTHERS)
-async def cb_roster(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.SendRoster, Permission.CHECK_IN_OTHERS)
+async def cb_roster(
+    update: Update, context: GotongContext, actor: Actor, data: views.SendRoster
+) -> None:
     """📄 on the card: the roster CSV."""
-    await _send_roster(update, context, actor, _button_event_id(update, "csv"))
+    await _send_roster(update, context, actor, data.event_id)
 
 
 @guarded(Permission.VOLUNTEER)
@@ -256,11 +227,13 @@ async def cmd_calendar(update: Update, context: GotongContext, actor: Actor) -> 
     )
 
 
-@guarded(Permission.VOLUNTEER)
-async def cb_event_ics(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(views.EventCalendar, Permission.VOLUNTEER)
+async def cb_event_ics(
+    update: Update, context: GotongContext, actor: Actor, data: views.EventCalendar
+) -> None:
     """📆 on a card: this event as an .ics file."""
-    event_id = _button_event_id(update, "ics")
-    filename, data = await calendar.event_calendar(
+    event_id = data.event_id
+    filename, ics = await calendar.event_calendar(
         context.db,
         actor,
         event_id,
@@ -272,7 +245,7 @@ async def cb_event_ics(update: Update, context: GotongContext, actor: Actor) -> 
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        InputFile(data, filename=filename),
+        InputFile(ics, filename=filename),
         caption=reader_for(context, actor).t("events.event_ics_caption"),
     )
 
@@ -283,33 +256,24 @@ async def job_sweep_no_shows(context: GotongContext) -> None:
     await attendance.sweep_no_shows(context.db, now=context.clock.now())
 
 
-async def _on_startup(app: GotongApp) -> None:
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            job_sweep_no_shows,
-            interval=SWEEP_EVERY_SECONDS,
-            first=30,
-            name=SWEEP_JOB,
-        )
-
-
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg,unused-ignore]
-    # Imported here: bot.app imports this module, so it is complete only by now.
-    from bot.app import STARTUP_HOOKS
-
-    if _on_startup not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(_on_startup)
-    register_deep_link(qr.CHECKIN_PREFIX, deep_link_checkin)
-    register_flow(FLOW_LOCATION, step_location)
-    return [
+FEATURE = Feature(
+    "attendance",
+    handlers=[
         CommandHandler("qr", cmd_qr),
         CommandHandler("checkin", cmd_checkin),
         CommandHandler("roster", cmd_roster),
         CommandHandler("calendar", cmd_calendar),
-        CallbackQueryHandler(cb_qr, pattern=rf"^{CB_EVENT}:qr:"),
-        CallbackQueryHandler(cb_checkin_list, pattern=rf"^{CB_EVENT}:cil:"),
-        CallbackQueryHandler(cb_checkin_person, pattern=rf"^{CB_EVENT}:ci:"),
-        CallbackQueryHandler(cb_roster, pattern=rf"^{CB_EVENT}:csv:"),
-        CallbackQueryHandler(cb_event_ics, pattern=rf"^{CB_EVENT}:ics:"),
-        CallbackQueryHandler(cb_location_start, pattern=rf"^{CB_EVENT}:loc:"),
-    ]
+    ],
+    buttons=[
+        cb_qr, cb_checkin_list, cb_checkin_person, cb_roster, cb_event_ics, cb_location_start,
+    ],
+    commands=[
+        CommandSpec("calendar", Permission.VOLUNTEER),
+        CommandSpec("qr", Permission.CHECK_IN_OTHERS, menu=False),
+        CommandSpec("checkin", Permission.CHECK_IN_OTHERS, menu=False),
+        CommandSpec("roster", Permission.CHECK_IN_OTHERS, menu=False),
+    ],
+    flows={FLOW_LOCATION: step_location},
+    deep_links={qr.CHECKIN_PREFIX: deep_link_checkin},
+    jobs=[Every(SWEEP_JOB, job_sweep_no_shows, SWEEP_EVERY_SECONDS, first=30)],
+)

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.events import events
+from bot.services.events import events, reading
 from bot.services.events.duties import EVENT_WINDOW, within_event_window
 from bot.services.shifts import repeat as shift_repeat
 from bot.services.shifts.claims import claim_shift
 from bot.services.shifts.parsing import ShiftDraft, parse_shift_line
 from bot.services.shifts.plan import create_shift, edit_shift
+from bot.views import events as event_views
 from models import Role, RsvpStatus, Shift
 from tests.conftest import T0
 from tests.events.test_event_services import START, TIMING, new_event, person, reader
@@ -161,17 +162,17 @@ async def test_card_counts_and_the_going_offer(
     again = await events.rsvp(sessionmaker, ani, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
     assert again.offers == ()  # nothing left she hasn't taken
 
-    view = await events.get_event(sessionmaker, coord, event_id)
-    text = "\n".join(events.card_lines(view, reader(), for_manager=True))
+    view = await reading.get_event(sessionmaker, coord, event_id)
+    text = "\n".join(event_views.card_lines(view, reader(), for_manager=True))
     assert "Registration desk 1/4 · Security 1/1" in text
     assert any(
         b.data == f"evs:n:{event_id}"
-        for row in events.card_keyboard(view, reader())
+        for row in event_views.card_keyboard(view, reader())
         for b in row
     )
-    vol_view = await events.get_event(sessionmaker, ani, event_id)
-    assert not vol_view.can_add_roles and "Registration desk 1/4" in "\n".join(
-        events.card_lines(vol_view, reader())
+    vol_view = await reading.get_event(sessionmaker, ani, event_id)
+    assert not vol_view.can_add_duties and "Registration desk 1/4" in "\n".join(
+        event_views.card_lines(vol_view, reader())
     )
 
 

@@ -10,12 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
+from bot.delivery.kinds import event_plan_cause
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.events import attendance, events
+from bot.services.events import attendance, events, messages, reading
 from bot.services.events.events import EventDraft, Timing
 from bot.services.people.members import Actor, actor_from
-from bot.services.progress import summary
 from bot.services.shifts import calendar
+from bot.views import events_outbox
+from bot.views import progress as progress_views
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from models import Event, EventRsvp, OutboxMessage, OutboxStatus, Person, Role, RsvpStatus
@@ -80,9 +82,9 @@ async def test_create_refuses_bad_input_and_volunteers(
         assert (await session.scalars(select(Event))).all() == []
     # The escalation to the creator is scheduled with the event: 12 h before the start.
     event_id = await new_event(sessionmaker, coord)
-    esc = await rows(sessionmaker, kind=events.KIND_ESCALATION)
+    esc = await rows(sessionmaker, kind=messages.KIND_ESCALATION)
     assert [(r.chat_id, r.due_at) for r in esc] == [(1, START - timedelta(hours=12))]
-    assert esc[0].cause == f"event:{event_id}"
+    assert esc[0].cause == event_plan_cause(event_id)  # re-planned when the event moves
 
 
 async def test_rsvp_schedules_reminders_and_capacity_holds(
@@ -95,10 +97,10 @@ async def test_rsvp_schedules_reminders_and_capacity_holds(
     assert result.changed and result.event.going_count == 1
     mine = await rows(sessionmaker, person_id=ani.person_id)
     assert [(r.kind, r.due_at) for r in mine] == [
-        (events.KIND_REMINDER, START - timedelta(hours=24)),
-        (events.KIND_CONFIRM, START - timedelta(hours=24)),
-        (events.KIND_NUDGE, START - timedelta(hours=18)),
-        (events.KIND_REMINDER, START - timedelta(hours=2)),
+        (messages.KIND_REMINDER, START - timedelta(hours=24)),
+        (messages.KIND_CONFIRM, START - timedelta(hours=24)),
+        (messages.KIND_NUDGE, START - timedelta(hours=18)),
+        (messages.KIND_REMINDER, START - timedelta(hours=2)),
     ]
     with pytest.raises(Conflict) as full:
         await events.rsvp(sessionmaker, budi, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
@@ -150,20 +152,20 @@ async def test_edit_moves_reminders_and_tells_attendees(
     assert view.starts_at == later and view.ends_at == later + timedelta(hours=3)
     assert told == 1
     pending = await rows(sessionmaker, person_id=ani.person_id, status=OutboxStatus.PENDING)
-    reminders = [r.due_at for r in pending if r.kind == events.KIND_REMINDER]
+    reminders = [r.due_at for r in pending if r.kind == messages.KIND_REMINDER]
     assert reminders == [later - timedelta(hours=24), later - timedelta(hours=2)]
-    assert [r.kind for r in pending if r.kind == events.KIND_UPDATE] == [events.KIND_UPDATE]
+    assert [r.kind for r in pending if r.kind == messages.KIND_UPDATE] == [messages.KIND_UPDATE]
     old = await rows(sessionmaker, person_id=ani.person_id, status=OutboxStatus.CANCELLED)
-    assert {r.due_at for r in old if r.kind == events.KIND_REMINDER} == {
+    assert {r.due_at for r in old if r.kind == messages.KIND_REMINDER} == {
         START - timedelta(hours=24),
         START - timedelta(hours=2),
     }
     # The update message shows the old and new times in the reader's timezone.
     async with sessionmaker() as session:
-        upd = next(r for r in pending if r.kind == events.KIND_UPDATE)
+        upd = next(r for r in pending if r.kind == messages.KIND_UPDATE)
         row = await session.get(OutboxMessage, upd.id)
         assert row is not None
-        out = await events.render_update(session, row, None, reader())
+        out = await events_outbox.render_update(session, row, None, reader())
     assert out is not None and "29 Nov" in out.text and "30 Nov" in out.text
 
 
@@ -177,7 +179,7 @@ async def test_cancel_withdraws_and_notifies(
     _, told = await events.cancel_event(sessionmaker, coord, event_id, now=T0)
     assert told == 1
     pending = await rows(sessionmaker, status=OutboxStatus.PENDING)
-    assert [(r.kind, r.chat_id) for r in pending] == [(events.KIND_CANCELLED, 2)]
+    assert [(r.kind, r.chat_id) for r in pending] == [(messages.KIND_CANCELLED, 2)]
 
 
 async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
@@ -189,7 +191,7 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
     event_id = await new_event(sessionmaker, coord)
     for who in (ani, budi):
         await events.rsvp(sessionmaker, who, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
-    confirm = (await rows(sessionmaker, kind=events.KIND_CONFIRM, person_id=ani.person_id))[0]
+    confirm = (await rows(sessionmaker, kind=messages.KIND_CONFIRM, person_id=ani.person_id))[0]
     async with sessionmaker() as session:
         rsvp_id = int(confirm.params["rsvp_id"])
     clock.set(START - timedelta(hours=24))
@@ -197,25 +199,26 @@ async def test_renderers_skip_after_start_and_escalation_lists_unconfirmed(
         sessionmaker, ani, rsvp_id, True, timing=TIMING, now=clock.now()
     )
     # Ani's nudge is withdrawn; Budi's stays.
-    nudges = await rows(sessionmaker, kind=events.KIND_NUDGE, status=OutboxStatus.PENDING)
+    nudges = await rows(sessionmaker, kind=messages.KIND_NUDGE, status=OutboxStatus.PENDING)
     assert [r.person_id for r in nudges] == [budi.person_id]
-    esc = (await rows(sessionmaker, kind=events.KIND_ESCALATION))[0]
-    reminder = (await rows(sessionmaker, kind=events.KIND_REMINDER, person_id=budi.person_id))[-1]
+    esc = (await rows(sessionmaker, kind=messages.KIND_ESCALATION))[0]
+    reminder = (await rows(sessionmaker, kind=messages.KIND_REMINDER, person_id=budi.person_id))[-1]
     async with sessionmaker() as session:
         clock.set(START - timedelta(hours=12))
         esc_row = await session.get(OutboxMessage, esc.id)
-        out = await attendance.render_escalation(session, esc_row, None, reader(clock.now()))  # type: ignore[arg-type]
+        out = await events_outbox.render_escalation(session, esc_row, None, reader(clock.now()))  # type: ignore[arg-type]
         assert out is not None and "P3" in out.text and "P2" not in out.text
         assert "1 person said they're going but hasn't confirmed" in out.text
-        counts = await events.counts_for(session, event_id)
+        counts = await reading.counts_for(session, event_id)
         assert (counts.going, counts.confirmed, counts.unconfirmed) == (2, 1, 1)
         rem_row = await session.get(OutboxMessage, reminder.id)
         # The bot was down across the 2 h reminder: sent late if the event has not begun...
         clock.set(START - timedelta(minutes=30))
-        assert await events.render_reminder(session, rem_row, None, reader(clock.now())) is not None  # type: ignore[arg-type]
+        remind = events_outbox.render_reminder
+        assert await remind(session, rem_row, None, reader(clock.now())) is not None  # type: ignore[arg-type]
         # ...skipped once it has.
         clock.set(START + timedelta(minutes=1))
-        assert await events.render_reminder(session, rem_row, None, reader(clock.now())) is None  # type: ignore[arg-type]
+        assert await remind(session, rem_row, None, reader(clock.now())) is None  # type: ignore[arg-type]
 
 
 async def test_check_in_rules_no_shows_and_reliability(
@@ -260,16 +263,16 @@ async def test_check_in_rules_no_shows_and_reliability(
     assert await attendance.sweep_no_shows(sessionmaker, now=START + timedelta(hours=5)) == 0
     async with sessionmaker() as session:
         rel = await attendance.reliability_of(session, [ani.person_id, budi.person_id])
-        lines = await summary.me_section(session, budi, reader(), during)
+        lines = await progress_views.me_section(session, budi, reader(), during)
     assert rel[ani.person_id].score == 1.0 and rel[budi.person_id].score == 0.0
     assert "0 of 1 shift or event" in lines[0] and "no-shows: 1" in lines[0]
-    _, csv_bytes = await attendance.roster_csv(sessionmaker, coord, event_id, reader())
-    text = csv_bytes.decode("utf-8-sig").splitlines()
+    roster = await attendance.roster_csv(sessionmaker, coord, event_id)
+    text = roster.data.decode("utf-8-sig").splitlines()
     assert text[0].startswith("name,username,rsvp,confirmed,checked_in,no_show,shift")
     assert "P2,p2,going,yes,yes,no,,1.00" in text
     assert "P3,p3,going,no,no,yes,,0.00" in text
     with pytest.raises(NotAllowed):
-        await attendance.roster_csv(sessionmaker, ani, event_id, reader())
+        await attendance.roster_csv(sessionmaker, ani, event_id)
 
 
 async def test_calendar_file_parses(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -67,9 +67,9 @@ async def test_event_from_creation_to_no_shows(tmp_path: Path) -> None:
         await budi.press(budi_invite, "✅ Going", expect="edit")
 
         # Forged buttons: an unknown event, a bad answer code; nothing changes.
-        assert "no event number 999" in await forged_press(bot, 2, invite, "evr:g:999")
-        assert "no longer valid" in await forged_press(bot, 2, invite, "evr:z:1")
-        assert "doesn't allow" in await forged_press(bot, 2, invite, "evt:xx:1")
+        assert "no event number 999" in await forged_press(bot, 2, invite, "evr1:going:999")
+        assert "no longer valid" in await forged_press(bot, 2, invite, "evr1:z:1")
+        assert "doesn't allow" in await forged_press(bot, 2, invite, "evxy1:1")
         async with bot.db() as session:
             assert len((await session.scalars(select(EventRsvp))).all()) == 2
             event = (await session.scalars(select(Event))).one()

@@ -1,13 +1,13 @@
 """Who really comes: the day-before confirmation and its escalation, check-in, no-shows.
 
 Escalation design: due-time outbox rows, not a periodic sweep.  When an event is
-created (or moved) one `event.escalation` row per lead/coordinator is written,
-due after the confirmation and its nudge had time to work; its renderer lists
-the still-unconfirmed at send time and returns None when there are none.  Why:
-the rows survive restarts, are withdrawn with the event's cause when it is
-cancelled, are rewritten when it moves, and cost nothing between events,
-where a sweep would scan every event every few minutes.  The no-show marking,
-by contrast, is a sweep (`sweep_no_shows`): it writes state, not messages.
+created (or moved) one `event.escalation` row per lead/coordinator is planned
+(`messages.plan_escalation`), due after the confirmation and its nudge had time to
+work; its renderer (`bot.views.events_outbox`) lists the still-unconfirmed at send
+time and returns None when there are none.  Why: the rows survive restarts, are
+withdrawn when the event is cancelled, are re-planned when it moves, and cost
+nothing between events, where a sweep would scan every event every few minutes.
+The no-show marking, by contrast, is a sweep (`sweep_no_shows`): it writes state, not messages.
 """
 
 from __future__ import annotations
@@ -19,49 +19,31 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
-from bot.delivery.renderers import param, renderer
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission
 from bot.services.csv_export import csv_bytes
-from bot.services.events.events import (
-    CB_CONFIRM,
-    CB_EVENT,
-    KIND_CONFIRM,
-    KIND_ESCALATION,
-    KIND_NUDGE,
-    Timing,
-    event_cause,
-    haversine_m,
-    load_event,
-    may_check_in_others,
-    may_manage,
-    set_rsvp,
-    withdraw_person_messages,
-)
+from bot.services.events.events import set_rsvp
+from bot.services.events.geo import haversine_m
+from bot.services.events.messages import Attendee, Timing, plan_rsvp, renudge, withdraw_rsvp
+from bot.services.events.reading import load_event
+from bot.services.events.visibility import may_check_in_others, may_run
 from bot.services.people.members import Actor
 from bot.services.people.reliability import reliability_of
-from bot.views.i18n import Html, escape
-from bot.views.render import Button, Outgoing, Reader
 from models import (
     CheckinMethod,
     Event,
     EventRsvp,
     EventStatus,
-    OutboxMessage,
-    OutboxStatus,
     Person,
     RsvpStatus,
     Shift,
     ShiftSignup,
     ShiftStatus,
 )
-from models.base import utcnow
 
 # Self check-in opens this long before the start and closes at the end.
 CHECKIN_OPENS_BEFORE = timedelta(hours=2)
-MAX_ESCALATION_NAMES = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +69,12 @@ class RosterLine:
 
 
 # ---- confirmation ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ConfirmAnswer:
+    title: str
+    coming: bool
+
+
 async def answer_confirmation(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
@@ -95,8 +83,8 @@ async def answer_confirmation(
     *,
     timing: Timing,
     now: datetime,
-) -> tuple[str, bool]:
-    """Confirm (or give up) one's own place; returns (event title, coming)."""
+) -> ConfirmAnswer:
+    """Confirm (or give up) one's own place."""
     async with sessionmaker.begin() as session:
         rsvp = await session.get(EventRsvp, rsvp_id)
         if rsvp is None or rsvp.person_id != actor.person_id:
@@ -108,13 +96,14 @@ async def answer_confirmation(
             raise Conflict("events.rsvp_past", title=event.title)
         if rsvp.status != RsvpStatus.GOING:
             raise Conflict("events.not_going", title=event.title)
+        person = await session.get(Person, actor.person_id)
+        assert person is not None
         if coming:
             if rsvp.confirmed_at is None:
                 rsvp.confirmed_at = now
-                await withdraw_person_messages_of(session, event.id, actor.person_id)
+                # Only the reminders stay: the question and its nudge have nothing to ask.
+                await plan_rsvp(session, event, rsvp, person.telegram_id, timing, now)
         else:
-            person = await session.get(Person, actor.person_id)
-            assert person is not None
             await set_rsvp(session, event, person, RsvpStatus.DECLINED, timing=timing, now=now)
         audit.record(
             session,
@@ -123,136 +112,7 @@ async def answer_confirmation(
             target_type="event",
             target_id=event.id,
         )
-        return event.title, coming
-
-
-async def withdraw_person_messages_of(session: AsyncSession, event_id: int, person_id: int) -> None:
-    """After a confirmation only the reminders stay: the nudge has nothing left to ask."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.cause == event_cause(event_id),
-            OutboxMessage.person_id == person_id,
-            OutboxMessage.kind.in_((KIND_CONFIRM, KIND_NUDGE)),
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
-    )
-
-
-async def _pending_confirmation(
-    session: AsyncSession, row: OutboxMessage, now: datetime
-) -> tuple[Event, EventRsvp] | None:
-    event = await session.get(Event, int(param(row, "event_id", 0)))
-    rsvp = await session.get(EventRsvp, int(param(row, "rsvp_id", 0)))
-    if event is None or rsvp is None or event.status == EventStatus.CANCELLED:
-        return None
-    if event.starts_at <= now or rsvp.status != RsvpStatus.GOING:
-        return None
-    if rsvp.confirmed_at is not None:
-        return None
-    return event, rsvp
-
-
-def _confirm_keyboard(reader: Reader, rsvp_id: int) -> list[list[Button]]:
-    return [
-        [
-            Button(reader.t("events.btn_confirm"), f"{CB_CONFIRM}:y:{rsvp_id}"),
-            Button(reader.t("events.btn_cant_come"), f"{CB_CONFIRM}:n:{rsvp_id}"),
-        ]
-    ]
-
-
-@renderer(KIND_CONFIRM)
-async def render_confirm(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    found = await _pending_confirmation(session, row, reader.now)
-    if found is None:
-        return None
-    event, rsvp = found
-    text = reader.t(
-        "events.confirm_ask",
-        title=event.title,
-        when=reader.time_range(event.starts_at, event.ends_at),
-        place=event.place or reader.t("events.no_place"),
-    )
-    return Outgoing(text, _confirm_keyboard(reader, rsvp.id))
-
-
-@renderer(KIND_NUDGE)
-async def render_nudge(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    found = await _pending_confirmation(session, row, reader.now)
-    if found is None:
-        return None
-    event, rsvp = found
-    text = reader.t(
-        "events.confirm_nudge",
-        title=event.title,
-        when=reader.time_range(event.starts_at, event.ends_at),
-    )
-    return Outgoing(text, _confirm_keyboard(reader, rsvp.id))
-
-
-async def unconfirmed_people(session: AsyncSession, event_id: int) -> list[Person]:
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(EventRsvp, EventRsvp.person_id == Person.id)
-            .where(
-                EventRsvp.event_id == event_id,
-                EventRsvp.status == RsvpStatus.GOING,
-                EventRsvp.confirmed_at.is_(None),
-            )
-            .order_by(Person.first_name, Person.id)
-        )
-    )
-
-
-def mention(person: Person) -> Html:
-    """A tappable name that opens a private chat with the person."""
-    return Html(f'<a href="tg://user?id={person.telegram_id}">{escape(person.display_name)}</a>')
-
-
-@renderer(KIND_ESCALATION)
-async def render_escalation(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    event = await session.get(Event, int(param(row, "event_id", 0)))
-    if event is None or event.status == EventStatus.CANCELLED or event.starts_at <= reader.now:
-        return None
-    silent = await unconfirmed_people(session, event.id)
-    if not silent:
-        return None
-    lines = [
-        reader.t(
-            "events.escalation",
-            title=event.title,
-            when=reader.time_range(event.starts_at, event.ends_at),
-            count=len(silent),
-        )
-    ]
-    for p in silent[:MAX_ESCALATION_NAMES]:
-        handle = f" @{p.username}" if p.username else ""
-        lines.append(reader.t("events.escalation_line", name=mention(p), handle=handle))
-    if len(silent) > MAX_ESCALATION_NAMES:
-        lines.append(reader.t("events.and_more", count=len(silent) - MAX_ESCALATION_NAMES))
-    keyboard = [
-        [Button(reader.t("events.btn_renudge"), f"{CB_EVENT}:rn:{event.id}")],
-        *[
-            [
-                Button(
-                    reader.t("events.btn_message", name=p.display_name[:30]),
-                    url=f"https://t.me/{p.username}",
-                )
-            ]
-            for p in silent[:5]
-            if p.username
-        ],
-    ]
-    return Outgoing("\n".join(lines), keyboard)
+        return ConfirmAnswer(event.title, coming)
 
 
 async def renudge_unconfirmed(
@@ -261,7 +121,7 @@ async def renudge_unconfirmed(
     """One tap from the escalation: ask every unconfirmed person once more, now."""
     async with sessionmaker.begin() as session:
         event = await load_event(session, event_id)
-        if not (may_manage(actor, event) or may_check_in_others(actor, event)):
+        if not may_run(actor, event):
             raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
         if event.status == EventStatus.CANCELLED or event.starts_at <= now:
             raise Conflict("events.is_over", title=event.title)
@@ -274,23 +134,8 @@ async def renudge_unconfirmed(
                 EventRsvp.confirmed_at.is_(None),
             )
         )
-        stamp = int(now.timestamp()) // 600  # at most one extra nudge per 10 minutes
-        return await enqueue(
-            session,
-            [
-                NewMessage(
-                    kind=KIND_NUDGE,
-                    chat_id=tg,
-                    person_id=pid,
-                    dedup_key=f"ev.renudge:{rid}:{stamp}",
-                    due_at=now,
-                    params={"event_id": event.id, "rsvp_id": rid},
-                    cause=event_cause(event.id),
-                    priority=PRIORITY_INTERACTIVE,
-                )
-                for rid, pid, tg in rows
-            ],
-        )
+        unconfirmed = [Attendee(int(r), int(p), int(t)) for r, p, t in rows]
+        return await renudge(session, event.id, unconfirmed, now)
 
 
 # ---- check-in --------------------------------------------------------------------------
@@ -327,7 +172,7 @@ async def _check_in(
     rsvp.checked_in_at, rsvp.checkin_method, rsvp.checked_in_by_id = now, method, by
     rsvp.confirmed_at = rsvp.confirmed_at or now
     rsvp.no_show = False
-    await withdraw_person_messages(session, event.id, person.id)
+    await withdraw_rsvp(session, rsvp.id)
     return True
 
 
@@ -434,13 +279,20 @@ async def check_in_other(
         return CheckinResult(event.id, event.title, person.display_name, not done)
 
 
+@dataclass(frozen=True, slots=True)
+class Roster:
+    event_id: int
+    title: str
+    lines: tuple[RosterLine, ...]
+
+
 async def roster(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
-) -> tuple[str, list[RosterLine]]:
+) -> Roster:
     """Everyone who answered, for the check-in list and the CSV; leads and coordinators."""
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
-        if not (may_manage(actor, event) or may_check_in_others(actor, event)):
+        if not may_run(actor, event):
             raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
         rows = await session.execute(
             select(EventRsvp, Person)
@@ -448,7 +300,7 @@ async def roster(
             .where(EventRsvp.event_id == event.id)
             .order_by(EventRsvp.status, Person.first_name, Person.id)
         )
-        return event.title, [
+        return Roster(event.id, event.title, tuple(
             RosterLine(
                 r.id,
                 p.id,
@@ -461,7 +313,7 @@ async def roster(
                 r.no_show,
             )
             for r, p in rows
-        ]
+        ))
 
 
 # ---- after the event -------------------------------------------------------------------
@@ -518,11 +370,17 @@ async def _event_shifts(session: AsyncSession, event_id: int) -> dict[int, str]:
     return _shifts_by_person([(int(p), str(t)) for p, t in (await session.execute(query))])
 
 
+@dataclass(frozen=True, slots=True)
+class RosterFile:
+    filename: str
+    data: bytes  # UTF-8 CSV with a BOM
+
+
 async def roster_csv(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, reader: Reader
-) -> tuple[str, bytes]:
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
+) -> RosterFile:
     """(filename, UTF-8 CSV) of the event's roster with reliability and shift."""
-    _, lines = await roster(sessionmaker, actor, event_id)
+    lines = (await roster(sessionmaker, actor, event_id)).lines
     async with sessionmaker() as session:
         shifts = await _event_shifts(session, event_id)
         rel = await reliability_of(session, [line.person_id for line in lines])
@@ -545,4 +403,4 @@ async def roster_csv(
         )
     # The shared writer: names people chose are made formula-safe; a BOM so spreadsheet
     # apps read the Indonesian names as UTF-8.
-    return f"roster-event-{event_id}.csv", await csv_bytes(header, rows)
+    return RosterFile(f"roster-event-{event_id}.csv", await csv_bytes(header, rows))

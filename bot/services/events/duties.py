@@ -1,12 +1,15 @@
-"""An event's roles: the shifts that belong to it ("Registration desk, 4 places").
+"""An event's duties: the shifts that belong to it ("Registration desk, 4 places").
+
+(On screen they are the event's "roles"; in code they are duties, so they never clash
+with people's roles, `models.Role`.)
 
 Why a window rather than "inside the event": setting up starts before the doors
-open and tidying up ends after they close, so a role may start up to
+open and tidying up ends after they close, so a duty may start up to
 `EVENT_WINDOW` (one day) before the event starts and must end no later than
 `EVENT_WINDOW` after it ends.  `within_event_window` is the only place that
 rule lives: creating a shift, editing its time and repeating it all ask it.
 
-Who may add a role: someone who may manage shifts for the role's team AND
+Who may add a duty: someone who may manage shifts for the duty's team AND
 either manages events (coordinators, admins) or leads the event's own team (a
 lead staffs their team's events, never another team's or a campaign-wide one).
 
@@ -31,15 +34,12 @@ from bot.services.shifts.parsing import MAX_SHIFT_LENGTH
 from models import Event, EventStatus, Shift, ShiftSignup, ShiftStatus
 
 EVENT_WINDOW = timedelta(days=1)
-# Callback prefix of the event card's "add a role" buttons: evs:n:<event_id> starts the
-# guided new-shift flow for the event, evs:y:<event_id> answers "same time as the event".
-CB_EVENT_SHIFT = "evs"
-MAX_CARD_ROLES = 10
+MAX_CARD_DUTIES = 10
 MAX_OFFERS = 3
 
 
 @dataclass(frozen=True, slots=True)
-class RoleView:
+class DutyView:
     """One of the event's open shifts, as the card and the RSVP offer show it."""
 
     shift_id: int
@@ -69,7 +69,7 @@ class EventSlot:
 def within_event_window(
     starts_at: datetime, ends_at: datetime, event_starts: datetime, event_ends: datetime
 ) -> bool:
-    """The one rule: a role starts at most a day before the event and ends at most a day after."""
+    """The one rule: a duty starts at most a day before the event and ends at most a day after."""
     return starts_at >= event_starts - EVENT_WINDOW and ends_at <= event_ends + EVENT_WINDOW
 
 
@@ -79,7 +79,7 @@ def same_time_possible(slot: EventSlot, now: datetime) -> bool:
 
 
 def may_staff(actor: Actor, event_team_id: int | None) -> bool:
-    """May this person add roles to an event of this team (None: campaign-wide)?"""
+    """May this person add duties to an event of this team (None: campaign-wide)?"""
     if can(actor, Permission.MANAGE_EVENTS) and can(actor, Permission.MANAGE_SHIFTS):
         return True
     return (
@@ -92,7 +92,7 @@ def may_staff(actor: Actor, event_team_id: int | None) -> bool:
 async def staffable_event(
     session: AsyncSession, actor: Actor, event_id: int, now: datetime
 ) -> Event:
-    """The event, if it is on, not over, and this person may add roles to it."""
+    """The event, if it is on, not over, and this person may add duties to it."""
     event = await session.get(Event, event_id)
     if event is None:
         raise NotFound("events.not_found", id=event_id)
@@ -122,7 +122,7 @@ def event_id_for_copy(event: Event | None, starts_at: datetime, ends_at: datetim
 async def event_slot(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, *, now: datetime
 ) -> EventSlot:
-    """Checks the card's "add a role" button (who, which event, now) and returns the presets."""
+    """Checks the card's "add a duty" button (who, which event, now) and returns the presets."""
     async with sessionmaker() as session:
         event = await staffable_event(session, actor, event_id, now)
         return EventSlot(
@@ -130,27 +130,27 @@ async def event_slot(
         )
 
 
-def _role(shift: Shift) -> RoleView:
-    return RoleView(
+def _duty(shift: Shift) -> DutyView:
+    return DutyView(
         shift.id, shift.title, shift.starts_at, shift.ends_at, shift.taken, shift.capacity
     )
 
 
-async def roles_of(session: AsyncSession, event_id: int) -> tuple[RoleView, ...]:
-    """The event's open shifts, soonest first (the card shows the first MAX_CARD_ROLES)."""
+async def duties_of(session: AsyncSession, event_id: int) -> tuple[DutyView, ...]:
+    """The event's open shifts, soonest first (the card shows the first MAX_CARD_DUTIES)."""
     rows = await session.scalars(
         select(Shift)
         .where(Shift.event_id == event_id, Shift.status == ShiftStatus.OPEN)
         .order_by(Shift.starts_at, Shift.id)
-        .limit(MAX_CARD_ROLES + 1)
+        .limit(MAX_CARD_DUTIES + 1)
     )
-    return tuple(_role(s) for s in rows)
+    return tuple(_duty(s) for s in rows)
 
 
-async def roles_offered(
+async def duties_offered(
     session: AsyncSession, actor: Actor, event_id: int, now: datetime
-) -> tuple[RoleView, ...]:
-    """Roles a person just going to the event could take: eligible, free, not begun, not theirs."""
+) -> tuple[DutyView, ...]:
+    """Duties a person just going to the event could take: eligible, free, not begun, not theirs."""
     skills = await person_skill_ids(session, actor.person_id)
     mine = select(ShiftSignup.shift_id).where(ShiftSignup.person_id == actor.person_id)
     rows = await session.scalars(
@@ -166,4 +166,4 @@ async def roles_offered(
         .order_by(Shift.starts_at, Shift.id)
         .limit(MAX_OFFERS)
     )
-    return tuple(_role(s) for s in rows)
+    return tuple(_duty(s) for s in rows)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
-from bot.services.events.events import _may_see, load_event
+from bot.services.events.reading import load_event
+from bot.services.events.visibility import may_see
 from bot.services.people.members import Actor
 from models import Event, EventRsvp, EventStatus, RsvpStatus, Shift, ShiftSignup, ShiftStatus
 
@@ -150,6 +151,6 @@ async def event_calendar(
     """(filename, .ics) of one event, from its card."""
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
-        if not await _may_see(session, actor, event):
+        if not await may_see(session, actor, event):
             raise NotFound("events.not_found", id=event_id)
         return f"event-{event.id}.ics", build_ics([_event_entry(event)], tz, alarm_before)

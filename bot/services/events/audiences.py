@@ -1,0 +1,54 @@
+"""The broadcast audiences an event adds: everyone Going, and the Going not yet confirmed.
+
+`/broadcast` offers them with the upcoming events as choices; invitations and
+re-nudges reach people through them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.broadcasts.audiences import audience
+from bot.services.people.members import Actor
+from models import Event, EventRsvp, EventStatus, RsvpStatus
+from models.base import utcnow
+
+MAX_CHOICES = 20
+
+
+async def _event_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
+    """(event id, title) of the next upcoming events; the views shorten the labels."""
+    rows = await session.execute(
+        select(Event.id, Event.title)
+        .where(Event.status == EventStatus.SCHEDULED, Event.ends_at > utcnow())
+        .order_by(Event.starts_at)
+        .limit(MAX_CHOICES)
+    )
+    return [(str(i), str(t)) for i, t in rows]
+
+
+def _event_arg(arg: str | None) -> int:
+    if not arg or not arg.isdigit():
+        raise ValueError("an event audience needs an event id")
+    return int(arg)
+
+
+@audience("event", choices=_event_choices)
+async def event_attendees(session: AsyncSession, arg: str | None) -> Select[Any]:
+    """Everyone Going to the event."""
+    return select(EventRsvp.person_id).where(
+        EventRsvp.event_id == _event_arg(arg), EventRsvp.status == RsvpStatus.GOING
+    )
+
+
+@audience("event_unconfirmed", choices=_event_choices)
+async def event_unconfirmed(session: AsyncSession, arg: str | None) -> Select[Any]:
+    """Going, but not confirmed yet: the ones to phone."""
+    return select(EventRsvp.person_id).where(
+        EventRsvp.event_id == _event_arg(arg),
+        EventRsvp.status == RsvpStatus.GOING,
+        EventRsvp.confirmed_at.is_(None),
+    )

@@ -1,0 +1,49 @@
+"""At the door and around it, in words: check-in answers, the lead's tap-to-check-in
+list, and the captions of the QR code, the roster file and the calendar files.
+
+The attendance use cases (`bot.services.events.attendance`) return frozen data
+(`CheckinResult`, `Roster`); this module words it and builds the typed buttons.
+"""
+
+from __future__ import annotations
+
+from bot.services.events.attendance import CheckinResult, Roster
+from bot.views.events import CheckInPerson
+from bot.views.render import Button, Outgoing, Reader
+from models import RsvpStatus
+
+MAX_LIST_BUTTONS = 60
+NAME_LABEL = 28
+PER_ROW = 2
+
+
+def checked_in(result: CheckinResult, reader: Reader) -> str:
+    """A person's own check-in (QR or location): done, or done already."""
+    key = "events.already_checked_in" if result.already else "events.checked_in"
+    return reader.t(key, title=result.title)
+
+
+def checked_in_other(result: CheckinResult, reader: Reader) -> str:
+    """The toast a lead reads after tapping a name (plain text)."""
+    key = "events.already_checked_in_other" if result.already else "events.checked_in_other"
+    return reader.plain(key, name=result.person_name)
+
+
+def checkin_list(roster: Roster, reader: Reader) -> Outgoing:
+    """Everyone Going or Maybe, one button each (✅ checked in, ⬜ not yet)."""
+    people = [p for p in roster.lines if p.status != RsvpStatus.DECLINED][:MAX_LIST_BUTTONS]
+    if not people:
+        return Outgoing(reader.t("events.checkin_list_empty"))
+    buttons = [
+        Button(("✅ " if p.checked_in else "⬜ ") + p.name[:NAME_LABEL],
+               CheckInPerson(p.rsvp_id).pack())
+        for p in people
+    ]
+    rows = [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+    return Outgoing(reader.t("events.checkin_list_title", title=roster.title), rows)
+
+
+def confirmation_answer(title: str, coming: bool, reader: Reader) -> str:
+    key = "events.confirmed" if coming else "events.confirm_declined"
+    return reader.t(key, title=title)
+
