@@ -2,22 +2,33 @@
 
 Renderers re-read the shift or task when the message goes out, so a reminder
 shows the current time and place, and a reminder whose signup or shift is gone
-renders as None (the dispatcher skips it).  Callback prefixes live here because
-both the renderers (offer buttons) and the handlers build these buttons.
+renders as None (the dispatcher skips it).  The buttons they put on messages carry
+the typed data of `bot.views.shift_buttons`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import kinds
 from bot.delivery.renderers import param, renderer
 from bot.services.shifts.checkin import REMINDER_BUTTON_WITHIN
 from bot.services.shifts.common import ShiftView, shift_view
 from bot.services.shifts.tasks import TaskView, task_view
-from bot.views.i18n import Html
 from bot.views.render import Button, Outgoing, Reader, truncate
+from bot.views.shift_buttons import (
+    AcceptOffer,
+    AskCover,
+    CheckInSelf,
+    ClaimShift,
+    DeclineOffer,
+    ReleaseSignup,
+    TakeCover,
+    TaskDone,
+)
 from models import (
     CoverRequest,
     CoverStatus,
@@ -32,11 +43,6 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-
-CB_SHIFT = "sh"
-CB_TASK = "tk"
-CB_SKILL = "sk"
-CB_NEW = "nf"
 
 
 def shift_lines(reader: Reader, shift: ShiftView, number: int | None = None) -> str:
@@ -83,7 +89,7 @@ async def _open_shift(session: AsyncSession, row: OutboxMessage) -> Shift | None
     return shift
 
 
-@renderer("shift.reminder")
+@renderer(kinds.SHIFT_REMINDER.name)
 async def render_reminder(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -95,15 +101,15 @@ async def render_reminder(
     text = reader.t("shifts.reminder", hours=int(param(row, "hours", 0))) + "\n" + shift_lines(
         reader, view
     )
-    keyboard = [[Button(reader.t("shifts.btn_release"), f"{CB_SHIFT}:r:{signup.id}"),
-                 Button(reader.t("shifts.btn_cover"), f"{CB_SHIFT}:cv:{signup.id}")]]
+    keyboard = [[Button(reader.t("shifts.btn_release"), ReleaseSignup(signup.id).pack()),
+                 Button(reader.t("shifts.btn_cover"), AskCover(signup.id).pack())]]
     if shift.starts_at - reader.now <= REMINDER_BUTTON_WITHIN and signup.checked_in_at is None:
         # The last reminder is where people are when they arrive: check in from it.
-        keyboard.insert(0, [Button(reader.t("shifts.btn_checkin"), f"{CB_SHIFT}:in:{signup.id}")])
+        keyboard.insert(0, [Button(reader.t("shifts.btn_checkin"), CheckInSelf(signup.id).pack())])
     return Outgoing(text, keyboard)
 
 
-@renderer("shift.changed")
+@renderer(kinds.SHIFT_CHANGED.name)
 async def render_changed(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -115,7 +121,7 @@ async def render_changed(
     return Outgoing(reader.t("shifts.changed_notice", what=what) + "\n" + shift_lines(reader, view))
 
 
-@renderer("shift.cancelled")
+@renderer(kinds.SHIFT_CANCELLED.name)
 async def render_cancelled(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -131,7 +137,7 @@ async def render_cancelled(
     )
 
 
-@renderer("shift.late_release")
+@renderer(kinds.SHIFT_LATE_RELEASE.name)
 async def render_late_release(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -145,7 +151,7 @@ async def render_late_release(
     )
 
 
-@renderer("shift.waitlist_offer")
+@renderer(kinds.SHIFT_WAITLIST_OFFER.name)
 async def render_waitlist_offer(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -158,12 +164,12 @@ async def render_waitlist_offer(
     text = reader.t("shifts.offer", until=reader.when(entry.offer_expires_at)) + "\n" + (
         shift_lines(reader, view)
     )
-    keyboard = [[Button(reader.t("shifts.btn_accept"), f"{CB_SHIFT}:wa:{entry.id}"),
-                 Button(reader.t("shifts.btn_decline"), f"{CB_SHIFT}:wd:{entry.id}")]]
+    keyboard = [[Button(reader.t("shifts.btn_accept"), AcceptOffer(entry.id).pack()),
+                 Button(reader.t("shifts.btn_decline"), DeclineOffer(entry.id).pack())]]
     return Outgoing(text, keyboard)
 
 
-@renderer("shift.waitlist_exhausted")
+@renderer(kinds.SHIFT_WAITLIST_EXHAUSTED.name)
 async def render_exhausted(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -174,7 +180,7 @@ async def render_exhausted(
     return Outgoing(reader.t("shifts.exhausted_notice") + "\n" + shift_lines(reader, view))
 
 
-@renderer("shift.cover_offer")
+@renderer(kinds.SHIFT_COVER_OFFER.name)
 async def render_cover_offer(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -186,10 +192,10 @@ async def render_cover_offer(
     text = reader.t("shifts.cover_offer", name=str(param(row, "name", "?"))) + "\n" + (
         shift_lines(reader, view)
     )
-    return Outgoing(text, [[Button(reader.t("shifts.btn_take"), f"{CB_SHIFT}:ca:{cover.id}")]])
+    return Outgoing(text, [[Button(reader.t("shifts.btn_take"), TakeCover(cover.id).pack())]])
 
 
-@renderer("shift.cover_taken")
+@renderer(kinds.SHIFT_COVER_TAKEN.name)
 async def render_cover_taken(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -202,7 +208,7 @@ async def render_cover_taken(
     )
 
 
-@renderer("shift.free_nudge")
+@renderer(kinds.SHIFT_FREE_NUDGE.name)
 async def render_free_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -210,8 +216,6 @@ async def render_free_nudge(
     if shift is None or shift.taken >= shift.capacity:
         return None
     if person is not None:
-        from sqlalchemy import select
-
         already = await session.scalar(
             select(ShiftSignup.id).where(
                 ShiftSignup.shift_id == shift.id, ShiftSignup.person_id == person.id
@@ -221,7 +225,7 @@ async def render_free_nudge(
             return None
     view = await shift_view(session, shift)
     text = reader.t("shifts.free_nudge") + "\n" + shift_lines(reader, view)
-    return Outgoing(text, [[Button(reader.t("shifts.btn_claim"), f"{CB_SHIFT}:c:{shift.id}")]])
+    return Outgoing(text, [[Button(reader.t("shifts.btn_claim"), ClaimShift(shift.id).pack())]])
 
 
 async def _claimed_task(session: AsyncSession, row: OutboxMessage) -> tuple[TaskClaim, Task] | None:
@@ -234,7 +238,7 @@ async def _claimed_task(session: AsyncSession, row: OutboxMessage) -> tuple[Task
     return claim, task
 
 
-@renderer("task.nudge")
+@renderer(kinds.TASK_NUDGE.name)
 async def render_task_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -244,11 +248,11 @@ async def render_task_nudge(
     claim, task = found
     key = "tasks.nudge_due" if int(param(row, "hours", 0)) == 0 else "tasks.nudge_soon"
     view = await task_view(session, task)
-    keyboard = [[Button(reader.t("tasks.btn_done"), f"{CB_TASK}:d:{claim.id}")]]
+    keyboard = [[Button(reader.t("tasks.btn_done"), TaskDone(claim.id).pack())]]
     return Outgoing(reader.t(key) + "\n" + task_lines(reader, view), keyboard)
 
 
-@renderer("task.overdue")
+@renderer(kinds.TASK_OVERDUE.name)
 async def render_task_overdue(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -263,4 +267,4 @@ async def render_task_overdue(
     )
 
 
-__all__ = ["CB_NEW", "CB_SHIFT", "CB_SKILL", "CB_TASK", "Html", "shift_lines", "task_lines"]
+__all__ = ["button_label", "shift_lines", "task_lines"]

@@ -16,17 +16,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services import flows
 from bot.services.authz import Permission, is_team_scoped
 from bot.services.events import duties as event_shifts
-from bot.services.events.duties import CB_EVENT_SHIFT
 from bot.services.flows import Flow
 from bot.services.people import skills, teams
 from bot.services.people.members import Actor
@@ -45,25 +43,23 @@ from bot.services.shifts.parsing import (
     parse_task_line,
     parse_title,
 )
-from bot.views.render import Button, Reader
-from bot.views.shifts import CB_NEW, shift_lines, task_lines
-from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.flows import register_flow
+from bot.views import shift_create as create_views
+from bot.views.events import CB_EVENT_SHIFT
+from bot.views.render import Button
+from bot.views.shift_buttons import NewForTeam, NewWithSkill, RepeatShift
+from handlers.buttons import pressed
+from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
+from handlers.feature import Feature
 from handlers.guard import StaleButton, guarded
 
-CB_REPEAT = "shrep"
 FLOW_SHIFT = "newshift"
 FLOW_TASK = "newtask"
-ALL_TEAMS = 0
-NO_SKILL = 0
 
-commands.register(
-    CommandSpec("newshift", Permission.MANAGE_SHIFTS),
-    CommandSpec("newtask", Permission.MANAGE_SHIFTS),
-    CommandSpec("editshift", Permission.MANAGE_SHIFTS, menu=False),
-    CommandSpec("cancelshift", Permission.MANAGE_SHIFTS, menu=False),
-)
 
+def _query(update: Update) -> CallbackQuery:
+    query = update.callback_query
+    assert query is not None
+    return query
 
 def _args_text(update: Update) -> str:
     message = update.effective_message
@@ -109,11 +105,9 @@ async def _new(update: Update, context: GotongContext, actor: Actor, kind: str) 
         if len(team_list) == 1:
             await _ask(update, context, actor, kind, "title", {"team": str(team_list[0].id)})
             return
-    buttons = [Button(t.name[:40], f"{CB_NEW}:t:{t.id}") for t in team_list]
-    if not is_team_scoped(actor):
-        buttons.append(Button(reader.t("shifts.btn_all_teams"), f"{CB_NEW}:t:{ALL_TEAMS}"))
+    text, keyboard = create_views.pick_team(reader, team_list, all_teams=not is_team_scoped(actor))
     await flows.start_flow(context.db, actor.telegram_id, kind, "team", {}, now=now)
-    await send(update, context, reader.t("shifts.flow_team"), button_rows(buttons))
+    await send(update, context, text, keyboard)
 
 
 async def _ask(
@@ -178,16 +172,14 @@ async def on_flow_text(update: Update, context: GotongContext, actor: Actor, flo
 async def _offer_skills(
     update: Update, context: GotongContext, actor: Actor, kind: str, data: dict[str, Any]
 ) -> None:
-    reader = reader_for(context, actor)
     skill_list = await skills.list_skills(context.db, actor)
     if not skill_list:
         await _finish(update, context, actor, kind, data, None)
         return
     await flows.start_flow(context.db, actor.telegram_id, kind, "skill", data,
                            now=context.clock.now())
-    buttons = [Button(s.name[:40], f"{CB_NEW}:s:{s.id}") for s in skill_list[:30]]
-    buttons.append(Button(reader.t("shifts.btn_no_skill"), f"{CB_NEW}:s:{NO_SKILL}"))
-    await send(update, context, reader.t("shifts.flow_skill"), button_rows(buttons))
+    text, keyboard = create_views.pick_skill(reader_for(context, actor), skill_list)
+    await send(update, context, text, keyboard)
 
 
 async def _finish(
@@ -218,14 +210,9 @@ async def _create_shift(
     update: Update, context: GotongContext, actor: Actor, draft: ShiftDraft
 ) -> None:
     created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now())
-    reader = reader_for(context, actor)
-    text = reader.t("shifts.created", id=created.id) + "\n" + shift_lines(reader, created)
-    keyboard = repeat_keyboard(reader, created.id)
-    if draft.event_id is not None:
-        text += "\n" + reader.t("event_roles.created_for", id=draft.event_id)
-        keyboard.insert(0, [Button(reader.t("event_roles.btn_another"),
-                                   f"{CB_EVENT_SHIFT}:n:{draft.event_id}")])
-    await send(update, context, text + "\n\n" + reader.t("shift_repeat.ask"), keyboard)
+    text, keyboard = create_views.shift_created(reader_for(context, actor), created,
+                                                draft.event_id)
+    await send(update, context, text, keyboard)
 
 
 def _check_event_window(data: dict[str, Any], start: datetime, end: datetime) -> None:
@@ -298,69 +285,58 @@ async def cb_event_role(update: Update, context: GotongContext, actor: Actor) ->
     await _ask(update, context, actor, FLOW_SHIFT, "capacity", data)
 
 
-def repeat_keyboard(reader: Reader, shift_id: int) -> list[list[Button]]:
-    return [
-        [Button(reader.t("shift_repeat.btn_next_day"), f"{CB_REPEAT}:d:{shift_id}")],
-        [Button(reader.t("shift_repeat.btn_daily_week"), f"{CB_REPEAT}:w:{shift_id}")],
-        [Button(reader.t("shift_repeat.btn_weekly"), f"{CB_REPEAT}:k:{shift_id}")],
-    ]
-
-
-@guarded(Permission.MANAGE_SHIFTS)
-async def cb_repeat(update: Update, context: GotongContext, actor: Actor) -> None:
+@pressed(RepeatShift, Permission.MANAGE_SHIFTS)
+async def on_repeat_shift(
+    update: Update, context: GotongContext, actor: Actor, data: RepeatShift
+) -> None:
     """A repeat button under a new shift: makes the copies and lists them."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_args(query.data, CB_REPEAT, 2)
-    shift_id = int_arg(parts[1]) if parts else None
-    if parts is None or shift_id is None:
-        raise StaleButton()
     result = await shift_repeat.repeat_shift(
-        context.db, actor, shift_id, parts[0], now=context.clock.now()
+        context.db, actor, data.shift_id, data.pattern, now=context.clock.now()
     )
-    reader = reader_for(context, actor)
-    await query.answer()
-    if not result.created:
-        await send(update, context, reader.t("shift_repeat.nothing", title=result.title))
-        return
-    lines = [reader.t("shift_repeat.created", count=len(result.created), title=result.title)]
-    lines += [reader.t("shift_repeat.line", when=reader.when(start)) for start in result.created]
-    if result.skipped:
-        lines.append(reader.t("shift_repeat.skipped", count=result.skipped))
-    await send(update, context, lines)
+    await _query(update).answer()
+    await send(update, context, create_views.repeated(reader_for(context, actor), result))
 
 
 async def _create_task(
     update: Update, context: GotongContext, actor: Actor, draft: TaskDraft
 ) -> None:
     created = await tasks.create_task(context.db, actor, draft, now=context.clock.now())
-    reader = reader_for(context, actor)
-    await send(update, context, reader.t("tasks.created", id=created.id) + "\n"
-               + task_lines(reader, created))
+    await send(update, context, create_views.task_created(reader_for(context, actor), created))
 
 
-@guarded(Permission.MANAGE_SHIFTS)
-async def cb_new(update: Update, context: GotongContext, actor: Actor) -> None:
-    """The flow's buttons: which team, which skill."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_args(query.data, CB_NEW, 2)
-    value = int_arg(parts[1]) if parts else None
+async def _flow_answer(context: GotongContext, actor: Actor) -> Flow:
+    """The guided /newshift or /newtask this button answers, or the button is stale."""
     flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
-    if parts is None or value is None or flow is None or flow.flow not in (FLOW_SHIFT, FLOW_TASK):
+    if flow is None or flow.flow not in (FLOW_SHIFT, FLOW_TASK):
         raise StaleButton()
-    if parts[0] == "t":
-        shifts.check_team_choice(actor, value if value != ALL_TEAMS else None)
-    await query.answer()
-    if parts[0] == "t" and flow.step == "team":
-        await _ask(update, context, actor, flow.flow, "title",
-                   {"team": str(value) if value != ALL_TEAMS else ""})
-        return
-    if parts[0] == "s" and flow.step == "skill":
-        await _finish(update, context, actor, flow.flow, dict(flow.data),
-                      str(value) if value != NO_SKILL else None)
-        return
-    raise StaleButton()
+    return flow
+
+
+@pressed(NewForTeam, Permission.MANAGE_SHIFTS)
+async def on_new_for_team(
+    update: Update, context: GotongContext, actor: Actor, data: NewForTeam
+) -> None:
+    """The flow's team: refused at the tap when it is not this person's to plan."""
+    flow = await _flow_answer(context, actor)
+    shifts.check_team_choice(actor, data.team_id)
+    await _query(update).answer()
+    if flow.step != "team":
+        raise StaleButton()
+    await _ask(update, context, actor, flow.flow, "title",
+               {"team": str(data.team_id) if data.team_id is not None else ""})
+
+
+@pressed(NewWithSkill, Permission.MANAGE_SHIFTS)
+async def on_new_with_skill(
+    update: Update, context: GotongContext, actor: Actor, data: NewWithSkill
+) -> None:
+    """The flow's skill (or none): the shift or task is created."""
+    flow = await _flow_answer(context, actor)
+    await _query(update).answer()
+    if flow.step != "skill":
+        raise StaleButton()
+    await _finish(update, context, actor, flow.flow, dict(flow.data),
+                  str(data.skill_id) if data.skill_id is not None else None)
 
 
 @guarded(Permission.MANAGE_SHIFTS)
@@ -388,8 +364,7 @@ async def cmd_editshift(update: Update, context: GotongContext, actor: Actor) ->
         raise InvalidInput("shifts.edit_usage")
     edited = await shifts.edit_shift(context.db, actor, shift_id, context.settings, now=now,
                                      **changes)
-    reader = reader_for(context, actor)
-    await send(update, context, reader.t("shifts.edited") + "\n" + shift_lines(reader, edited))
+    await send(update, context, create_views.edited(reader_for(context, actor), edited))
 
 
 @guarded(Permission.MANAGE_SHIFTS)
@@ -401,22 +376,27 @@ async def cmd_cancelshift(update: Update, context: GotongContext, actor: Actor) 
         raise InvalidInput("shifts.cancel_usage")
     cancelled, notified = await shifts.cancel_shift(context.db, actor, shift_id,
                                                     now=context.clock.now())
-    reader = reader_for(context, actor)
-    await send(update, context, reader.t("shifts.cancel_done", title=cancelled.title,
-                                         notified=notified))
+    await send(update, context,
+               create_views.cancelled(reader_for(context, actor), cancelled, notified))
 
 
-register_flow(FLOW_SHIFT, on_flow_text)
-register_flow(FLOW_TASK, on_flow_text)
 
 
-def handlers() -> list[BaseHandler]:
-    return [
+FEATURE = Feature(
+    "shift_create",
+    handlers=[
         CommandHandler("newshift", cmd_newshift),
         CommandHandler("newtask", cmd_newtask),
         CommandHandler("editshift", cmd_editshift),
         CommandHandler("cancelshift", cmd_cancelshift),
-        CallbackQueryHandler(cb_new, pattern=rf"^{CB_NEW}:"),
-        CallbackQueryHandler(cb_repeat, pattern=rf"^{CB_REPEAT}:"),
         CallbackQueryHandler(cb_event_role, pattern=rf"^{CB_EVENT_SHIFT}:"),
-    ]
+    ],
+    buttons=[on_new_for_team, on_new_with_skill, on_repeat_shift],
+    commands=[
+        CommandSpec("newshift", Permission.MANAGE_SHIFTS),
+        CommandSpec("newtask", Permission.MANAGE_SHIFTS),
+        CommandSpec("editshift", Permission.MANAGE_SHIFTS, menu=False),
+        CommandSpec("cancelshift", Permission.MANAGE_SHIFTS, menu=False),
+    ],
+    flows={FLOW_SHIFT: on_flow_text, FLOW_TASK: on_flow_text},
+)

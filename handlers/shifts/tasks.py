@@ -6,10 +6,9 @@ button marks the task done and then asks for numbers, a note or a photo.
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, Update
+from telegram.ext import CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
@@ -19,39 +18,26 @@ from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.services.shifts import tasks
 from bot.services.shifts.tasks import Outcome, parse_outcome
-from bot.views.render import Button
-from bot.views.shifts import CB_TASK, button_label, task_lines
-from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.flows import register_flow
-from handlers.guard import StaleButton, guarded
-from handlers.shifts.lists import page_buttons
+from bot.views import tasks as task_views
+from bot.views.shift_buttons import ClaimTask, ReleaseTask, TaskDone, TasksPage
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Feature
+from handlers.guard import guarded
 
 FLOW_OUTCOME = "task_outcome"  # after Done: numbers, a note or a photo
 FLOW_PICK = "task_done_pick"  # /done with several open tasks: which one?
 
-commands.register(
-    CommandSpec("tasks", Permission.VOLUNTEER),
-    CommandSpec("done", Permission.VOLUNTEER),
-)
+def _query(update: Update) -> CallbackQuery:
+    query = update.callback_query
+    assert query is not None
+    return query
 
 
 async def show_task_page(update: Update, context: GotongContext, actor: Actor, page: int) -> None:
-    reader = reader_for(context, actor)
     result = await tasks.open_tasks(context.db, actor, now=context.clock.now(), page=page)
-    if not result.tasks:
-        await edit_or_send(update, context, reader.t("tasks.none"))
-        return
-    lines = [reader.t("tasks.list_title", page=result.page + 1, pages=result.pages)]
-    keyboard: list[list[Button]] = []
-    for index, task in enumerate(result.tasks, start=1 + result.page * 5):
-        lines.append(task_lines(reader, task, index))
-        keyboard.append([Button(
-            reader.t("shifts.btn_claim_n", n=index,
-                     label=button_label(task.title, task.deadline, reader)),
-            f"{CB_TASK}:c:{task.id}",
-        )])
-    keyboard.append(page_buttons(CB_TASK, result.page, result.pages, reader))
-    await edit_or_send(update, context, "\n\n".join(lines), keyboard)
+    text, keyboard = task_views.open_tasks(reader_for(context, actor), result)
+    await edit_or_send(update, context, text, keyboard or None)
 
 
 @guarded(Permission.VOLUNTEER)
@@ -79,64 +65,65 @@ async def cmd_done(update: Update, context: GotongContext, actor: Actor) -> None
         {"quantity": outcome.quantity, "unit": outcome.unit, "note": outcome.note},
         now=context.clock.now(),
     )
-    keyboard = [[Button(button_label(m.task.title, m.task.deadline, reader),
-                        f"{CB_TASK}:d:{m.claim_id}")] for m in mine[:20]]
-    await send(update, context, reader.t("tasks.pick_done"), keyboard)
+    text, keyboard = task_views.pick_done(reader, mine)
+    await send(update, context, text, keyboard)
 
 
 async def _complete(
     update: Update, context: GotongContext, actor: Actor, claim_id: int, outcome: Outcome,
     *, ask_more: bool = False,
 ) -> None:
-    reader = reader_for(context, actor)
     task = await tasks.complete_task(context.db, actor, claim_id, outcome, now=context.clock.now())
-    if outcome.quantity is not None:
-        text = reader.t("tasks.done_with_outcome", title=task.title,
-                        quantity=reader.number(outcome.quantity), unit=outcome.unit)
-    else:
-        text = reader.t("tasks.done", title=task.title)
     if ask_more:
         await flows.start_flow(context.db, actor.telegram_id, FLOW_OUTCOME, "outcome",
                                {"claim_id": claim_id}, now=context.clock.now())
-        text += "\n" + reader.t("tasks.ask_outcome")
+    text = task_views.done(reader_for(context, actor), task, outcome, ask_more=ask_more)
     await edit_or_send(update, context, text)
 
 
-@guarded(Permission.VOLUNTEER)
-async def cb_task(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Task buttons: claim, page, release, done."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_args(query.data, CB_TASK, 2)
-    target = int_arg(parts[1]) if parts else None
-    if parts is None or target is None:
-        raise StaleButton()
+@pressed(TasksPage, Permission.VOLUNTEER)
+async def on_tasks_page(
+    update: Update, context: GotongContext, actor: Actor, data: TasksPage
+) -> None:
+    await _query(update).answer()
+    await show_task_page(update, context, actor, data.page)
+
+
+@pressed(ClaimTask, Permission.VOLUNTEER)
+async def on_claim_task(
+    update: Update, context: GotongContext, actor: Actor, data: ClaimTask
+) -> None:
     reader = reader_for(context, actor)
-    action = parts[0]
-    if action == "p":
-        await query.answer()
-        await show_task_page(update, context, actor, target)
-    elif action == "c":
-        task, _ = await tasks.claim_task(context.db, actor, target, now=context.clock.now())
-        await query.answer(reader.plain("shifts.claimed_toast"))
-        await send(update, context, reader.t("tasks.claimed") + "\n" + task_lines(reader, task))
-    elif action == "r":
-        task = await tasks.release_task(context.db, actor, target)
-        await query.answer()
-        await edit_or_send(update, context, reader.t("tasks.released", title=task.title))
-    elif action == "d":
-        flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
-        await query.answer()
-        if flow is not None and flow.flow == FLOW_PICK:
-            data = flow.data
-            outcome = Outcome(data.get("quantity"), data.get("unit") or "", data.get("note") or "")
-            # Completed (the claim re-checked as theirs) before the question is closed.
-            await _complete(update, context, actor, target, outcome)
-            await flows.end_flow(context.db, actor.telegram_id)
-        else:
-            await _complete(update, context, actor, target, Outcome(), ask_more=True)
+    task, _ = await tasks.claim_task(context.db, actor, data.task_id, now=context.clock.now())
+    await _query(update).answer(reader.plain("shifts.claimed_toast"))
+    await send(update, context, task_views.claimed(reader, task))
+
+
+@pressed(ReleaseTask, Permission.VOLUNTEER)
+async def on_release_task(
+    update: Update, context: GotongContext, actor: Actor, data: ReleaseTask
+) -> None:
+    task = await tasks.release_task(context.db, actor, data.claim_id)
+    await _query(update).answer()
+    await edit_or_send(update, context, task_views.released(reader_for(context, actor), task))
+
+
+@pressed(TaskDone, Permission.VOLUNTEER)
+async def on_task_done(
+    update: Update, context: GotongContext, actor: Actor, data: TaskDone
+) -> None:
+    """Done: with the numbers /done was given (several open tasks: this one was picked),
+    else marked done and asked for numbers, a note or a photo."""
+    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    await _query(update).answer()
+    if flow is not None and flow.flow == FLOW_PICK:
+        saved = flow.data
+        outcome = Outcome(saved.get("quantity"), saved.get("unit") or "", saved.get("note") or "")
+        # Completed (the claim re-checked as theirs) before the question is closed.
+        await _complete(update, context, actor, data.claim_id, outcome)
+        await flows.end_flow(context.db, actor.telegram_id)
     else:
-        raise StaleButton()
+        await _complete(update, context, actor, data.claim_id, Outcome(), ask_more=True)
 
 
 async def on_outcome(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
@@ -154,12 +141,18 @@ async def on_outcome(update: Update, context: GotongContext, actor: Actor, flow:
     await send(update, context, reader_for(context, actor).t("tasks.outcome_saved"))
 
 
-register_flow(FLOW_OUTCOME, on_outcome)
 
 
-def handlers() -> list[BaseHandler]:
-    return [
+FEATURE = Feature(
+    "tasks",
+    handlers=[
         CommandHandler("tasks", cmd_tasks),
         CommandHandler("done", cmd_done),
-        CallbackQueryHandler(cb_task, pattern=rf"^{CB_TASK}:"),
-    ]
+    ],
+    buttons=[on_tasks_page, on_claim_task, on_release_task, on_task_done],
+    commands=[
+        CommandSpec("tasks", Permission.VOLUNTEER),
+        CommandSpec("done", Permission.VOLUNTEER),
+    ],
+    flows={FLOW_OUTCOME: on_outcome},
+)

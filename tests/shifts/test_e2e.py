@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.views.shift_buttons import ReleaseSignup
 from models import Membership, OutboxMessage, Person, Role, ShiftSignup, TaskOutcome, Team
 from sandbox import UserSpec
 from tests.conftest import T0
@@ -125,10 +126,12 @@ async def test_guided_flow_bad_input_refusals_and_task_done(tmp_path: Path) -> N
         await ani.press(listing, 0, expect="edit")
         async with bot.db() as session:
             signup_id = await session.scalar(select(ShiftSignup.id))
+        assert signup_id is not None
         budi = bot.user(3, "Budi")
         budi_list = await budi.send_and_wait("/shifts")
-        assert "That isn't yours" in await forged_press(bot, 3, budi_list, f"sh:r:{signup_id}")
-        assert "no longer valid" in await forged_press(bot, 3, budi_list, "sh:r:abc")
+        forged = ReleaseSignup(signup_id).pack()
+        assert "That isn't yours" in await forged_press(bot, 3, budi_list, forged)
+        assert "no longer valid" in await forged_press(bot, 3, budi_list, "shr1:abc")
         async with bot.db() as session:
             assert await session.scalar(select(ShiftSignup.id)) == signup_id
 
