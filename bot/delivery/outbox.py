@@ -112,7 +112,3 @@ async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessag
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return await enqueue(session, planned)
-
-
-# The old name, until every area's uncommitted work has moved to `withdraw`.
-cancel_cause = withdraw
