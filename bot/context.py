@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,14 +26,15 @@ from bot.ops.runtime import Ops
 from bot.services.flows import Flow
 from bot.services.people.members import Actor, TelegramUser, load_actor
 from bot.views.i18n import I18n
-from bot.views.render import Reader
+from bot.views.people import AnySection
 
 # One step of a guided flow: the person's answer to the step `flow.step` asked for.
 FlowStep = Callable[[Update, "GotongContext", Actor, Flow], Awaitable[None]]
 # A `/start <payload>` link: called with the payload after its prefix.
 DeepLinkHandler = Callable[[Update, "GotongContext", str], Awaitable[None]]
-# A /me section: lines about one person (hours, reliability, outcomes).
-ProfileSection = Callable[[AsyncSession, Actor, Reader, datetime], Awaitable[list[str]]]
+# A /me section: a loader (services, plain data) and its view (bot.views.people), or
+# meanwhile an older one that renders its own lines.
+ProfileSection = AnySection
 
 
 @dataclass(frozen=True, slots=True)
