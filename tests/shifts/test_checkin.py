@@ -21,6 +21,7 @@ from bot.services.shifts import sweeps as shift_sweeps
 from bot.services.shifts.checkin import Outcome
 from bot.views.i18n import I18n
 from bot.views.render import Reader
+from bot.views.shift_buttons import CheckInSelf
 from models import OutboxMessage, Role, ShiftSignup
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team, settings
@@ -194,6 +195,7 @@ async def test_last_reminder_carries_the_check_in_button(
         day_before = await render(session, rows[24], None, reader(START - timedelta(hours=24)))
         last = await render(session, rows[2], None, reader(START - timedelta(hours=2)))
     assert day_before is not None and last is not None
-    assert not any(b.data == f"sh:in:{signup_id}" for row in day_before.keyboard for b in row)
-    assert last.keyboard[0][0].data == f"sh:in:{signup_id}"
+    here = CheckInSelf(signup_id).pack()
+    assert not any(b.data == here for row in day_before.keyboard for b in row)
+    assert last.keyboard[0][0].data == here
     assert last.keyboard[0][0].text == "✅ I'm here"
