@@ -134,6 +134,8 @@ CASES = [
     Case("shrp1 other team", "bima", lambda o: f"shrp1:{o['shift_a']}:d", NOT_ALLOWED),
     Case("nft1 other team, in own flow", "lina", lambda o: f"nft1:{o['team_b']}", NOT_ALLOWED),
     Case("nft1 all teams, lead", "lina", lambda o: "nft1:", NOT_ALLOWED),
+    Case("nfs1 volunteer", "ani", lambda o: "nfs1:", NOT_ALLOWED),
+    Case("nfs1 no flow of theirs", "cora", lambda o: "nfs1:", STALE),
     Case("evs:n other team", "bima", lambda o: f"evs:n:{o['event_a']}", NOT_ALLOWED),
     Case("evs:y other team", "bima", lambda o: f"evs:y:{o['event_a']}", NOT_ALLOWED),
     # ---- events (handlers/events/plan.py, handlers/events/attendance.py)
