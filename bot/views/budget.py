@@ -11,15 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.kinds import BUDGET_CLAIM_OUTCOME, BUDGET_CLAIM_REVIEW, BUDGET_LINE_ALERT
 from bot.delivery.renderers import param, renderer
 from bot.errors import NotFound
-from bot.services.budget.expenses import (
-    KIND_ALERT,
-    KIND_OUTCOME,
-    KIND_REVIEW,
-    ExpenseView,
-    expense_view,
-)
+from bot.services.budget.expenses import ExpenseView, expense_view
 from bot.services.budget.exports import Ledger
 from bot.services.budget.lines import BudgetStatus, FundView, LineView, line_spent
 from bot.views.budget_claims import claim_text, review_keyboard
@@ -36,7 +31,7 @@ async def _load(session: AsyncSession, row: OutboxMessage) -> ExpenseView | None
         return None
 
 
-@renderer(KIND_REVIEW)
+@renderer(BUDGET_CLAIM_REVIEW.name)
 async def render_review(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -46,7 +41,7 @@ async def render_review(
     return Outgoing(claim_text(reader, view), review_keyboard(reader, view))
 
 
-@renderer(KIND_OUTCOME)
+@renderer(BUDGET_CLAIM_OUTCOME.name)
 async def render_outcome(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -69,7 +64,7 @@ async def render_outcome(
     )
 
 
-@renderer(KIND_ALERT)
+@renderer(BUDGET_LINE_ALERT.name)
 async def render_alert(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from bot.delivery.kinds import BUDGET_LINE_ALERT
 from bot.money import format_money
 from bot.services.budget import lines as budget
-from bot.services.budget.expenses import KIND_ALERT
 from models import Expense, ExpenseStatus, Person
 from sandbox import SandboxMessage, SandboxUser
 from tests.budget.factories import outbox_rows
@@ -84,7 +84,7 @@ async def test_budget_claim_receipt_approval_alert_and_ledger(bot: BotHarness) -
     assert approved.message is not None and "You approved" in approved.message.text
     assert approved.message.button_texts == []
     # 4.5 of 5 jt: the 80 % alert is queued with the approval and arrives once delivered.
-    alerts = await outbox_rows(bot.db, KIND_ALERT)
+    alerts = await outbox_rows(bot.db, BUDGET_LINE_ALERT.name)
     assert [(a.chat_id, a.params["threshold"]) for a in alerts] == [(1, 80)]
     await deliver(bot)
     alert = await admin.next_message(predicate=lambda m: "passed" in m.text)

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.kinds import BUDGET_CLAIM_OUTCOME, BUDGET_CLAIM_REVIEW, BUDGET_LINE_ALERT
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.budget import claims, expenses
 from bot.services.budget import exports as budget_exports
 from bot.services.budget import lines as budget
-from bot.services.budget.expenses import KIND_ALERT, KIND_OUTCOME, KIND_REVIEW, Receipt
+from bot.services.budget.expenses import Receipt
 from bot.services.people.members import Actor
 from models import BudgetLine, Expense, ExpenseStatus, OutboxStatus, Role
 from tests.budget.factories import T0, audits, count, make_actor, outbox_rows
@@ -89,7 +90,7 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
         now=T0,
     )
     assert claim.status == ExpenseStatus.PENDING and claim.has_receipt
-    reviews = await outbox_rows(sessionmaker, KIND_REVIEW)
+    reviews = await outbox_rows(sessionmaker, BUDGET_CLAIM_REVIEW.name)
     assert sorted(r.chat_id for r in reviews) == [10, 11]
 
     status = await budget.budget_status(sessionmaker)
@@ -104,10 +105,10 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
     assert err.value.key == "budget.claim.already_approved"
     assert err.value.params["by"] == "Citra"
     # The other reviewer's unsent "please review" is withdrawn; the claimant hears the outcome.
-    assert {r.status for r in await outbox_rows(sessionmaker, KIND_REVIEW)} == {
+    assert {r.status for r in await outbox_rows(sessionmaker, BUDGET_CLAIM_REVIEW.name)} == {
         OutboxStatus.CANCELLED
     }
-    told = await outbox_rows(sessionmaker, KIND_OUTCOME)
+    told = await outbox_rows(sessionmaker, BUDGET_CLAIM_OUTCOME.name)
     assert [(r.chat_id, r.params["outcome"]) for r in told] == [(20, "approved")]
 
     status = await budget.budget_status(sessionmaker)
@@ -119,7 +120,8 @@ async def test_claim_review_approve_pay_and_status(sessionmaker: SM) -> None:
         await claims.mark_paid(sessionmaker, coord2, claim.id, now=T0)
     status = await budget.budget_status(sessionmaker)
     assert (status.spent, status.owed) == (JT, 0)
-    outcomes = [r.params["outcome"] for r in await outbox_rows(sessionmaker, KIND_OUTCOME)]
+    outcome_rows = await outbox_rows(sessionmaker, BUDGET_CLAIM_OUTCOME.name)
+    outcomes = [r.params["outcome"] for r in outcome_rows]
     assert outcomes == ["approved", "paid"]
     trail = await audits(sessionmaker, "budget.claim.approve")
     assert trail[0]["before"]["status"] == "pending"
@@ -149,7 +151,7 @@ async def test_coordinator_expense_is_approved_directly_but_not_by_themselves_la
         sessionmaker, coord, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
     assert own.status == ExpenseStatus.APPROVED and own.reviewed_by == "Citra"
-    assert await outbox_rows(sessionmaker, KIND_REVIEW) == []
+    assert await outbox_rows(sessionmaker, BUDGET_CLAIM_REVIEW.name) == []
     assert (await audits(sessionmaker, "budget.expense.record_approved"))[0]["after"][
         "status"
     ] == "approved"
@@ -160,27 +162,27 @@ async def test_alerts_fire_once_at_80_and_100_percent(sessionmaker: SM) -> None:
     await expenses.record_expense(
         sessionmaker, coord, amount=3 * JT, currency="IDR", category="Printing", note="", now=T0
     )
-    assert await outbox_rows(sessionmaker, KIND_ALERT) == []
+    assert await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name) == []
     claim = await expenses.record_expense(
         sessionmaker, vol, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
-    assert await outbox_rows(sessionmaker, KIND_ALERT) == []  # pending is not spent
+    assert await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name) == []  # pending is not spent
     await claims.approve_claim(sessionmaker, coord, claim.id, now=T0)
-    alerts = await outbox_rows(sessionmaker, KIND_ALERT)
+    alerts = await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name)
     assert sorted((r.params["threshold"], r.chat_id) for r in alerts) == [(80, 10), (80, 11)]
     await expenses.record_expense(
         sessionmaker, coord, amount=JT // 2, currency="IDR", category="Printing", note="", now=T0
     )
-    assert len(await outbox_rows(sessionmaker, KIND_ALERT)) == 2  # 90 %: nothing new
+    assert len(await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name)) == 2  # 90 %: nothing new
     await expenses.record_expense(
         sessionmaker, coord, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
-    alerts = await outbox_rows(sessionmaker, KIND_ALERT)
+    alerts = await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name)
     assert sorted(r.params["threshold"] for r in alerts) == [80, 80, 100, 100]
     await expenses.record_expense(
         sessionmaker, coord, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
-    assert len(await outbox_rows(sessionmaker, KIND_ALERT)) == 4
+    assert len(await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name)) == 4
     async with sessionmaker() as session:
         line = await session.scalar(select(BudgetLine))
         assert line is not None and line.alert_80_at and line.alert_100_at
@@ -304,9 +306,9 @@ async def test_two_coordinators_approving_at_once_approve_once(sessionmaker: SM)
     losses = [r for r in results if isinstance(r, BaseException)]
     assert len(wins) == 5 and all(isinstance(e, Conflict) for e in losses)
     assert len(await audits(sessionmaker, "budget.claim.approve")) == 5
-    assert len(await outbox_rows(sessionmaker, KIND_OUTCOME)) == 5
+    assert len(await outbox_rows(sessionmaker, BUDGET_CLAIM_OUTCOME.name)) == 5
     status = await budget.budget_status(sessionmaker)
     assert status.spent == 5 * JT
     # 5 of 5 jt spent: 80 % and 100 % each fired exactly once, for both coordinators.
-    alerts = await outbox_rows(sessionmaker, KIND_ALERT)
+    alerts = await outbox_rows(sessionmaker, BUDGET_LINE_ALERT.name)
     assert sorted(r.params["threshold"] for r in alerts) == [80, 80, 100, 100]

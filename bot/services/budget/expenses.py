@@ -18,12 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.delivery.kinds import (
-    BUDGET_CLAIM_OUTCOME,
-    BUDGET_CLAIM_REVIEW,
-    BUDGET_LINE_ALERT,
-    claim_review_cause,
-)
+from bot.delivery.kinds import BUDGET_CLAIM_REVIEW, BUDGET_LINE_ALERT, claim_review_cause
 from bot.delivery.outbox import enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
@@ -35,9 +30,6 @@ from models import BudgetLine, Expense, ExpenseStatus, Person
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 THRESHOLDS = (80, 100)
-KIND_REVIEW = BUDGET_CLAIM_REVIEW.name
-KIND_OUTCOME = BUDGET_CLAIM_OUTCOME.name  # approved / rejected / paid, told to the claimant
-KIND_ALERT = BUDGET_LINE_ALERT.name
 
 
 @dataclass(frozen=True, slots=True)
