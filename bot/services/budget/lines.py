@@ -2,7 +2,7 @@
 
 `budget_status(sessionmaker)` is the one place that adds the money up; `/budget`, the
 ledger export's totals, `/summary` and `/report` all read it, so they agree to the rupiah.
-Expenses and claims live in `budget_expenses`, the CSV in `budget_exports`.
+Expenses live in `expenses`, their review in `claims`, the CSV in `exports`.
 
 Spent means approved or paid expenses (money committed); pending claims and what is owed
 (approved, not yet reimbursed) are shown beside it, never mixed in.
