@@ -23,6 +23,7 @@ from bot.errors import InvalidInput
 from bot.services import flows
 from bot.services.authz import Permission
 from bot.services.events import attendance, drafts, events, reading
+from bot.services.events import audiences as _audiences  # noqa: F401  (registers /broadcast's event audiences)
 from bot.services.events.drafts import EventDraft
 from bot.services.events.duties import DutyView
 from bot.services.events.messages import Timing
