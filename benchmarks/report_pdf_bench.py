@@ -149,6 +149,7 @@ async def _generate(url: str, lang: str) -> dict[str, Any]:
     from bot.services.progress import report_pdf
     from bot.views.i18n import I18n
     from bot.views.render import Reader
+    from bot.views.report_pdf import build_pdf
 
     base_rss = high_water_mb()
     engine = create_engine(url)
@@ -159,7 +160,7 @@ async def _generate(url: str, lang: str) -> dict[str, Any]:
         sessionmaker, admin, PERIOD, now=NOW, tz=TZ, campaign="Kampanye Bench"
     )
     gathered = time.perf_counter()
-    content = await report_pdf.build_pdf(report, Reader(I18n(), lang, TZ, "IDR", NOW))
+    content = await build_pdf(report, Reader(I18n(), lang, TZ, "IDR", NOW))
     done = time.perf_counter()
     await engine.dispose()
     return {

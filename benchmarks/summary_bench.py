@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from benchmarks.seed import SeedSize, seed_campaign
 from bot.db import create_engine, create_sessionmaker
 from bot.services.people.members import Actor
-from bot.services.progress import report, summary
+from bot.services.progress import report, report_export, summary
 from models import Base, Role
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -80,7 +80,7 @@ async def measure(engine: AsyncEngine, volunteers: int, extra_indexes: bool) -> 
     report_ms = await timed(3, lambda: report.campaign_report(db, ADMIN, None, now=now, tz=TZ))
     data = await report.campaign_report(db, ADMIN, None, now=now, tz=TZ)
     started = time.perf_counter()
-    bundle = await report.export_bundle(db, ADMIN, data.start, data.end)
+    bundle = await report_export.export_bundle(db, ADMIN, data.start, data.end)
     export_ms = (time.perf_counter() - started) * 1000
     return {"seed_s": seeded, "summary_ms": summary_ms, "report_ms": report_ms,
             "export_ms": export_ms, "zip_mb": len(bundle) / 1e6}

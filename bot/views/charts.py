@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.services.progress.report import ReportData
-from bot.services.progress.summary import goal_label
 from bot.views.formatting import format_date
+from bot.views.progress import goal_label
 from bot.views.render import Reader, to_plain, truncate
 
 if TYPE_CHECKING:

@@ -8,28 +8,28 @@ progress's own /report and /summary.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram import CallbackQuery, InputFile, Update
+from telegram.ext import CommandHandler, filters
 
-from bot.commands import CommandSpec, register
+from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput, NotFound
 from bot.services import flows
 from bot.services.authz import Permission
 from bot.services.flows import Flow
 from bot.services.people.members import Actor
-from bot.services.progress import feedback, report_pdf
-from bot.services.progress.feedback import CB_FEEDBACK, FeedbackClosed, Step
-from bot.views.render import Button, Reader, truncate
-from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.flows import register_flow
+from bot.services.progress import feedback, feedback_scores, report_pdf
+from bot.services.progress.feedback import FeedbackClosed, Step
+from bot.views import feedback as views
+from bot.views import progress_compare as pdf_views
+from bot.views.render import Reader
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, int_arg, reader_for, send
+from handlers.feature import Every, Feature
 from handlers.guard import StaleButton, guarded
-
-if TYPE_CHECKING:
-    from bot.app import GotongApp
 
 log = logging.getLogger(__name__)
 
@@ -42,100 +42,125 @@ OFF_WORDS = {"off", "hapus", "remove", "clear"}
 PDF_COMMAND = filters.Regex(r"(?i)^/report(@\w+)?\s+pdf\b")
 VS_COMMAND = filters.Regex(r"(?i)^/summary(@\w+)?\s+.+\s(vs\.?|versus|lawan|dibanding\w*)\s+\S")
 
-register(CommandSpec("feedback", Permission.VIEW_SUMMARY))
-
 
 def _closed(reader: Reader, exc: FeedbackClosed) -> InvalidInput:
     return InvalidInput("feedback.closed", closed=reader.when(exc.closes_at))
 
 
-# ---- answering ------------------------------------------------------------------------------
-async def _show_step(update: Update, context: GotongContext, reader: Reader, step: Step) -> None:
-    text, keyboard = feedback.step_message(reader, step)
-    await edit_or_send(update, context, text, keyboard)
-
-
-@guarded(Permission.VOLUNTEER)
-async def cb_feedback(update: Update, context: GotongContext, actor: Actor) -> None:
-    """Stars, a choice, "skip", "type a number", "comment", or a results page."""
-    query = update.callback_query
-    assert query is not None
-    data = query.data or ""
-    parts = data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    reader = reader_for(context, actor)
-    now = context.clock.now()
+@contextmanager
+def _refusals(reader: Reader) -> Iterator[None]:
+    """A closed round is told with its date; an answer that is not one's own is stale."""
     try:
-        if action == "r":
-            args = callback_args(data, f"{CB_FEEDBACK}:r", 2)
-            rid, stars = (int_arg(args[0]), int_arg(args[1])) if args else (None, None)
-            if rid is None or stars is None or not 1 <= stars <= 5:
-                raise StaleButton()
-            rated = await feedback.rate(context.db, actor, rid, stars, now=now)
-            if rated.previous is None or rated.previous == stars:
-                toast = reader.t("feedback.rated_toast", n=stars)
-            else:
-                toast = reader.t("feedback.rerated_toast", n=stars, before=rated.previous)
-            await query.answer(toast)
-            await _show_step(update, context, reader, rated.step)
-        elif action in ("a", "s"):
-            count = 3 if action == "a" else 2
-            args = callback_args(data, f"{CB_FEEDBACK}:{action}", count)
-            ids = [int_arg(a) for a in args] if args else []
-            if not ids or any(i is None for i in ids):
-                raise StaleButton()
-            rid, qid = int(ids[0] or 0), int(ids[1] or 0)
-            step = await feedback.answer_question(
-                context.db,
-                actor,
-                rid,
-                qid,
-                choice=int(ids[2] or 0) if action == "a" else None,
-                skip=action == "s",
-                now=now,
-            )
-            await query.answer(reader.t("feedback.answer_toast"))
-            await _show_step(update, context, reader, step)
-        elif action == "n":
-            args = callback_args(data, f"{CB_FEEDBACK}:n", 2)
-            ids = [int_arg(a) for a in args] if args else []
-            if not ids or any(i is None for i in ids):
-                raise StaleButton()
-            await feedback.step_of(context.db, actor, int(ids[0] or 0), now=now)
-            await flows.start_flow(
-                context.db,
-                actor.telegram_id,
-                FLOW_NUMBER,
-                "number",
-                {"response_id": ids[0], "question_id": ids[1]},
-                now=now,
-            )
-            await query.answer()
-            await send(update, context, reader.t("feedback.number_prompt"))
-        elif action == "c":
-            args = callback_args(data, f"{CB_FEEDBACK}:c", 1)
-            rid = int_arg(args[0]) if args else None
-            if rid is None:
-                raise StaleButton()
-            await feedback.step_of(context.db, actor, rid, now=now)
-            await flows.start_flow(
-                context.db,
-                actor.telegram_id,
-                FLOW_COMMENT,
-                "comment",
-                {"response_id": rid},
-                now=now,
-            )
-            await query.answer()
-            await send(update, context, reader.t("feedback.comment_prompt"))
-        elif action in ("v", "p"):
-            await _results_button(update, context, actor, data, action)
-        else:
-            raise StaleButton()
+        yield
     except FeedbackClosed as exc:
         raise _closed(reader, exc) from None
     except NotFound:
         raise StaleButton() from None
+
+
+# ---- answering ------------------------------------------------------------------------------
+async def _show_step(update: Update, context: GotongContext, reader: Reader, step: Step) -> None:
+    text, keyboard = views.step_message(reader, step)
+    await edit_or_send(update, context, text, keyboard)
+
+
+def _query(update: Update) -> CallbackQuery:
+    assert update.callback_query is not None
+    return update.callback_query
+
+
+@pressed(views.Rate, Permission.VOLUNTEER)
+async def cb_feedback_rate(
+    update: Update, context: GotongContext, actor: Actor, data: views.Rate
+) -> None:
+    """1–5 stars; the toast says when a press changed the rating."""
+    reader = reader_for(context, actor)
+    with _refusals(reader):
+        rated = await feedback.rate(
+            context.db, actor, data.response_id, data.stars, now=context.clock.now()
+        )
+    await _query(update).answer(views.rated_toast(reader, rated, data.stars))
+    await _show_step(update, context, reader, rated.step)
+
+
+@pressed(views.Choose, Permission.VOLUNTEER)
+async def cb_feedback_choose(
+    update: Update, context: GotongContext, actor: Actor, data: views.Choose
+) -> None:
+    """A custom question's choice."""
+    reader = reader_for(context, actor)
+    with _refusals(reader):
+        step = await feedback.answer_question(
+            context.db,
+            actor,
+            data.response_id,
+            data.question_id,
+            choice=data.choice,
+            now=context.clock.now(),
+        )
+    await _query(update).answer(reader.t("feedback.answer_toast"))
+    await _show_step(update, context, reader, step)
+
+
+@pressed(views.Skip, Permission.VOLUNTEER)
+async def cb_feedback_skip(
+    update: Update, context: GotongContext, actor: Actor, data: views.Skip
+) -> None:
+    """ "Skip" on a custom question."""
+    reader = reader_for(context, actor)
+    with _refusals(reader):
+        step = await feedback.answer_question(
+            context.db,
+            actor,
+            data.response_id,
+            data.question_id,
+            skip=True,
+            now=context.clock.now(),
+        )
+    await _query(update).answer(reader.t("feedback.answer_toast"))
+    await _show_step(update, context, reader, step)
+
+
+@pressed(views.TypeNumber, Permission.VOLUNTEER)
+async def cb_feedback_number(
+    update: Update, context: GotongContext, actor: Actor, data: views.TypeNumber
+) -> None:
+    """ "Type a number": the next message answers the question (`step_number`)."""
+    reader = reader_for(context, actor)
+    now = context.clock.now()
+    with _refusals(reader):
+        await feedback.step_of(context.db, actor, data.response_id, now=now)
+    await flows.start_flow(
+        context.db,
+        actor.telegram_id,
+        FLOW_NUMBER,
+        "number",
+        {"response_id": data.response_id, "question_id": data.question_id},
+        now=now,
+    )
+    await _query(update).answer()
+    await send(update, context, reader.t("feedback.number_prompt"))
+
+
+@pressed(views.AddComment, Permission.VOLUNTEER)
+async def cb_feedback_comment(
+    update: Update, context: GotongContext, actor: Actor, data: views.AddComment
+) -> None:
+    """ "Comment": the next message (text or photo) is the comment (`step_comment`)."""
+    reader = reader_for(context, actor)
+    now = context.clock.now()
+    with _refusals(reader):
+        await feedback.step_of(context.db, actor, data.response_id, now=now)
+    await flows.start_flow(
+        context.db,
+        actor.telegram_id,
+        FLOW_COMMENT,
+        "comment",
+        {"response_id": data.response_id},
+        now=now,
+    )
+    await _query(update).answer()
+    await send(update, context, reader.t("feedback.comment_prompt"))
 
 
 async def step_number(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
@@ -156,7 +181,7 @@ async def step_number(update: Update, context: GotongContext, actor: Actor, flow
         await flows.end_flow(context.db, actor.telegram_id)
         raise _closed(reader, exc) from None
     await flows.end_flow(context.db, actor.telegram_id)
-    text, keyboard = feedback.step_message(reader, step)
+    text, keyboard = views.step_message(reader, step)
     await send(update, context, text, keyboard)
 
 
@@ -179,7 +204,7 @@ async def step_comment(update: Update, context: GotongContext, actor: Actor, flo
         await flows.end_flow(context.db, actor.telegram_id)
         raise _closed(reader, exc) from None
     await flows.end_flow(context.db, actor.telegram_id)
-    text, keyboard = feedback.step_message(reader, step)
+    text, keyboard = views.step_message(reader, step)
     await send(update, context, [reader.t("feedback.comment_saved"), text], keyboard)
 
 
@@ -199,24 +224,6 @@ def _subject(word: str) -> tuple[bool, int] | None:
     return (True, int(w)) if w.isdigit() and len(w) <= 18 else None
 
 
-def _results_keyboard(reader: Reader, r: feedback.RoundResults) -> list[list[Button]]:
-    code = "e" if r.is_event else "s"
-    row = []
-    if r.page > 0:
-        row.append(
-            Button(
-                reader.t("feedback.btn_prev"), f"{CB_FEEDBACK}:p:{code}:{r.subject_id}:{r.page - 1}"
-            )
-        )
-    if r.page + 1 < r.pages:
-        row.append(
-            Button(
-                reader.t("feedback.btn_next"), f"{CB_FEEDBACK}:p:{code}:{r.subject_id}:{r.page + 1}"
-            )
-        )
-    return [row] if row else []
-
-
 async def _show_results(
     update: Update,
     context: GotongContext,
@@ -225,7 +232,7 @@ async def _show_results(
     subject_id: int,
     page: int = 0,
 ) -> None:
-    results = await feedback.round_results(
+    results = await feedback_scores.round_results(
         context.db,
         actor,
         event_id=subject_id if is_event else None,
@@ -233,28 +240,32 @@ async def _show_results(
         page=page,
     )
     reader = reader_for(context, actor)
-    lines = feedback.results_lines(reader, results)
-    # One message (edited in place when paging): 5 comments of ≤ 600 characters fit.
-    text = "\n".join(lines)
-    if len(text) > 4000:
-        text = text[:3990] + "…"
-    await edit_or_send(update, context, text, _results_keyboard(reader, results))
+    text = views.results_text(reader, results)
+    await edit_or_send(update, context, text, views.results_keyboard(reader, results))
 
 
-async def _results_button(
-    update: Update, context: GotongContext, actor: Actor, data: str, action: str
+@pressed(views.ViewResults, Permission.VOLUNTEER)
+async def cb_feedback_results(
+    update: Update, context: GotongContext, actor: Actor, data: views.ViewResults
 ) -> None:
-    count = 2 if action == "v" else 3
-    args = callback_args(data, f"{CB_FEEDBACK}:{action}", count)
-    if args is None or args[0] not in ("e", "s"):
-        raise StaleButton()
-    subject_id = int_arg(args[1])
-    page = int_arg(args[2]) if action == "p" else 0
-    if subject_id is None or page is None:
-        raise StaleButton()
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await _show_results(update, context, actor, args[0] == "e", subject_id, page)
+    """One round's results, from /feedback's list (the service re-checks who may read)."""
+    await _query(update).answer()
+    with _refusals(reader_for(context, actor)):
+        await _show_results(
+            update, context, actor, data.subject == views.Subject.EVENT, data.subject_id
+        )
+
+
+@pressed(views.ResultsPage, Permission.VOLUNTEER)
+async def cb_feedback_page(
+    update: Update, context: GotongContext, actor: Actor, data: views.ResultsPage
+) -> None:
+    """Another page of a round's comments, in place."""
+    await _query(update).answer()
+    with _refusals(reader_for(context, actor)):
+        await _show_results(
+            update, context, actor, data.subject == views.Subject.EVENT, data.subject_id, data.page
+        )
 
 
 @guarded(Permission.VIEW_SUMMARY)
@@ -273,33 +284,11 @@ async def cmd_feedback(update: Update, context: GotongContext, actor: Actor) -> 
             return
         await _show_results(update, context, actor, subject[0], subject[1])
         return
-    found = await feedback.recent_rounds(context.db, actor, now=now)
+    found = await feedback_scores.recent_rounds(context.db, actor, now=now)
     if not found:
         await send(update, context, [reader.t("feedback.list_empty"), reader.t("feedback.usage")])
         return
-    lines = [reader.t("feedback.list_title")]
-    buttons = []
-    for line in found:
-        code = "e" if line.is_event else "s"
-        lines.append(
-            reader.t(
-                "feedback.list_line",
-                title=truncate(line.title, 60),
-                when=reader.date(line.when),
-                average=feedback.average_text(reader, line.scores),
-                ratings=reader.number(line.scores.ratings),
-                comments=reader.number(line.scores.comments),
-                ref=f"{code}{line.subject_id}",
-            )
-        )
-        buttons.append(
-            [
-                Button(
-                    truncate(f"{line.title} · {reader.date(line.when)}", 60),
-                    f"{CB_FEEDBACK}:v:{code}:{line.subject_id}",
-                )
-            ]
-        )
+    lines, buttons = views.recent_message(reader, found)
     await send(update, context, lines, buttons)
 
 
@@ -319,16 +308,7 @@ async def _questions(update: Update, context: GotongContext, actor: Actor, args:
     result = await feedback.set_question(
         context.db, actor, event_id, args[1], " ".join(args[2:]), now=context.clock.now()
     )
-    lines = [reader.t("feedback.questions_set", title=result.event_title)]
-    for q in result.questions:
-        kind = reader.t(f"feedback.kind_{q.kind.value}")
-        extra = " · ".join(q.choices)
-        lines.append(
-            reader.t(
-                "feedback.question_line", n=q.position, kind=kind, prompt=q.prompt, choices=extra
-            )
-        )
-    await send(update, context, lines)
+    await send(update, context, views.questions_lines(reader, result))
 
 
 # ---- /report pdf and /summary A vs B -------------------------------------------------------
@@ -345,22 +325,16 @@ async def cmd_report_pdf(update: Update, context: GotongContext, actor: Actor) -
         tz=context.settings.timezone,
         campaign=context.settings.campaign_name,
     )
-    last = report.end - timedelta(microseconds=1)
-    await send(
-        update,
-        context,
-        reader.t("feedback.pdf_working", start=reader.date(report.start), end=reader.date(last)),
-    )
-    content = await report_pdf.build_pdf(report, reader)
+    await send(update, context, pdf_views.pdf_working(reader, report))
+    from bot.views.report_pdf import build_pdf  # fpdf2 and its font load with the first PDF
+
+    content = await build_pdf(report, reader)
     chat = update.effective_chat
     assert chat is not None
-    caption = reader.t(
-        "feedback.pdf_caption_empty" if report.main.is_empty else "feedback.pdf_caption"
-    )
     await context.bot.send_document(
         chat.id,
         document=InputFile(content, filename=report_pdf.file_name(report)),
-        caption=caption[:1024],
+        caption=pdf_views.pdf_caption(reader, report),
     )
 
 
@@ -375,26 +349,7 @@ async def cmd_summary_compare(update: Update, context: GotongContext, actor: Act
         now=context.clock.now(),
         tz=context.settings.timezone,
     )
-    from bot.views.report_pdf import compare_values
-
-    def period(span: tuple[Any, Any]) -> str:
-        last = span[1] - timedelta(microseconds=1)
-        return reader.t(
-            "feedback.compare_period", start=reader.date(span[0]), end=reader.date(last)
-        )
-
-    if result.teams is not None:
-        head = reader.t("feedback.compare_title", a=result.teams[0], b=result.teams[1])
-        lines = [head, period(result.periods[0])]
-    else:
-        a, b = period(result.periods[0]), period(result.periods[1])
-        lines = [reader.t("feedback.compare_title", a=a, b=b)]
-    for row in result.rows:
-        va, vb, diff = compare_values(reader, row)
-        name = reader.i18n.raw(reader.lang, f"report_pdf.{row.key}")
-        lines.append(reader.t("feedback.compare_line", name=name, a=va, b=vb, diff=diff))
-    lines.append(reader.t("feedback.compare_hint"))
-    await send(update, context, lines)
+    await send(update, context, pdf_views.compare_lines(reader, result))
 
 
 # ---- the job ----------------------------------------------------------------------------------
@@ -405,27 +360,23 @@ async def job_ask_feedback(context: GotongContext) -> None:
         log.info("feedback asks enqueued: %s", asked)
 
 
-async def schedule_asks(app: GotongApp) -> None:
-    if app.job_queue is None:
-        return
-    for job in app.job_queue.get_jobs_by_name(ASK_JOB):
-        job.schedule_removal()
-    app.job_queue.run_repeating(
-        job_ask_feedback, interval=ASK_EVERY_SECONDS, first=ASK_EVERY_SECONDS, name=ASK_JOB
-    )
-
-
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    # Imported here: bot.app imports this module.
-    from bot.app import STARTUP_HOOKS
-
-    if schedule_asks not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(schedule_asks)
-    register_flow(FLOW_NUMBER, step_number)
-    register_flow(FLOW_COMMENT, step_comment)
-    return [
+FEATURE = Feature(
+    "feedback",
+    handlers=[
         CommandHandler("feedback", cmd_feedback),
         CommandHandler("report", cmd_report_pdf, filters=PDF_COMMAND),
         CommandHandler("summary", cmd_summary_compare, filters=VS_COMMAND),
-        CallbackQueryHandler(cb_feedback, pattern=rf"^{CB_FEEDBACK}:"),
-    ]
+    ],
+    buttons=[
+        cb_feedback_rate,
+        cb_feedback_choose,
+        cb_feedback_skip,
+        cb_feedback_number,
+        cb_feedback_comment,
+        cb_feedback_results,
+        cb_feedback_page,
+    ],
+    commands=[CommandSpec("feedback", Permission.VIEW_SUMMARY)],
+    flows={FLOW_NUMBER: step_number, FLOW_COMMENT: step_comment},
+    jobs=[Every(ASK_JOB, job_ask_feedback, ASK_EVERY_SECONDS)],
+)

@@ -8,115 +8,100 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.commands import CommandSpec, register
-from bot.context import GotongContext
-from bot.delivery import broadcasts
+from bot.commands import CommandSpec
+from bot.config import Settings
+from bot.context import AppState, GotongContext
+from bot.services import broadcasts
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
-from bot.services.progress import digests, goals, report, summary
-from bot.views import charts
-from bot.views.render import Button, Reader, truncate
-from handlers.common import button_rows, callback_args, edit_or_send, int_arg, reader_for, send
-from handlers.guard import StaleButton, guarded
+from bot.services.progress import digests, goals, report, report_export, summary
+from bot.views import (
+    charts,
+    progress_digests,  # noqa: F401  (the digests' outbox renderers)
+)
+from bot.views import progress as views
+from bot.views.render import Button
+from handlers.buttons import pressed
+from handlers.common import edit_or_send, reader_for, send
+from handlers.feature import Daily, Feature
+from handlers.guard import guarded
 
 log = logging.getLogger(__name__)
 
-CB_SUMMARY = "sum"
 REMOVE_WORDS = {"off", "hapus", "remove", "delete"}
 DAILY_JOB = "progress.digest.daily"
 WEEKLY_JOB = "progress.digest.weekly"
 # PTB's run_daily counts days from Sunday = 0.
 PTB_WEEKDAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
-register(
-    CommandSpec("summary", Permission.VIEW_SUMMARY),
-    CommandSpec("goals", Permission.VIEW_SUMMARY),
-    CommandSpec("goal", Permission.MANAGE_GOALS),
-    CommandSpec("report", Permission.VIEW_REPORT),
-)
-
 
 # ---- /summary --------------------------------------------------------------------------------
-def _summary_keyboard(reader: Reader, s: summary.Summary, *, back: bool) -> list[list[Button]]:
-    buttons = [
-        Button(reader.t("progress.btn_team", name=truncate(name, 24)), f"{CB_SUMMARY}:t:{team_id}")
-        for team_id, name in s.teams
-    ]
-    buttons += [
-        Button(
-            reader.t("progress.btn_event", title=truncate(title, 24)), f"{CB_SUMMARY}:e:{event_id}"
-        )
-        for event_id, title, _ in s.upcoming
-    ]
-    rows = button_rows(buttons)
-    if back:
-        rows.append([Button(reader.t("progress.back"), f"{CB_SUMMARY}:all:0")])
-    return rows
-
-
 @guarded(Permission.VIEW_SUMMARY)
 async def cmd_summary(update: Update, context: GotongContext, actor: Actor) -> None:
     """The campaign (or the lead's team) on one screen, with buttons per team and event."""
     now = context.clock.now()
     result = await summary.campaign_summary(context.db, actor, now=now)
     reader = reader_for(context, actor)
-    lines = summary.summary_lines(reader, result)
+    lines = views.summary_lines(reader, result)
     held = await broadcasts.held_now(context.db, actor, now=now)
-    if held.count and held.until is not None:  # nothing the coordinator sent is out of sight
-        lines.append(
-            reader.t(
-                "broadcast.summary_held",
-                until=reader.when(held.until),
-                n=reader.number(held.count),
-            )
-        )
-    await send(update, context, "\n".join(lines), _summary_keyboard(reader, result, back=False))
+    if (note := views.held_line(reader, held.count, held.until)) is not None:
+        lines.append(note)
+    await send(
+        update, context, "\n".join(lines), views.summary_keyboard(reader, result, back=False)
+    )
 
 
-@guarded(Permission.VIEW_SUMMARY)
-async def cb_summary(update: Update, context: GotongContext, actor: Actor) -> None:
-    """A team's or an event's numbers in place of the summary; "back" returns to it."""
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query.data, CB_SUMMARY, 2)
-    ref = int_arg(args[1]) if args else None
-    if args is None or ref is None:
-        raise StaleButton()
+@pressed(views.SummaryTeam, Permission.VIEW_SUMMARY)
+async def cb_summary_team(
+    update: Update, context: GotongContext, actor: Actor, data: views.SummaryTeam
+) -> None:
+    """A team's numbers in place of the summary, with "back"."""
+    result = await summary.team_summary(context.db, actor, data.team_id, now=context.clock.now())
     reader = reader_for(context, actor)
-    now = context.clock.now()
-    if args[0] == "t":
-        result = await summary.team_summary(context.db, actor, ref, now=now)
-        text = "\n".join(summary.summary_lines(reader, result))
-        keyboard = _summary_keyboard(reader, result, back=True)
-    elif args[0] == "e":
-        detail = await summary.event_detail(context.db, actor, ref)
-        text = "\n".join(summary.event_lines(reader, detail))
-        keyboard = [[Button(reader.t("progress.back"), f"{CB_SUMMARY}:all:0")]]
-    elif args[0] == "all":
-        result = await summary.campaign_summary(context.db, actor, now=now)
-        text = "\n".join(summary.summary_lines(reader, result))
-        keyboard = _summary_keyboard(reader, result, back=False)
-    else:
-        raise StaleButton()
-    await query.answer()
+    text = "\n".join(views.summary_lines(reader, result))
+    await _answer_and_show(update, context, text, views.summary_keyboard(reader, result, back=True))
+
+
+@pressed(views.SummaryEvent, Permission.VIEW_SUMMARY)
+async def cb_summary_event(
+    update: Update, context: GotongContext, actor: Actor, data: views.SummaryEvent
+) -> None:
+    """An event's attendance in place of the summary, with "back"."""
+    detail = await summary.event_detail(context.db, actor, data.event_id)
+    reader = reader_for(context, actor)
+    text = "\n".join(views.event_lines(reader, detail))
+    await _answer_and_show(update, context, text, views.back_keyboard(reader))
+
+
+@pressed(views.SummaryAll, Permission.VIEW_SUMMARY)
+async def cb_summary_all(
+    update: Update, context: GotongContext, actor: Actor, data: views.SummaryAll
+) -> None:
+    """ "Back": the summary again, in place."""
+    result = await summary.campaign_summary(context.db, actor, now=context.clock.now())
+    reader = reader_for(context, actor)
+    text = "\n".join(views.summary_lines(reader, result))
+    await _answer_and_show(
+        update, context, text, views.summary_keyboard(reader, result, back=False)
+    )
+
+
+async def _answer_and_show(
+    update: Update, context: GotongContext, text: str, keyboard: list[list[Button]]
+) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     await edit_or_send(update, context, text, keyboard)
 
 
 # ---- goals ------------------------------------------------------------------------------------
-def _goal_text(reader: Reader, progress: goals.GoalProgress) -> str:
-    text = summary.goal_line(reader, progress)
-    if progress.deadline is not None:
-        last_day = progress.deadline - timedelta(minutes=1)
-        text += "\n" + reader.t("progress.goal_deadline", date=reader.date(last_day))
-    return text
-
-
 @guarded(Permission.MANAGE_GOALS)
 async def cmd_goal(update: Update, context: GotongContext, actor: Actor) -> None:
     """Sets or updates a target and shows where it stands; `/goal off doors` removes it."""
@@ -134,7 +119,7 @@ async def cmd_goal(update: Update, context: GotongContext, actor: Actor) -> None
         return
     result = await goals.set_goal(context.db, actor, args, now=now, tz=context.settings.timezone)
     title = reader.t("progress.goal_set" if result.created else "progress.goal_updated")
-    await send(update, context, f"{title}\n{_goal_text(reader, result.progress)}")
+    await send(update, context, f"{title}\n{views.goal_text(reader, result.progress)}")
 
 
 @guarded(Permission.VIEW_SUMMARY)
@@ -148,7 +133,7 @@ async def cmd_goals(update: Update, context: GotongContext, actor: Actor) -> Non
     await send(
         update,
         context,
-        [reader.t("progress.goals_list_title"), *(_goal_text(reader, g) for g in found)],
+        [reader.t("progress.goals_list_title"), *(views.goal_text(reader, g) for g in found)],
     )
 
 
@@ -164,20 +149,13 @@ async def cmd_report(update: Update, context: GotongContext, actor: Actor) -> No
     if data.is_empty:
         await send(update, context, reader.t("progress.report_empty"))
         return
-    last_day = data.end - timedelta(microseconds=1)
-    await send(
-        update,
-        context,
-        reader.t(
-            "progress.report_working", start=reader.date(data.start), end=reader.date(last_day)
-        ),
-    )
+    await send(update, context, views.report_working(reader, data.start, data.end))
     chat = update.effective_chat
     assert chat is not None
     images = await asyncio.to_thread(charts.report_charts, reader, data)
     for image in images:
         await context.bot.send_photo(chat.id, photo=image.png, caption=image.caption[:1024])
-    bundle = await report.export_bundle(context.db, actor, data.start, data.end)
+    bundle = await report_export.export_bundle(context.db, actor, data.start, data.end)
     name = report.bundle_filename(data.start, data.end, context.settings.timezone)
     await context.bot.send_document(
         chat.id,
@@ -227,26 +205,20 @@ def missed_digests(now: datetime, settings: Any) -> tuple[bool, bool]:
     return daily, weekly
 
 
-async def schedule_digests(app: Any) -> None:
-    """Startup hook: the two digest jobs, at the configured local times (names are fixed),
-    and the digest whose minute passed while the bot was down."""
-    settings = app.bot_data.settings
-    if app.job_queue is None or settings is None:
+def _digest_time(name: str) -> Callable[[Settings], time]:
+    return lambda settings: settings.clock_setting(name).replace(tzinfo=settings.tz)
+
+
+def _weekly_day(settings: Settings) -> tuple[int, ...]:
+    return (PTB_WEEKDAYS[settings.weekly_digest_day],)
+
+
+async def catch_up_digests(state: AppState) -> None:
+    """At start: the digest whose minute passed while the bot was down."""
+    settings, db = state.settings, state.sessionmaker
+    if settings is None or db is None:
         return
-    daily = settings.clock_setting("daily_digest_time").replace(tzinfo=settings.tz)
-    weekly = settings.clock_setting("weekly_digest_time").replace(tzinfo=settings.tz)
-    for name in (DAILY_JOB, WEEKLY_JOB):
-        for job in app.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-    app.job_queue.run_daily(job_daily_digest, daily, name=DAILY_JOB, job_kwargs=DIGEST_JOB_KWARGS)
-    app.job_queue.run_daily(
-        job_weekly_digest,
-        weekly,
-        days=(PTB_WEEKDAYS[settings.weekly_digest_day],),
-        name=WEEKLY_JOB,
-        job_kwargs=DIGEST_JOB_KWARGS,
-    )
-    now, db, tz = app.bot_data.clock.now(), app.bot_data.sessionmaker, settings.timezone
+    now, tz = state.clock.now(), settings.timezone
     missed_daily, missed_weekly = missed_digests(now, settings)
     if missed_daily:
         count = await digests.enqueue_daily_digests(db, now=now, tz=tz)
@@ -256,19 +228,36 @@ async def schedule_digests(app: Any) -> None:
         log.info("caught up on this week's digest at start: %s enqueued", count)
 
 
-def _register_hook() -> None:
-    from bot.app import STARTUP_HOOKS
-
-    if schedule_digests not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(schedule_digests)
-
-
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    _register_hook()
-    return [
+FEATURE = Feature(
+    "progress",
+    handlers=[
         CommandHandler("summary", cmd_summary),
         CommandHandler("goal", cmd_goal),
         CommandHandler("goals", cmd_goals),
         CommandHandler("report", cmd_report),
-        CallbackQueryHandler(cb_summary, pattern=rf"^{CB_SUMMARY}:"),
-    ]
+    ],
+    buttons=[cb_summary_team, cb_summary_event, cb_summary_all],
+    commands=[
+        CommandSpec("summary", Permission.VIEW_SUMMARY),
+        CommandSpec("goals", Permission.VIEW_SUMMARY),
+        CommandSpec("goal", Permission.MANAGE_GOALS),
+        CommandSpec("report", Permission.VIEW_REPORT),
+    ],
+    profile_sections=[views.me_section],  # views.ME_SECTION once the type takes pairs
+    jobs=[
+        Daily(
+            DAILY_JOB,
+            job_daily_digest,
+            _digest_time("daily_digest_time"),
+            job_kwargs=DIGEST_JOB_KWARGS,
+        ),
+        Daily(
+            WEEKLY_JOB,
+            job_weekly_digest,
+            _digest_time("weekly_digest_time"),
+            days=_weekly_day,
+            job_kwargs=DIGEST_JOB_KWARGS,
+        ),
+    ],
+    on_start=[catch_up_digests],
+)

@@ -171,7 +171,7 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         assert "&lt;b&gt;Mantap" not in shown.text  # the sandbox shows what Telegram renders
         assert "<b>Mantap</b>" in shown.text and "שלום" in shown.text and "120" in shown.text
         # The event's card shows the rating to the coordinator.
-        opened = await admin.press(shown, data=f"evt:card:{event.id}", expect="edit")
+        opened = await admin.press(shown, data=f"evo1:{event.id}", expect="edit")
         assert opened.message is not None
         assert "⭐ Masukan: 4/5 · 3 dari 4 memberi nilai" in opened.message.text
         card = await admin.send_and_wait("/summary Jaksel vs Jaktim")
@@ -227,8 +227,8 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         clock.advance(feedback.WINDOW + timedelta(hours=1))
         late = await people[12].press(v12_ask, "5⭐", expect="answer")
         assert late.answer.text is not None and "sudah ditutup" in late.answer.text
-        assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fb:r:999999:5")
-        assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fb:r:1:9")
+        assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fbr1:999999:5")
+        assert "tidak berlaku" in await forged_press(bot, 12, v12_ask, "fbr1:1:9")
 
 
 async def test_the_ask_waits_out_quiet_hours(tmp_path: Path) -> None:

@@ -14,9 +14,12 @@ from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.events import attendance
 from bot.services.people.members import TeamRef
-from bot.services.progress import feedback, report_pdf, summary
+from bot.services.progress import feedback, feedback_scores, report_figures, report_pdf, summary
 from bot.services.progress.feedback import FeedbackClosed
 from bot.services.shifts import checkin as shift_checkin
+from bot.views import feedback as feedback_views
+from bot.views import progress as progress_views
+from bot.views import report_pdf as pdf_views
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from models import (
@@ -169,8 +172,8 @@ async def test_a_long_comment_with_html_emoji_and_rtl_is_stored_and_shown_escape
 
     coordinator = actor(campaign.admin, Role.ADMIN)
     shift_id = await _shift_id_of(sessionmaker, "Kemarin")
-    results = await feedback.round_results(sessionmaker, coordinator, shift_id=shift_id)
-    lines = feedback.results_lines(reader(), results)
+    results = await feedback_scores.round_results(sessionmaker, coordinator, shift_id=shift_id)
+    lines = feedback_views.results_lines(reader(), results)
     shown = "\n".join(lines)
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "🎉" in shown
     assert RTL in shown and "…" in shown and len(shown) < 4096
@@ -229,11 +232,11 @@ async def test_custom_questions_are_asked_counted_and_locked_once_asked(
         done = await feedback.answer_question(sessionmaker, me, rid, step.question.id,
                                               choice=venue, now=T0)
         assert done.question is None
-        text, keyboard = feedback.step_message(reader(), done)
+        text, keyboard = feedback_views.step_message(reader(), done)
         assert "comment" in text.lower() and all(
             len((b.data or "").encode()) <= 64 for row in keyboard for b in row)
 
-    results = await feedback.round_results(sessionmaker, coordinator, event_id=kopdar)
+    results = await feedback_scores.round_results(sessionmaker, coordinator, event_id=kopdar)
     number, choice = results.questions
     assert (number.answered, number.number_sum, number.number_average) == (2, 1120, 560)
     assert choice.choice_counts == (1, 0, 1)
@@ -254,14 +257,15 @@ async def test_comments_are_read_by_coordinators_and_the_teams_leads_only(
     other_lead = actor(
         campaign.people[6], Role.LEAD, (TeamRef(campaign.bekasi.id, "Bekasi", True),)
     )
-    assert (await feedback.round_results(sessionmaker, lead, event_id=kopdar)).title == "Kopdar"
+    results = await feedback_scores.round_results(sessionmaker, lead, event_id=kopdar)
+    assert results.title == "Kopdar"
     with pytest.raises(NotAllowed):
-        await feedback.round_results(sessionmaker, other_lead, event_id=kopdar)
+        await feedback_scores.round_results(sessionmaker, other_lead, event_id=kopdar)
     with pytest.raises(NotAllowed):
-        await feedback.round_results(sessionmaker, actor(campaign.people[4], Role.VOLUNTEER),
-                                     event_id=kopdar)
-    assert [r.title for r in await feedback.recent_rounds(sessionmaker, other_lead, now=T0)] == []
-    assert len(await feedback.recent_rounds(sessionmaker, lead, now=T0)) == 2
+        await feedback_scores.round_results(sessionmaker, actor(campaign.people[4], Role.VOLUNTEER),
+                                            event_id=kopdar)
+    assert await feedback_scores.recent_rounds(sessionmaker, other_lead, now=T0) == []
+    assert len(await feedback_scores.recent_rounds(sessionmaker, lead, now=T0)) == 2
 
     # The summary and the event drill-down carry the scores.
     rid = await _response_of(sessionmaker, campaign.people[4], "Kopdar")
@@ -269,9 +273,9 @@ async def test_comments_are_read_by_coordinators_and_the_teams_leads_only(
     s = await summary.campaign_summary(sessionmaker, actor(campaign.admin, Role.ADMIN), now=T0)
     assert s.feedback is not None and (s.feedback.ratings, s.feedback.asked) == (1, 5)
     assert any("Feedback (30 days): <b>4</b>/5" in line
-               for line in summary.summary_lines(reader(), s))
+               for line in progress_views.summary_lines(reader(), s))
     detail = await summary.event_detail(sessionmaker, lead, kopdar)
-    assert any("/feedback" in line for line in summary.event_lines(reader(), detail))
+    assert any("/feedback" in line for line in progress_views.event_lines(reader(), detail))
 
 
 async def test_pdf_report_periods_refusals_and_an_empty_period(
@@ -302,7 +306,7 @@ async def test_pdf_report_periods_refusals_and_an_empty_period(
     empty = await gather(sessionmaker, coordinator, "2026-01-01..2026-01-31", now=T0, tz=TZ,
                          campaign="Kampanye Rakyat")
     assert empty.main.is_empty
-    content = await report_pdf.build_pdf(empty, reader("id"))
+    content = await pdf_views.build_pdf(empty, reader("id"))
     pdf = PdfReader(io.BytesIO(content))
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert len(pdf.pages) == 1
@@ -328,9 +332,9 @@ async def test_pdf_figures_match_the_database_and_teams_compare(
     assert report.main.data.total_volunteers == volunteers == 9
     assert (jaksel.members, bekasi.members) == (7, 2)  # Lia leads Jaksel
     # Attendance in the whole campaign: shift Kemarin 2 came; event Kopdar 1 came, 1 no-show.
-    assert report.main.reliability == report_pdf.Attendance(3, 1)
-    assert jaksel.attendance == report_pdf.Attendance(3, 1)
-    content = await report_pdf.build_pdf(report, reader("en"))
+    assert report.main.reliability == report_figures.Attendance(3, 1)
+    assert jaksel.attendance == report_figures.Attendance(3, 1)
+    content = await pdf_views.build_pdf(report, reader("en"))
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert "Gotong Royong" in text and "Comparison: Jaksel and Bekasi" in text
     assert "Volunteers registered" in text and "Reliability (came)" in text

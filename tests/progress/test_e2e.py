@@ -32,7 +32,7 @@ async def test_coordinator_reads_summary_drills_down_and_gets_the_report(bot: Bo
     assert "Summary: Jakarta Selatan" in team.message.text and "Volunteers: 40" in team.message.text
     back = await admin.press(team.message, "⬅️ All teams")
     assert back.message is not None and "Volunteers: 120" in back.message.text
-    forged = await admin.press(back.message, data="sum:t:999999", expect="answer")
+    forged = await admin.press(back.message, data="sdt1:999999", expect="answer")
     assert forged.answer.text
 
     done = await admin.send_and_wait("/report")

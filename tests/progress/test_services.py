@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed
 from bot.services.people.members import TeamRef
-from bot.services.progress import digests, goals, report, summary
+from bot.services.progress import digests, goals, report, report_export, summary
+from bot.views import progress as progress_views
+from bot.views import progress_digests  # noqa: F401  (the digests' renderers)
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from models import OutboxMessage, Person, Role
@@ -46,7 +48,7 @@ async def test_coordinator_summary_counts_the_whole_campaign(
     assert (s.events.checked_in, s.events.no_show, s.events.no_show_rate) == (1, 1, 0.5)
     assert [name for _, name in s.teams] == ["Bekasi", "Jaksel"]
     assert [title for _, title, _ in s.upcoming] == ["Rapat akbar"]
-    lines = summary.summary_lines(reader(), s)
+    lines = progress_views.summary_lines(reader(), s)
     assert len(lines) <= 25 and sum(len(line) for line in lines) < 4096
     text = "\n".join(lines)
     assert "Volunteers: <b>9</b> · +1 in 7 days" in text
@@ -93,7 +95,7 @@ async def test_goal_progress_counts_outcomes_and_facts_with_pace(
     assert not again.created and again.progress.target == 2000
     listed = await goals.list_goals(sessionmaker, coordinator, now=T0)
     assert [g.metric for g in listed] == ["doors", "hours", "volunteers"]
-    line = summary.goal_line(reader("id"), listed[0])
+    line = progress_views.goal_line(reader("id"), listed[0])
     assert "pintu" in line and "40/2.000" in line and "2%" in line and "/hari" in line
 
 
@@ -142,7 +144,7 @@ async def test_report_numbers_period_and_csv_bundle(
         await report.campaign_report(sessionmaker, actor(campaign.lead, Role.LEAD), None,
                                      now=T0, tz=TZ)
 
-    bundle = await report.export_bundle(sessionmaker, coordinator, data.start, data.end)
+    bundle = await report_export.export_bundle(sessionmaker, coordinator, data.start, data.end)
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
         names = set(archive.namelist())
         assert {"people.csv", "shifts.csv", "signups.csv", "attendance.csv", "tasks.csv",
@@ -228,12 +230,10 @@ async def test_me_section_shows_hours_reliability_and_outcomes(
     sessionmaker: async_sessionmaker[AsyncSession], campaign: Campaign
 ) -> None:
     async with sessionmaker() as session:
-        busy = await summary.me_section(session, actor(campaign.people[1], Role.VOLUNTEER),
-                                        reader(), T0)
-        reliable = await summary.me_section(session, actor(campaign.people[4], Role.VOLUNTEER),
-                                            reader(), T0)
-        fresh = await summary.me_section(session, actor(campaign.people[6], Role.VOLUNTEER),
-                                         reader(), T0)
+        me = progress_views.me_section
+        busy = await me(session, actor(campaign.people[1], Role.VOLUNTEER), reader(), T0)
+        reliable = await me(session, actor(campaign.people[4], Role.VOLUNTEER), reader(), T0)
+        fresh = await me(session, actor(campaign.people[6], Role.VOLUNTEER), reader(), T0)
     assert any("Shifts done: <b>1</b> · 3 hours" in line for line in busy)
     assert any("40 pintu" in line for line in busy)
     assert any("100%" in line and "1 of 1" in line for line in reliable)

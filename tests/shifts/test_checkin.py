@@ -19,6 +19,7 @@ from bot.services.shifts import claims as shift_claims
 from bot.services.shifts import plan as shifts
 from bot.services.shifts import sweeps as shift_sweeps
 from bot.services.shifts.checkin import Outcome
+from bot.views import progress as progress_views
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from bot.views.shift_buttons import CheckInSelf
@@ -98,7 +99,7 @@ async def test_self_check_in_window_sweep_hours_and_reliability(
         hours = await goals.metric_value(session, "hours", None, after)
         shifts_done = await goals.metric_value(session, "shifts", None, after)
         during = await goals.metric_value(session, "hours", None, START + timedelta(hours=1))
-        budi_me = await summary.me_section(session, budi, reader(after), after)
+        budi_me = await progress_views.me_section(session, budi, reader(after), after)
     assert (rel[ani.person_id].attended, rel[ani.person_id].no_shows) == (1, 0)
     assert (rel[budi.person_id].attended, rel[budi.person_id].no_shows) == (0, 1)
     assert ani_record.shifts_done == 1 and ani_record.hours == pytest.approx(3.0)

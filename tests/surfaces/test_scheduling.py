@@ -11,14 +11,16 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.features import schedule
 from bot.services.progress import digests
 from bot.services.progress.report import BudgetRow, ReportData, TeamRow
 from handlers.progress.summary import (
     DAILY_JOB,
     DIGEST_GRACE,
+    FEATURE,
     WEEKLY_JOB,
+    catch_up_digests,
     missed_digests,
-    schedule_digests,
 )
 from models import Membership, OutboxMessage, Person, Role, Team
 from tests.support.harness import start_harness
@@ -55,8 +57,13 @@ async def test_a_restart_at_the_digest_minute_still_sends_the_days_digest(tmp_pa
         # the start-up hook itself is run again, as a restart runs it): the in-memory job
         # alone would next fire tomorrow.
         clock.set(JUST_AFTER_DAILY)
-        await schedule_digests(bot.app)
-        await schedule_digests(bot.app)  # and a second restart sends nothing twice
+
+        async def restart() -> None:  # what a start runs for progress: its jobs, the catch-up
+            schedule(bot.app.job_queue, FEATURE.jobs, bot.app.bot_data.settings)
+            await catch_up_digests(bot.app.bot_data)
+
+        await restart()
+        await restart()  # and a second restart sends nothing twice
         async with bot.db() as session:
             kinds = (await session.scalars(
                 select(OutboxMessage.kind).where(OutboxMessage.person_id == lead_id)

@@ -4,7 +4,8 @@ The daily job enqueues one `digest.daily_lead` row per team lead and the weekly
 job one `digest.weekly` row per coordinator; the dedup key is the recipient and
 the local date (or ISO week), so a restart or a second replica never sends a
 digest twice.  The rows carry no numbers: the renderer counts at send time, so
-a digest delayed by quiet hours still tells the truth when it arrives.
+a digest delayed by quiet hours still tells the truth when it arrives; how a digest
+reads is `bot.views.progress_digests`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.outbox import PRIORITY_BULK, NewMessage, enqueue
-from bot.delivery.renderers import param, renderer
+from bot.delivery import kinds
+from bot.delivery.outbox import NewMessage, enqueue
 from bot.services.people.reliability import shift_done
 from bot.services.progress.goals import GoalProgress, Scope, goals_in, hours_expr
-from bot.services.progress.summary import goal_line
-from bot.views.render import Outgoing, Reader, truncate
 from models import (
     Event,
     EventRsvp,
     EventStatus,
     Membership,
-    OutboxMessage,
     Person,
     Role,
     RsvpStatus,
@@ -39,9 +37,9 @@ from models import (
     TaskClaimStatus,
 )
 
-DAILY_KIND = "digest.daily_lead"
-WEEKLY_KIND = "digest.weekly"
-MILESTONE_KIND = "progress.milestone"
+DAILY_KIND = kinds.DIGEST_DAILY.name
+WEEKLY_KIND = kinds.DIGEST_WEEKLY.name
+MILESTONE_KIND = kinds.MILESTONE.name
 COORDINATOR_ROLES = (Role.ADMIN, Role.COORDINATOR)
 URGENT = timedelta(hours=48)
 MAX_ITEMS = 5
@@ -152,62 +150,6 @@ async def action_items(
     )
 
 
-def digest_lines(reader: Reader, items: ActionItems, *, weekly: bool, when: datetime) -> list[str]:
-    lines = [
-        reader.t(
-            "progress.digest_weekly_title" if weekly else "progress.digest_daily_title",
-            date=reader.date(when),
-        )
-    ]
-    if weekly:
-        lines.append(reader.t("progress.digest_new", n=reader.number(items.new_volunteers)))
-    if items.empty:
-        lines.append(reader.t("progress.digest_all_clear"))
-        return lines
-    if items.unfilled_total:
-        lines.append(reader.t("progress.digest_unfilled", n=reader.number(items.unfilled_total)))
-        lines += [
-            reader.t(
-                "progress.digest_unfilled_item",
-                title=truncate(t, 40),
-                when=reader.when(s),
-                free=reader.number(f),
-            )
-            for t, s, f in items.unfilled
-        ]
-    if items.unconfirmed_total:
-        lines.append(
-            reader.t("progress.digest_unconfirmed", n=reader.number(items.unconfirmed_total))
-        )
-        lines += [
-            reader.t(
-                "progress.digest_unconfirmed_item",
-                title=truncate(t, 40),
-                when=reader.when(s),
-                n=reader.number(n),
-            )
-            for t, s, n in items.unconfirmed
-        ]
-    if items.overdue_total:
-        lines.append(reader.t("progress.digest_overdue", n=reader.number(items.overdue_total)))
-        lines += [
-            reader.t("progress.digest_overdue_item", title=truncate(t, 40), n=reader.number(n))
-            for t, n in items.overdue
-        ]
-    if items.unreachable_total:
-        lines.append(
-            reader.t(
-                "progress.digest_unreachable",
-                n=reader.number(items.unreachable_total),
-                names=", ".join(truncate(n, 30) for n in items.unreachable),
-            )
-        )
-    if items.behind:
-        lines.append(reader.t("progress.digest_behind"))
-        lines += [goal_line(reader, g) for g in items.behind[:MAX_ITEMS]]
-    return lines
-
-
 # ---- enqueueing (the scheduled jobs call these) ---------------------------------------------
 def _local_day(now: datetime, tz: str) -> str:
     return now.astimezone(ZoneInfo(tz)).date().isoformat()
@@ -220,31 +162,20 @@ async def enqueue_daily_digests(
     day = _local_day(now, tz)
     async with sessionmaker.begin() as session:
         leads = (
-            (
-                await session.execute(
-                    select(Person.id, Person.telegram_id)
-                    .where(
-                        Person.reachable.is_(True),
-                        Person.id.in_(
-                            select(Membership.person_id).where(Membership.is_lead.is_(True))
-                        ),
-                    )
-                    .order_by(Person.id)
+            await session.execute(
+                select(Person.id, Person.telegram_id)
+                .where(
+                    Person.reachable.is_(True),
+                    Person.id.in_(select(Membership.person_id).where(Membership.is_lead.is_(True))),
                 )
+                .order_by(Person.id)
             )
-            .all()
-        )
+        ).all()
         return await enqueue(
             session,
             [
-                NewMessage(
-                    kind=DAILY_KIND,
-                    chat_id=tg,
-                    person_id=pid,
-                    dedup_key=f"{DAILY_KIND}:{pid}:{day}",
-                    due_at=now,
-                    params={"day": day},
-                    priority=PRIORITY_BULK,
+                kinds.DIGEST_DAILY.message(
+                    chat_id=tg, person_id=pid, due_at=now, params={"day": day}, day=day
                 )
                 for pid, tg in leads
             ],
@@ -256,28 +187,20 @@ async def enqueue_weekly_digests(
 ) -> int:
     """One digest per coordinator (and admin) for this ISO week; returns how many were new."""
     year, week, _ = now.astimezone(ZoneInfo(tz)).isocalendar()
+    iso_week = f"{year}-W{week:02d}"
     async with sessionmaker.begin() as session:
         people = (
-            (
-                await session.execute(
-                    select(Person.id, Person.telegram_id)
-                    .where(Person.reachable.is_(True), Person.role.in_(COORDINATOR_ROLES))
-                    .order_by(Person.id)
-                )
+            await session.execute(
+                select(Person.id, Person.telegram_id)
+                .where(Person.reachable.is_(True), Person.role.in_(COORDINATOR_ROLES))
+                .order_by(Person.id)
             )
-            .all()
-        )
+        ).all()
         return await enqueue(
             session,
             [
-                NewMessage(
-                    kind=WEEKLY_KIND,
-                    chat_id=tg,
-                    person_id=pid,
-                    dedup_key=f"{WEEKLY_KIND}:{pid}:{year}-W{week:02d}",
-                    due_at=now,
-                    params={"week": f"{year}-W{week:02d}"},
-                    priority=PRIORITY_BULK,
+                kinds.DIGEST_WEEKLY.message(
+                    chat_id=tg, person_id=pid, due_at=now, params={"week": iso_week}, week=iso_week
                 )
                 for pid, tg in people
             ],
@@ -291,21 +214,18 @@ async def enqueue_milestones(
     async with sessionmaker.begin() as session:
         hours = func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at))
         rows = (
-            (
-                await session.execute(
-                    select(Person.id, Person.telegram_id, func.count(ShiftSignup.id), hours)
-                    .join(ShiftSignup, ShiftSignup.person_id == Person.id)
-                    .join(Shift, Shift.id == ShiftSignup.shift_id)
-                    .where(shift_done(now), Person.reachable.is_(True))
-                    .group_by(Person.id, Person.telegram_id)
-                    .having(
-                        (func.count(ShiftSignup.id) >= SHIFT_MILESTONES[0])
-                        | (hours >= HOUR_MILESTONES[0])
-                    )
+            await session.execute(
+                select(Person.id, Person.telegram_id, func.count(ShiftSignup.id), hours)
+                .join(ShiftSignup, ShiftSignup.person_id == Person.id)
+                .join(Shift, Shift.id == ShiftSignup.shift_id)
+                .where(shift_done(now), Person.reachable.is_(True))
+                .group_by(Person.id, Person.telegram_id)
+                .having(
+                    (func.count(ShiftSignup.id) >= SHIFT_MILESTONES[0])
+                    | (hours >= HOUR_MILESTONES[0])
                 )
             )
-            .all()
-        )
+        ).all()
         messages: list[NewMessage] = []
         for pid, tg, shifts, total_hours in rows:
             for what, value, steps in (
@@ -315,72 +235,33 @@ async def enqueue_milestones(
                 reached = [m for m in steps if value >= m]
                 if reached:  # only the highest: no burst of old milestones at once
                     messages.append(
-                        NewMessage(
-                            kind=MILESTONE_KIND,
+                        kinds.MILESTONE.message(
                             chat_id=tg,
                             person_id=pid,
-                            dedup_key=f"{MILESTONE_KIND}:{what}:{reached[-1]}:{pid}",
                             due_at=now,
                             params={"what": what, "count": reached[-1]},
-                            priority=PRIORITY_BULK,
+                            what=what,
+                            count=reached[-1],
                         )
                     )
         return await enqueue(session, messages)
 
 
-# ---- renderers (run by the dispatcher at send time, in the recipient's language) ------------
-def send_time(row: OutboxMessage, reader: Reader) -> datetime:
-    """Now, for the digest's content: the send time, never before the row was due."""
-    return max(row.due_at, reader.now)
-
-
-@renderer(DAILY_KIND)
-async def render_daily(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    if person is None:
-        return None
+# ---- what the digests say (their renderers, in `bot.views.progress_digests`, call these) -----
+async def daily_items(session: AsyncSession, person_id: int, now: datetime) -> ActionItems | None:
+    """A lead's day: their teams' action items, None when they lead no team any more."""
     teams = frozenset(
         await session.scalars(
             select(Membership.team_id).where(
-                Membership.person_id == person.id, Membership.is_lead.is_(True)
+                Membership.person_id == person_id, Membership.is_lead.is_(True)
             )
         )
     )
     if not teams:
-        return None  # no longer a lead: nothing to report to them
-    now = send_time(row, reader)
-    items = await action_items(session, teams, now, now - timedelta(days=1))
-    if items.empty:
-        return None  # a quiet day is not worth a message to a lead
-    return Outgoing("\n".join(digest_lines(reader, items, weekly=False, when=now))[:4000])
-
-
-@renderer(WEEKLY_KIND)
-async def render_weekly(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    if person is None or person.role not in COORDINATOR_ROLES:
         return None
-    now = send_time(row, reader)
-    items = await action_items(session, None, now, now - timedelta(days=7))
-    lines = digest_lines(reader, items, weekly=True, when=now)
-    lines.append(reader.t("progress.digest_more"))
-    return Outgoing("\n".join(lines)[:4000])
+    return await action_items(session, teams, now, now - timedelta(days=1))
 
 
-@renderer(MILESTONE_KIND)
-async def render_milestone(
-    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
-) -> Outgoing | None:
-    if person is None:
-        return None
-    what = param(row, "what", "shifts")
-    key = "progress.milestone_hours" if what == "hours" else "progress.milestone_shifts"
-    return Outgoing(
-        reader.t(
-            key,
-            name=person.first_name or person.display_name,
-            n=reader.number(int(param(row, "count", 0))),
-        )
-    )
+async def weekly_items(session: AsyncSession, now: datetime) -> ActionItems:
+    """A coordinator's week: the whole campaign's action items."""
+    return await action_items(session, None, now, now - timedelta(days=7))

@@ -5,14 +5,11 @@ buckets are local calendar days/weeks/months (Asia/Jakarta), which SQLite and
 PostgreSQL truncate differently; edges computed here in Python and compared in
 SQL are portable and exact.  Signups are first counted per shift (one indexed
 pass over 500,000 rows), then the ~10,000 shifts are bucketed, so the cost
-grows with the data, once.
+grows with the data, once.  The CSV bundle is `bot.services.progress.report_export`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,22 +17,19 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Numeric, Select, case, cast, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput
 from bot.services.authz import Permission, require
 from bot.services.budget.lines import status_in
-from bot.services.csv_export import csv_text
 from bot.services.people.members import Actor
 from bot.services.progress.goals import VOLUNTEER_ROLES, GoalProgress, goals_in, hours_expr
 from bot.timeparse import WhenParseError, parse_period
 from models import (
-    BudgetLine,
     Event,
     EventRsvp,
     EventStatus,
-    Expense,
     Membership,
     Person,
     RsvpStatus,
@@ -189,7 +183,7 @@ def active_window(start: datetime, end: datetime, now: datetime) -> datetime:
     return max(start, min(end, now) - timedelta(days=ACTIVE_DAYS))
 
 
-def _in_bucket(column: Any, a: datetime, b: datetime) -> Any:
+def in_bucket(column: Any, a: datetime, b: datetime) -> Any:
     return (column >= a) & (column < b)
 
 
@@ -234,7 +228,7 @@ async def report_in(
                 (Person.last_seen_at >= active_since)
                 | Person.id.in_(
                     select(EventRsvp.person_id).where(
-                        _in_bucket(EventRsvp.checked_in_at, active_since, end)
+                        in_bucket(EventRsvp.checked_in_at, active_since, end)
                     )
                 ),
             )
@@ -248,11 +242,8 @@ async def report_in(
     hours_row = (
         await session.execute(
             select(
-                *(
-                    _sum_case(ended & _in_bucket(Shift.ends_at, a, b), shift_hours)
-                    for a, b in pairs
-                ),
-                _sum_case(ended & _in_bucket(Shift.ends_at, start, until), per_shift.c.n),
+                *(_sum_case(ended & in_bucket(Shift.ends_at, a, b), shift_hours) for a, b in pairs),
+                _sum_case(ended & in_bucket(Shift.ends_at, start, until), per_shift.c.n),
             )
             .select_from(Shift)
             .join(per_shift, per_shift.c.shift_id == Shift.id)
@@ -268,12 +259,12 @@ async def report_in(
                 _sum_case(EventRsvp.status == RsvpStatus.GOING),
                 *(
                     _sum_case(
-                        _in_bucket(Event.starts_at, a, b) & EventRsvp.checked_in_at.is_not(None)
+                        in_bucket(Event.starts_at, a, b) & EventRsvp.checked_in_at.is_not(None)
                     )
                     for a, b in pairs
                 ),
                 *(
-                    _sum_case(_in_bucket(Event.starts_at, a, b) & EventRsvp.no_show.is_(True))
+                    _sum_case(in_bucket(Event.starts_at, a, b) & EventRsvp.no_show.is_(True))
                     for a, b in pairs
                 ),
             )
@@ -297,17 +288,17 @@ async def report_in(
             select(
                 _sum_case(
                     done
-                    & _in_bucket(TaskClaim.done_at, start, end)
+                    & in_bucket(TaskClaim.done_at, start, end)
                     & (TaskClaim.done_at <= Task.deadline)
                 ),
                 _sum_case(
                     done
-                    & _in_bucket(TaskClaim.done_at, start, end)
+                    & in_bucket(TaskClaim.done_at, start, end)
                     & (TaskClaim.done_at > Task.deadline)
                 ),
                 _sum_case(
                     (TaskClaim.status == TaskClaimStatus.CLAIMED)
-                    & _in_bucket(Task.deadline, start, until)
+                    & in_bucket(Task.deadline, start, until)
                 ),
             )
             .select_from(TaskClaim)
@@ -321,7 +312,7 @@ async def report_in(
         for unit, total in (
             await session.execute(
                 select(TaskOutcome.unit, func.sum(TaskOutcome.quantity))
-                .where(_in_bucket(TaskOutcome.recorded_at, start, end))
+                .where(in_bucket(TaskOutcome.recorded_at, start, end))
                 .group_by(TaskOutcome.unit)
                 .order_by(func.sum(TaskOutcome.quantity).desc())
                 .limit(MAX_UNITS)
@@ -399,7 +390,7 @@ async def _team_rows(
         .join(Task, Task.id == TaskClaim.task_id)
         .where(
             TaskClaim.status == TaskClaimStatus.DONE,
-            _in_bucket(TaskClaim.done_at, start, end),
+            in_bucket(TaskClaim.done_at, start, end),
             Task.team_id.is_not(None),
         )
         .group_by(Task.team_id)
@@ -433,246 +424,3 @@ async def campaign_report(
         if start >= now:
             raise InvalidInput("progress.report_future_period", period=period or "")
         return await report_in(session, start, end, now=now, tz=tz)
-
-
-# ---- the CSV bundle --------------------------------------------------------------------------
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-async def _write_csv(
-    session: AsyncSession,
-    bundle: dict[str, str],
-    name: str,
-    header: Sequence[str],
-    query: Any,
-) -> int:
-    rows: list[Sequence[Any]] = []
-    result = await session.stream(query.execution_options(yield_per=EXPORT_BATCH))
-    async for partition in result.partitions(EXPORT_BATCH):
-        rows.extend([_iso(v) for v in row] for row in partition)
-    # The shared writer: formula-safe cells, formatted in a worker thread.
-    bundle[name] = await csv_text(header, rows)
-    return len(rows)
-
-
-async def export_bundle(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    actor: Actor,
-    start: datetime,
-    end: datetime,
-) -> bytes:
-    """A .zip of people, shifts, signups, attendance, tasks, outcomes (and budget) CSVs.
-
-    Rows are those of the period: people registered by its end, shifts and events that
-    started in it, tasks due in it, outcomes recorded in it; the whole budget ledger.
-    """
-    require(actor, Permission.VIEW_REPORT)
-    bundle: dict[str, str] = {}
-    async with sessionmaker() as session:
-        team_names = (
-            select(func.min(Team.name))
-            .join(Membership, Membership.team_id == Team.id)
-            .where(Membership.person_id == Person.id)
-            .scalar_subquery()
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "people.csv",
-            [
-                "id",
-                "first_name",
-                "last_name",
-                "username",
-                "role",
-                "team",
-                "joined_at",
-                "last_seen_at",
-                "reachable",
-            ],
-            select(
-                Person.id,
-                Person.first_name,
-                Person.last_name,
-                Person.username,
-                Person.role,
-                team_names,
-                Person.joined_at,
-                Person.last_seen_at,
-                Person.reachable,
-            )
-            .where(Person.joined_at < end)
-            .order_by(Person.id),
-        )
-        in_period = _in_bucket(Shift.starts_at, start, end)
-        await _write_csv(
-            session,
-            bundle,
-            "shifts.csv",
-            [
-                "id",
-                "title",
-                "team_id",
-                "event_id",
-                "starts_at",
-                "ends_at",
-                "capacity",
-                "taken",
-                "status",
-            ],
-            select(
-                Shift.id,
-                Shift.title,
-                Shift.team_id,
-                Shift.event_id,
-                Shift.starts_at,
-                Shift.ends_at,
-                Shift.capacity,
-                Shift.taken,
-                Shift.status,
-            )
-            .where(in_period)
-            .order_by(Shift.starts_at, Shift.id),
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "signups.csv",
-            # hours: the shift's length; it counts as volunteer hours only when checked_in_at
-            # is set (and the shift has ended).
-            ["id", "shift_id", "person_id", "created_at", "shift_starts_at", "hours",
-             "checked_in_at", "checked_in_by_id", "no_show"],
-            select(
-                ShiftSignup.id,
-                ShiftSignup.shift_id,
-                ShiftSignup.person_id,
-                ShiftSignup.created_at,
-                Shift.starts_at,
-                func.round(cast(hours_expr(session, Shift.starts_at, Shift.ends_at), Numeric), 2),
-                ShiftSignup.checked_in_at,
-                ShiftSignup.checked_in_by_id,
-                ShiftSignup.no_show,
-            )
-            .join(Shift, Shift.id == ShiftSignup.shift_id)
-            .where(in_period)
-            .order_by(ShiftSignup.shift_id, ShiftSignup.id),
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "attendance.csv",
-            [
-                "event_id",
-                "event",
-                "starts_at",
-                "person_id",
-                "rsvp",
-                "confirmed_at",
-                "checked_in_at",
-                "checkin_method",
-                "no_show",
-            ],
-            select(
-                Event.id,
-                Event.title,
-                Event.starts_at,
-                EventRsvp.person_id,
-                EventRsvp.status,
-                EventRsvp.confirmed_at,
-                EventRsvp.checked_in_at,
-                EventRsvp.checkin_method,
-                EventRsvp.no_show,
-            )
-            .join(Event, Event.id == EventRsvp.event_id)
-            .where(_in_bucket(Event.starts_at, start, end))
-            .order_by(Event.starts_at, EventRsvp.id),
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "tasks.csv",
-            [
-                "task_id",
-                "title",
-                "team_id",
-                "deadline",
-                "person_id",
-                "status",
-                "claimed_at",
-                "done_at",
-                "on_time",
-            ],
-            select(
-                Task.id,
-                Task.title,
-                Task.team_id,
-                Task.deadline,
-                TaskClaim.person_id,
-                TaskClaim.status,
-                TaskClaim.claimed_at,
-                TaskClaim.done_at,
-                case(
-                    (TaskClaim.done_at.is_(None), None),
-                    (TaskClaim.done_at <= Task.deadline, 1),
-                    else_=0,
-                ),
-            )
-            .outerjoin(TaskClaim, TaskClaim.task_id == Task.id)
-            .where(_in_bucket(Task.deadline, start, end))
-            .order_by(Task.deadline, Task.id),
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "outcomes.csv",
-            ["id", "task_id", "person_id", "team_id", "quantity", "unit", "recorded_at"],
-            select(
-                TaskOutcome.id,
-                TaskOutcome.task_id,
-                TaskOutcome.person_id,
-                TaskOutcome.team_id,
-                TaskOutcome.quantity,
-                TaskOutcome.unit,
-                TaskOutcome.recorded_at,
-            )
-            .where(_in_bucket(TaskOutcome.recorded_at, start, end))
-            .order_by(TaskOutcome.recorded_at, TaskOutcome.id),
-        )
-        await _write_csv(
-            session,
-            bundle,
-            "budget.csv",
-            [
-                "line_id",
-                "category",
-                "planned_minor",
-                "currency",
-                "expense_id",
-                "amount_minor",
-                "status",
-                "created_at",
-            ],
-            select(
-                BudgetLine.id,
-                BudgetLine.category,
-                BudgetLine.planned_minor,
-                BudgetLine.currency,
-                Expense.id,
-                Expense.amount_minor,
-                Expense.status,
-                Expense.created_at,
-            )
-            .outerjoin(Expense, Expense.budget_line_id == BudgetLine.id)
-            .order_by(BudgetLine.category_key, Expense.id),
-        )
-    # Deflating megabytes is CPU work: a worker thread keeps the bot answering meanwhile.
-    return await asyncio.to_thread(_zip, bundle)
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return out.getvalue()

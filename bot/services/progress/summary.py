@@ -1,4 +1,4 @@
-"""/summary: how the campaign (or one team) is doing right now, in one phone screen.
+"""/summary's numbers: how the campaign (or one team) is doing right now, as frozen data.
 
 Every number is one aggregate query (COUNT/SUM with CASE) over indexed columns,
 never a loop over rows in Python, so the summary stays fast at 100,000
@@ -21,29 +21,22 @@ from bot.errors import NotFound
 from bot.services.authz import Permission, require
 from bot.services.budget.lines import status_in
 from bot.services.people.members import Actor
-from bot.services.people.profile import register_section
 from bot.services.people.reliability import (
     Reliability,
-    reliability_line,
     reliability_of,
     shift_done,
 )
-from bot.services.progress.feedback import event_line as feedback_event_line
-from bot.services.progress.feedback import event_scores_in as feedback_of_event
-from bot.services.progress.feedback import scores_in as feedback_scores_in
-from bot.services.progress.feedback import summary_line as feedback_summary_line
+from bot.services.progress.feedback_scores import Scores
+from bot.services.progress.feedback_scores import event_scores_in as feedback_of_event
+from bot.services.progress.feedback_scores import scores_in as feedback_scores_in
 from bot.services.progress.goals import (
     VOLUNTEER_ROLES,
     GoalProgress,
     Scope,
     goals_in,
     hours_expr,
-    rounded_up,
     summary_scope,
 )
-from bot.views.formatting import progress_bar
-from bot.views.i18n import Html, escape
-from bot.views.render import Reader, truncate
 from models import (
     Event,
     EventRsvp,
@@ -122,7 +115,7 @@ class Summary:
     budget: Any  # BudgetStatus when the budget area is present and has lines
     teams: tuple[tuple[int, str], ...]  # drill-down buttons
     upcoming: tuple[tuple[int, str, datetime], ...]  # (event id, title, starts) buttons
-    feedback: Any = None  # bot.services.progress.feedback.Scores of the last 30 days
+    feedback: Scores | None = None  # of the events and shifts of the last 30 days
     # Starts of shifts likely understaffed in the next 48 h (bot.services.reach.autopilot).
     forecast: tuple[datetime, ...] = ()
 
@@ -142,7 +135,7 @@ class EventDetail:
     checked_in: int
     no_show: int
     cancelled: bool
-    feedback: Any = None  # bot.services.progress.feedback.Scores once people were asked
+    feedback: Scores | None = None  # once people were asked
 
 
 def _n(value: Any) -> int:
@@ -360,159 +353,6 @@ async def event_detail(
         )
 
 
-# ---- rendering (plain text lines; the handler and the digests both use it) ---------------
-def goal_label(reader: Reader, goal: GoalProgress) -> str:
-    key = f"progress.metric.{goal.metric}"
-    name = reader.t(key) if reader.i18n.has(key) else goal.metric
-    return f"{name} ({goal.team_name})" if goal.team_name else name
-
-
-def goal_line(reader: Reader, goal: GoalProgress) -> str:
-    """`doors ▓▓▓▓░░░░░░ 42% · 4.200/10.000 · 120/day needed` on one line."""
-    pace = ""
-    if goal.done:
-        pace = reader.t("progress.goal_reached")
-    elif goal.per_day_needed is not None:
-        per_day = goal.per_day_needed
-        pace = (
-            reader.t("progress.pace_day", n=reader.number(rounded_up(per_day)))
-            if per_day >= 1
-            else reader.t("progress.pace_week", n=reader.number(rounded_up(per_day * 7)))
-        )
-        if goal.behind_pace:
-            pace = "⚠️ " + pace
-    return reader.t(
-        "progress.goal_line",
-        name=goal_label(reader, goal),
-        bar=progress_bar(goal.ratio),
-        percent=reader.percent(goal.ratio),
-        current=reader.number(int(goal.current)),
-        target=reader.number(goal.target),
-        pace=pace,
-    )
-
-
-def summary_lines(reader: Reader, s: Summary) -> list[str]:
-    v, sh, t, e = s.volunteers, s.shifts, s.tasks, s.events
-    lines = [
-        reader.t(
-            "progress.summary_title",
-            scope=s.title or reader.t("progress.all_teams"),
-            when=reader.when(s.now),
-        ),
-        reader.t("progress.volunteers", total=reader.number(v.total), new=reader.number(v.new)),
-        reader.t(
-            "progress.volunteers_active",
-            active=reader.number(v.active),
-            percent=reader.percent(v.active / v.total if v.total else 0),
-            unreachable=reader.number(v.unreachable),
-        ),
-    ]
-    if sh.shifts:
-        ratio = sh.filled / sh.places if sh.places else 0
-        lines.append(
-            reader.t(
-                "progress.shifts",
-                shifts=reader.number(sh.shifts),
-                filled=reader.number(sh.filled),
-                places=reader.number(sh.places),
-                percent=reader.percent(ratio),
-                bar=progress_bar(ratio),
-            )
-        )
-        if sh.urgent_shifts:
-            lines.append(
-                reader.t(
-                    "progress.shifts_urgent",
-                    shifts=reader.number(sh.urgent_shifts),
-                    places=reader.number(sh.urgent_places),
-                )
-            )
-    else:
-        lines.append(reader.t("progress.shifts_none"))
-    from bot.services.reach.autopilot import forecast_line
-
-    if (forecast := forecast_line(reader, s.forecast)) is not None:
-        lines.append(forecast)
-    lines.append(
-        reader.t(
-            "progress.tasks",
-            open=reader.number(t.open),
-            claimed=reader.number(t.claimed),
-            done=reader.number(t.done),
-            overdue=reader.number(t.overdue),
-        )
-    )
-    if e.events:
-        rate = e.no_show_rate
-        lines.append(
-            reader.t(
-                "progress.events",
-                events=reader.number(e.events),
-                going=reader.number(e.going),
-                confirmed=reader.number(e.confirmed),
-                checked_in=reader.number(e.checked_in),
-                no_show=reader.percent(rate) if rate is not None else "–",
-            )
-        )
-    else:
-        lines.append(reader.t("progress.events_none"))
-    if s.goals:
-        lines.append(reader.t("progress.goals_title"))
-        lines += [goal_line(reader, g) for g in s.goals]
-    if s.feedback is not None and s.feedback.asked:
-        lines.append(feedback_summary_line(reader, s.feedback))
-    if s.budget is not None:
-        b = s.budget
-        lines.append(
-            reader.t(
-                "progress.budget",
-                spent=reader.money(b.spent, b.currency),
-                planned=reader.money(b.planned, b.currency),
-                percent=reader.percent(b.spent / b.planned if b.planned else 0),
-                pending=reader.number(b.pending_count),
-            )
-        )
-    return lines
-
-
-def event_lines(reader: Reader, d: EventDetail) -> list[str]:
-    lines = [
-        reader.t(
-            "progress.event_title",
-            title=truncate(d.title, 80),
-            when=reader.time_range(d.starts_at, d.ends_at),
-        ),
-    ]
-    if d.cancelled:
-        lines.append(reader.t("progress.event_cancelled"))
-    if d.team_name:
-        lines.append(reader.t("progress.event_team", team=d.team_name))
-    capacity = reader.number(d.capacity) if d.capacity else "∞"
-    lines += [
-        reader.t(
-            "progress.event_rsvp",
-            going=reader.number(d.going),
-            capacity=capacity,
-            maybe=reader.number(d.maybe),
-            declined=reader.number(d.declined),
-        ),
-        reader.t(
-            "progress.event_confirmed",
-            confirmed=reader.number(d.confirmed),
-            unconfirmed=reader.number(max(d.going - d.confirmed, 0)),
-        ),
-        reader.t(
-            "progress.event_checked_in",
-            checked_in=reader.number(d.checked_in),
-            no_show=reader.number(d.no_show),
-        ),
-    ]
-    if d.feedback is not None:
-        lines.append(feedback_event_line(reader, d.feedback, d.id))
-    return lines
-
-
 # ---- /me: a volunteer's own record -----------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
@@ -550,27 +390,6 @@ async def person_record(session: AsyncSession, person_id: int, now: datetime) ->
     )
 
 
-async def me_section(
-    session: AsyncSession, actor: Actor, reader: Reader, now: datetime
-) -> list[str]:
-    """The /me lines: hours, shifts done, reliability, outcomes (nothing before any activity)."""
-    record = await person_record(session, actor.person_id, now)
-    lines: list[str] = []
-    if record.shifts_done:
-        lines.append(
-            reader.t(
-                "progress.me_shifts",
-                shifts=reader.number(record.shifts_done),
-                hours=reader.number(round(record.hours, 1)),
-            )
-        )
-    reliable = reliability_line(reader, record.reliability)
-    if reliable is not None:
-        lines.append(reliable)
-    if record.outcomes:
-        parts = ", ".join(f"{reader.number(n)} {escape(unit)}" for unit, n in record.outcomes)
-        lines.append(reader.t("progress.me_outcomes", outcomes=Html(parts)))
-    return lines
-
-
-register_section(me_section)
+async def me_record(session: AsyncSession, actor: Actor, now: datetime) -> PersonRecord:
+    """/me's progress section: the person's own record (`bot.views.progress.me_lines`)."""
+    return await person_record(session, actor.person_id, now)
