@@ -2,15 +2,16 @@
 
 The one-liner `/newevent Title | start | length | place | team | capacity` suits
 power users; `/newevent` alone walks through the same fields one message at a
-time (state in the database, so a restart mid-way loses nothing).  Each answer is
-checked at its own step by the rule the use case applies (`bot.services.events.drafts`),
-so a bad answer is asked again and the earlier ones stay; the last answer creates the
-event and ends the questions in one transaction.
+time, a guided flow declared in one place (`NEW_EVENT`, `handlers/guided.py`; state in
+the database, so a restart mid-way loses nothing).  Each answer is checked at its own
+step by the rule the use case applies (`bot.services.events.drafts`), so a bad answer is
+asked again and the earlier ones stay; the last answer creates the event and ends the
+questions in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,6 @@ from telegram.ext import CommandHandler
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.services import flows
 from bot.services.authz import Permission
 from bot.services.events import attendance, drafts, events, reading
 from bot.services.events import audiences as _audiences  # noqa: F401  (registers /broadcast's event audiences)
@@ -28,7 +28,7 @@ from bot.services.events.drafts import EventDraft
 from bot.services.events.duties import DutyView
 from bot.services.events.messages import Timing
 from bot.services.events.reading import EventView
-from bot.services.flows import Flow, FlowKey
+from bot.services.flows import FlowKey
 from bot.services.people import teams
 from bot.services.people.members import Actor
 from bot.services.progress import feedback_scores
@@ -42,6 +42,7 @@ from handlers.buttons import pressed
 from handlers.common import edit_or_send, int_arg, reader_for, send
 from handlers.feature import Feature
 from handlers.guard import guarded
+from handlers.guided import Answer, GuidedFlow, Step, Turn
 
 FLOW_NEW = "newevent"
 ALL_WORDS = {"all", "semua", "everyone", "-", ""}
@@ -122,86 +123,54 @@ async def cmd_newevent(update: Update, context: GotongContext, actor: Actor) -> 
     text = (update.effective_message.text or "") if update.effective_message else ""
     rest = text.partition(" ")[2].strip()
     if not rest:
-        await flows.start_flow(
-            context.db, actor.telegram_id, FLOW_NEW, "title", now=context.clock.now()
-        )
-        await send(update, context, reader_for(context, actor).t("events.flow_title"))
+        await NEW_EVENT.start(update, context, actor)
         return
     await _create(update, context, actor, await _draft_from_line(context, actor, rest))
 
 
-# One reader per question: (context, actor, answer text, message, the answers so far) ->
-# the answers with this one added.  Each raises InvalidInput for an answer its rule refuses.
-StepReader = Callable[[GotongContext, Actor, str, Any, dict[str, Any]], Awaitable[None]]
+# ---- the questions: one validator per step, each the use case's own rule ----------------
+async def _read_title(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    return {"title": drafts.check_title(answer.text)}
 
 
-async def _read_title(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    data["title"] = drafts.check_title(text)
+async def _read_start(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    start = drafts.parse_start(answer.text, now=turn.now, tz=_tz(turn.context),
+                               language=turn.actor.language)
+    return {"start": start.isoformat()}
 
 
-async def _read_start(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    start = drafts.parse_start(text, now=context.clock.now(), tz=_tz(context),
-                               language=actor.language)
-    data["start"] = start.isoformat()
+async def _read_length(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    start = datetime.fromisoformat(turn.data["start"])
+    end = drafts.parse_end(answer.text, start, tz=_tz(turn.context), language=turn.actor.language)
+    return {"end": end.isoformat()}
 
 
-async def _read_length(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    start = datetime.fromisoformat(data["start"])
-    end = drafts.parse_end(text, start, tz=_tz(context), language=actor.language)
-    data["end"] = end.isoformat()
+async def _read_place(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    place, coords = drafts.parse_place(answer.text)
+    return {"place": place, **({"lat": coords[0], "lon": coords[1]} if coords else {})}
 
 
-async def _read_place(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    place, coords = drafts.parse_place(text)
-    data["place"] = place
-    if coords:
-        data["lat"], data["lon"] = coords
+async def _read_location(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    shared = answer.message.location if answer.message is not None else None
+    if shared is not None:
+        return {"lat": shared.latitude, "lon": shared.longitude}
+    coords = drafts.parse_location_text(answer.text)
+    return {"lat": coords[0], "lon": coords[1]} if coords else {}
 
 
-async def _read_location(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    if message.location is not None:
-        data["lat"], data["lon"] = message.location.latitude, message.location.longitude
-        return
-    coords = drafts.parse_location_text(text)
-    if coords is not None:
-        data["lat"], data["lon"] = coords
+async def _read_team(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    return {"team_id": await _team(turn.context, answer.text)}
 
 
-async def _read_team(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    data["team_id"] = await _team(context, text)
+async def _read_capacity(turn: Turn, answer: Answer) -> Mapping[str, Any]:
+    return {"capacity": drafts.parse_capacity(answer.text)}
 
 
-async def _read_capacity(
-    context: GotongContext, actor: Actor, text: str, message: Any, data: dict[str, Any]
-) -> None:
-    data["capacity"] = drafts.parse_capacity(text)
+def _examples(turn: Turn) -> Mapping[str, Any]:
+    return {"examples": describe_formats(turn.actor.language)}
 
 
-# The questions in order: step name, its reader, the next step (None: the last one).
-STEPS: dict[str, tuple[StepReader, str | None]] = {
-    "title": (_read_title, "start"),
-    "start": (_read_start, "length"),
-    "length": (_read_length, "place"),
-    "place": (_read_place, "location"),
-    "location": (_read_location, "team"),
-    "team": (_read_team, "capacity"),
-    "capacity": (_read_capacity, None),
-}
-
-
-def _draft_of(data: dict[str, Any]) -> EventDraft:
+def _draft_of(data: Mapping[str, Any]) -> EventDraft:
     return EventDraft(
         title=data["title"],
         starts_at=datetime.fromisoformat(data["start"]),
@@ -214,26 +183,26 @@ def _draft_of(data: dict[str, Any]) -> EventDraft:
     )
 
 
-async def step_newevent(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
-    """Reads one answer of the new-event questions; a refused answer is asked again (the
-    flow stays where it is, with every earlier answer)."""
-    message = update.effective_message
-    assert message is not None
-    step = flow.step if flow.step in STEPS else "title"
-    read, nxt = STEPS[step]
-    data: dict[str, Any] = dict(flow.data)
-    await read(context, actor, (message.text or "").strip(), message, data)
-    if nxt is None:
-        await _create(update, context, actor, _draft_of(data), FlowKey(actor.telegram_id, FLOW_NEW))
-        return
-    if nxt == "location" and "lat" in data:
-        nxt = "team"  # the place already carried coordinates
-    await flows.start_flow(
-        context.db, actor.telegram_id, FLOW_NEW, nxt, data, now=context.clock.now()
-    )
-    reader = reader_for(context, actor)
-    await send(update, context, reader.t(f"events.flow_{nxt}",
-                                         examples=describe_formats(actor.language)))
+async def _finish_newevent(turn: Turn) -> None:
+    """The last answer: the event is created and the questions end in one transaction."""
+    await _create(turn.update, turn.context, turn.actor, _draft_of(turn.data), turn.key)
+
+
+NEW_EVENT = GuidedFlow(
+    FLOW_NEW,
+    steps=(
+        Step("title", "events.flow_title", _read_title),
+        Step("start", "events.flow_start", _read_start, params=_examples),
+        Step("length", "events.flow_length", _read_length),
+        Step("place", "events.flow_place", _read_place),
+        # Asked only when the place carried no coordinates ("GOR @ -6.21,106.80").
+        Step("location", "events.flow_location", _read_location,
+             needed=lambda data: "lat" not in data),
+        Step("team", "events.flow_team", _read_team),
+        Step("capacity", "events.flow_capacity", _read_capacity),
+    ),
+    finish=_finish_newevent,
+)
 
 
 # ---- list and card ---------------------------------------------------------------------
@@ -477,5 +446,5 @@ FEATURE = Feature(
         CommandSpec("editevent", Permission.MANAGE_EVENTS, menu=False),
         CommandSpec("cancelevent", Permission.MANAGE_EVENTS, menu=False),
     ],
-    flows={FLOW_NEW: step_newevent},
+    flows={FLOW_NEW: NEW_EVENT},
 )
