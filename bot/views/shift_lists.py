@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.services.shifts.checkin import self_check_in_open
-from bot.services.shifts.claims import ClaimResult, MySignup, ReleaseResult
+from bot.services.shifts.claims import ClaimResult, MySignup, MyUpcoming, ReleaseResult
 from bot.services.shifts.common import ShiftView
 from bot.services.shifts.plan import PAGE_SIZE, ShiftPage
-from bot.services.shifts.tasks import MyTask
 from bot.services.shifts.waitlist import WaitlistResult
 from bot.views.callbacks import CallbackData
 from bot.views.render import Button, Reader
@@ -128,14 +127,10 @@ def _my_shift_rows(reader: Reader, mine: Sequence[MySignup], now: datetime) -> S
     return "\n\n".join(lines), keyboard
 
 
-def my_list(
-    reader: Reader,
-    mine: Sequence[MySignup],
-    my_tasks: Sequence[MyTask],
-    now: datetime,
-) -> Screen:
+def my_list(reader: Reader, upcoming: MyUpcoming, now: datetime) -> Screen:
     """/my: my upcoming shifts (release, cover, "I'm here" while check-in is open) and my
     open tasks (done, release)."""
+    mine, my_tasks = upcoming.shifts, upcoming.tasks
     if not mine and not my_tasks:
         return reader.t("shifts.my_none"), []
     lines: list[str] = []

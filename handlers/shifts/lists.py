@@ -21,7 +21,6 @@ from bot.services.people.members import Actor
 from bot.services.shifts import claims as shift_claims
 from bot.services.shifts import plan as shifts
 from bot.services.shifts import sweeps as shift_sweeps
-from bot.services.shifts import tasks
 from bot.services.shifts import waitlist as shift_waitlist
 from bot.views import shift_lists as shift_views
 from bot.views.shift_buttons import (
@@ -71,9 +70,8 @@ async def cmd_my(update: Update, context: GotongContext, actor: Actor) -> None:
     """My upcoming shifts and open tasks, each with release (and cover / done) buttons, and
     "I'm here ✅" on a shift whose check-in is open."""
     now = context.clock.now()
-    mine = await shift_claims.my_signups(context.db, actor, now=now)
-    my_tasks = await tasks.my_tasks(context.db, actor)
-    text, keyboard = shift_views.my_list(reader_for(context, actor), mine, my_tasks, now)
+    mine = await shift_claims.my_upcoming(context.db, actor, now=now)
+    text, keyboard = shift_views.my_list(reader_for(context, actor), mine, now)
     await send(update, context, text, keyboard or None)
 
 

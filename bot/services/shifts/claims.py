@@ -24,6 +24,7 @@ from bot.services import audit
 from bot.services.people.members import Actor
 from bot.services.shifts.capacity import add_signup, check_claimable, take_place
 from bot.services.shifts.common import ShiftView, lead_targets, shift_view
+from bot.services.shifts.tasks import MyTask, my_tasks
 from bot.services.shifts.waitlist import free_place
 from models import (
     CoverRequest,
@@ -52,6 +53,14 @@ class ReleaseResult:
     shift: ShiftView
     late: bool  # after the cutoff: the lead was told
     offered: bool  # the place went to the first on the waitlist
+
+
+@dataclass(frozen=True, slots=True)
+class MyUpcoming:
+    """/my: the person's upcoming shifts and open task claims."""
+
+    shifts: tuple[MySignup, ...]
+    tasks: tuple[MyTask, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +239,11 @@ async def my_signups(
                      checked_in_at is not None)
             for signup_id, shift, checked_in_at in rows.all()
         ]
+
+
+async def my_upcoming(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime
+) -> MyUpcoming:
+    """Everything /my lists: upcoming shifts (with cover and check-in state) and tasks."""
+    shifts = await my_signups(sessionmaker, actor, now=now)
+    return MyUpcoming(tuple(shifts), tuple(await my_tasks(sessionmaker, actor)))
