@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.people.members import Actor
-from bot.services.progress.goals import GoalProgress, rounded_up
+from bot.services.progress.goals import GoalProgress, GoalSet, rounded_up
 from bot.services.progress.summary import EventDetail, PersonRecord, Summary, me_record
 from bot.views.autopilot import forecast_line
 from bot.views.callbacks import CallbackData, callback
@@ -113,6 +113,17 @@ def goal_text(reader: Reader, progress: GoalProgress) -> str:
         last_day = progress.deadline - timedelta(minutes=1)
         text += "\n" + reader.t("progress.goal_deadline", date=reader.date(last_day))
     return text
+
+
+def goal_set_text(reader: Reader, result: GoalSet) -> str:
+    """/goal's answer: set or updated, and where the goal stands."""
+    title = reader.t("progress.goal_set" if result.created else "progress.goal_updated")
+    return f"{title}\n{goal_text(reader, result.progress)}"
+
+
+def goals_lines(reader: Reader, found: Sequence[GoalProgress]) -> list[str]:
+    """/goals: every visible goal (the handler sends them paged)."""
+    return [reader.t("progress.goals_list_title"), *(goal_text(reader, g) for g in found)]
 
 
 # ---- /summary --------------------------------------------------------------------------------

@@ -118,8 +118,7 @@ async def cmd_goal(update: Update, context: GotongContext, actor: Actor) -> None
         await send(update, context, reader.t("progress.goal_removed", metric=metric))
         return
     result = await goals.set_goal(context.db, actor, args, now=now, tz=context.settings.timezone)
-    title = reader.t("progress.goal_set" if result.created else "progress.goal_updated")
-    await send(update, context, f"{title}\n{views.goal_text(reader, result.progress)}")
+    await send(update, context, views.goal_set_text(reader, result))
 
 
 @guarded(Permission.VIEW_SUMMARY)
@@ -130,11 +129,7 @@ async def cmd_goals(update: Update, context: GotongContext, actor: Actor) -> Non
     if not found:
         await send(update, context, reader.t("progress.goals_empty"))
         return
-    await send(
-        update,
-        context,
-        [reader.t("progress.goals_list_title"), *(views.goal_text(reader, g) for g in found)],
-    )
+    await send(update, context, views.goals_lines(reader, found))
 
 
 # ---- /report ----------------------------------------------------------------------------------

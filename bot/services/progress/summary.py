@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
 from bot.services.authz import Permission, require
-from bot.services.budget.lines import status_in
+from bot.services.budget.lines import BudgetStatus, status_in
 from bot.services.people.members import Actor
 from bot.services.people.reliability import (
     Reliability,
@@ -112,7 +112,7 @@ class Summary:
     tasks: TaskStats
     events: EventStats
     goals: tuple[GoalProgress, ...]
-    budget: Any  # BudgetStatus when the budget area is present and has lines
+    budget: BudgetStatus | None  # the campaign's, when it has budget lines
     teams: tuple[tuple[int, str], ...]  # drill-down buttons
     upcoming: tuple[tuple[int, str, datetime], ...]  # (event id, title, starts) buttons
     feedback: Scores | None = None  # of the events and shifts of the last 30 days
