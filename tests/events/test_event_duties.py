@@ -1,5 +1,6 @@
-"""An event's roles (its shifts) on SQLite and PostgreSQL: who may add one, the window around
-the event, repeats that keep or drop the event, the card's filled/places and the RSVP offer."""
+"""An event's duties (its shifts; "roles" on screen) on SQLite and PostgreSQL: who may add
+one, the window around the event, repeats that keep or drop the event, the card's
+filled/places and the RSVP offer."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from tests.shifts.factories import make_people, make_team, settings
 END = START + timedelta(hours=3)
 
 
-def role(event_id: int | None, **kw: object) -> ShiftDraft:
+def duty(event_id: int | None, **kw: object) -> ShiftDraft:
     values: dict[str, object] = {
         "team_ref": None,
         "title": "Registration desk",
@@ -44,7 +45,7 @@ async def shift_rows(sm: async_sessionmaker[AsyncSession]) -> list[Shift]:
         return list(await session.scalars(select(Shift).order_by(Shift.starts_at, Shift.id)))
 
 
-async def test_who_may_add_a_role_and_where_it_may_lie(
+async def test_who_may_add_a_duty_and_where_it_may_lie(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     coord = await person(sessionmaker, 1, Role.COORDINATOR)
@@ -59,25 +60,25 @@ async def test_who_may_add_a_role_and_where_it_may_lie(
     open_event = await new_event(sessionmaker, coord, title="Rally for all")
 
     # A coordinator adds a role without naming a team: it is the event's team's role.
-    made = await create_shift(sessionmaker, coord, role(team_event), now=T0)
+    made = await create_shift(sessionmaker, coord, duty(team_event), now=T0)
     assert made.team_id == jaksel
     # The team's lead may staff their own team's event...
-    await create_shift(sessionmaker, lead, role(team_event, title="Security", capacity=2), now=T0)
+    await create_shift(sessionmaker, lead, duty(team_event, title="Security", capacity=2), now=T0)
     # ...but not another team's event, nor a campaign-wide one; volunteers not at all.
     for who, event_id in ((other_lead, team_event), (lead, open_event), (vol, team_event)):
         with pytest.raises(NotAllowed):
-            await create_shift(sessionmaker, who, role(event_id, title="Sneaky"), now=T0)
+            await create_shift(sessionmaker, who, duty(event_id, title="Sneaky"), now=T0)
     with pytest.raises(NotFound):
-        await create_shift(sessionmaker, coord, role(999), now=T0)
+        await create_shift(sessionmaker, coord, duty(999), now=T0)
 
     # The window: up to a day before the start, until a day after the end (edges included).
     early = START - EVENT_WINDOW
     await create_shift(
-        sessionmaker, coord, role(team_event, title="Set-up", starts_at=early,
+        sessionmaker, coord, duty(team_event, title="Set-up", starts_at=early,
                                   ends_at=early + timedelta(hours=4)), now=T0,
     )
     await create_shift(
-        sessionmaker, coord, role(team_event, title="Tidy-up", starts_at=END + timedelta(hours=20),
+        sessionmaker, coord, duty(team_event, title="Tidy-up", starts_at=END + timedelta(hours=20),
                                   ends_at=END + EVENT_WINDOW), now=T0,
     )
     for start, end in (
@@ -87,7 +88,7 @@ async def test_who_may_add_a_role_and_where_it_may_lie(
     ):
         with pytest.raises(InvalidInput) as outside:
             await create_shift(
-                sessionmaker, coord, role(team_event, title="Far", starts_at=start, ends_at=end),
+                sessionmaker, coord, duty(team_event, title="Far", starts_at=start, ends_at=end),
                 now=T0,
             )
         assert outside.value.key == "event_roles.outside_window"
@@ -102,7 +103,7 @@ async def test_who_may_add_a_role_and_where_it_may_lie(
     # A cancelled event takes no new roles (and its roles went with it).
     await events.cancel_event(sessionmaker, coord, team_event, now=T0)
     with pytest.raises(Conflict) as cancelled:
-        await create_shift(sessionmaker, coord, role(team_event, title="Late"), now=T0)
+        await create_shift(sessionmaker, coord, duty(team_event, title="Late"), now=T0)
     assert cancelled.value.key == "events.is_cancelled"
 
     rows = await shift_rows(sessionmaker)
@@ -111,11 +112,11 @@ async def test_who_may_add_a_role_and_where_it_may_lie(
     assert {r.team_id for r in rows} == {jaksel}
 
 
-async def test_a_past_event_takes_no_roles(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_past_event_takes_no_duties(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     coord = await person(sessionmaker, 1, Role.COORDINATOR)
     event_id = await new_event(sessionmaker, coord)
     after = END + timedelta(minutes=1)
-    draft = role(event_id, starts_at=after + timedelta(hours=1), ends_at=after + timedelta(hours=2))
+    draft = duty(event_id, starts_at=after + timedelta(hours=1), ends_at=after + timedelta(hours=2))
     with pytest.raises(Conflict) as over:
         await create_shift(sessionmaker, coord, draft, now=after)
     assert over.value.key == "events.is_over"
@@ -127,7 +128,7 @@ async def test_repeats_keep_the_event_only_inside_its_window(
 ) -> None:
     coord = await person(sessionmaker, 1, Role.COORDINATOR)
     event_id = await new_event(sessionmaker, coord)
-    source = await create_shift(sessionmaker, coord, role(event_id), now=T0)
+    source = await create_shift(sessionmaker, coord, duty(event_id), now=T0)
 
     result = await shift_repeat.repeat_shift(sessionmaker, coord, source.id, "w", now=T0)
     assert len(result.created) == 6
@@ -146,9 +147,9 @@ async def test_card_counts_and_the_going_offer(
     jaksel = await make_team(sessionmaker, "Jaksel")
     ani, budi = await make_people(sessionmaker, 2, team_id=jaksel, first_id=3000)
     event_id = await new_event(sessionmaker, coord, team_id=jaksel)
-    desk = await create_shift(sessionmaker, coord, role(event_id), now=T0)
+    desk = await create_shift(sessionmaker, coord, duty(event_id), now=T0)
     security = await create_shift(
-        sessionmaker, coord, role(event_id, title="Security", capacity=1), now=T0
+        sessionmaker, coord, duty(event_id, title="Security", capacity=1), now=T0
     )
     await claim_shift(sessionmaker, budi, security.id, settings(), now=T0)
 

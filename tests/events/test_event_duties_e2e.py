@@ -1,4 +1,5 @@
-"""An event's roles end to end: the real Application over HTTP against the sandbox.
+"""An event's duties ("roles" on screen) end to end: the real Application over HTTP
+against the sandbox.
 
 A coordinator creates an event, adds a role from its card in a few taps, a volunteer says
 Going, is offered the role and claims it in one tap, and the card shows 1/4.
@@ -17,7 +18,7 @@ from tests.events.test_events_e2e import START
 from tests.support.harness import deliver, forged_press, start_harness
 
 
-async def test_add_a_role_from_the_card_and_claim_it_after_going(tmp_path: Path) -> None:
+async def test_add_a_duty_from_the_card_and_claim_it_after_going(tmp_path: Path) -> None:
     clock = FrozenClock(T0)
     url = f"sqlite+aiosqlite:///{tmp_path / 'roles.sqlite3'}"
     async with start_harness(url, clock=clock) as bot:
