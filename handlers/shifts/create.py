@@ -25,7 +25,7 @@ from bot.errors import InvalidInput
 from bot.services import flows
 from bot.services.authz import Permission, is_team_scoped
 from bot.services.events import duties as event_shifts
-from bot.services.flows import Flow
+from bot.services.flows import Flow, FlowKey
 from bot.services.people import skills, teams
 from bot.services.people.members import Actor
 from bot.services.shifts import plan as shifts
@@ -187,6 +187,7 @@ async def _finish(
     skill_ref: str | None,
 ) -> None:
     team_ref = data.get("team") or None
+    ends = FlowKey(actor.telegram_id, kind)  # the write ends the flow, in its transaction
     if kind == FLOW_SHIFT:
         draft = ShiftDraft(
             team_ref=team_ref, title=data["title"],
@@ -195,21 +196,22 @@ async def _finish(
             capacity=int(data["capacity"]), place=data.get("place", ""), skill_ref=skill_ref,
             event_id=int(data["event"]) if data.get("event") else None,
         )
-        await _create_shift(update, context, actor, draft)
+        await _create_shift(update, context, actor, draft, ends)
     else:
         task_draft = TaskDraft(
             team_ref=team_ref, title=data["title"],
             deadline=datetime.fromisoformat(data["deadline"]),
             capacity=int(data.get("capacity", 1)), skill_ref=skill_ref,
         )
-        await _create_task(update, context, actor, task_draft)
-    await flows.end_flow(context.db, actor.telegram_id)
+        await _create_task(update, context, actor, task_draft, ends)
 
 
 async def _create_shift(
-    update: Update, context: GotongContext, actor: Actor, draft: ShiftDraft
+    update: Update, context: GotongContext, actor: Actor, draft: ShiftDraft,
+    flow: FlowKey | None = None,
 ) -> None:
-    created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now())
+    created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now(),
+                                        flow=flow)
     text, keyboard = create_views.shift_created(reader_for(context, actor), created,
                                                 draft.event_id)
     await send(update, context, text, keyboard)
@@ -298,9 +300,11 @@ async def on_repeat_shift(
 
 
 async def _create_task(
-    update: Update, context: GotongContext, actor: Actor, draft: TaskDraft
+    update: Update, context: GotongContext, actor: Actor, draft: TaskDraft,
+    flow: FlowKey | None = None,
 ) -> None:
-    created = await tasks.create_task(context.db, actor, draft, now=context.clock.now())
+    created = await tasks.create_task(context.db, actor, draft, now=context.clock.now(),
+                                      flow=flow)
     await send(update, context, create_views.task_created(reader_for(context, actor), created))
 
 

@@ -27,6 +27,7 @@ from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, is_team_scoped, require
 from bot.services.events.duties import check_window, staffable_event
+from bot.services.flows import FlowKey, close_flow
 from bot.services.people.members import Actor
 from bot.services.people.skills import find_skill, person_skill_ids
 from bot.services.people.teams import find_team
@@ -90,7 +91,10 @@ async def create_shift(
     draft: ShiftDraft,
     *,
     now: datetime,
+    flow: FlowKey | None = None,
 ) -> ShiftView:
+    """Writes the shift and posts it to its team's groups; `flow`: the guided /newshift
+    this ends, in the same transaction (a second tap on its last button writes nothing)."""
     require(actor, Permission.MANAGE_SHIFTS)
     if draft.starts_at <= now:
         raise InvalidInput("shifts.in_past", text=draft.starts_at.isoformat())
@@ -98,6 +102,8 @@ async def create_shift(
         raise InvalidInput("shifts.end_before_start")
     check_capacity(draft.capacity)
     async with sessionmaker.begin() as session:
+        if flow is not None:
+            await close_flow(session, flow)
         event = None
         if draft.event_id is not None:
             # A role of an event: the event is on, this person may staff it, and the shift

@@ -21,6 +21,7 @@ from bot.delivery.outbox import NewMessage, enqueue, withdraw
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, require
+from bot.services.flows import FlowKey, close_flow
 from bot.services.people.members import Actor
 from bot.services.people.skills import find_skill, person_skill_ids
 from bot.services.shifts.common import eligibility_filter
@@ -107,13 +108,17 @@ async def task_view(session: AsyncSession, task: Task) -> TaskView:
 
 async def create_task(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, draft: TaskDraft,
-    *, now: datetime,
+    *, now: datetime, flow: FlowKey | None = None,
 ) -> TaskView:
+    """Writes the task; `flow`: the guided /newtask this ends, in the same transaction (a
+    second tap on its last button finds it gone and writes nothing)."""
     require(actor, Permission.MANAGE_SHIFTS)
     if draft.deadline <= now:
         raise InvalidInput("shifts.in_past", text=draft.deadline.isoformat())
     check_capacity(draft.capacity)
     async with sessionmaker.begin() as session:
+        if flow is not None:
+            await close_flow(session, flow)
         team_id = await resolve_team_for(session, actor, draft.team_ref)
         skill_id = (await find_skill(session, draft.skill_ref)).id if draft.skill_ref else None
         task = Task(
