@@ -24,12 +24,7 @@ from bot.services import audit
 from bot.services.authz import Permission, require
 from bot.services.people.members import Actor
 from bot.services.people.teams import find_team
-from bot.services.reach.posts import (  # noqa: F401 - re-exported until their callers move
-    GroupEvent,
-    group_event,
-    post_new_event,
-    post_new_shift,
-)
+from bot.services.reach.posts import GroupEvent, group_event
 from bot.services.shifts.claims import ClaimResult, claim_shift
 from bot.services.shifts.common import ShiftView, shift_view
 from models import (
