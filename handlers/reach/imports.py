@@ -2,8 +2,8 @@
 and gets back a CSV with each row's personal link; `/start imp_<code>` joins through one.
 
 The file is refused before it is downloaded when Telegram says it is too big; parsing runs
-in a worker thread (`bot.services.reach.imports`), so the bot keeps answering everyone else.
-The preview's buttons name the file's digest and are re-checked against the person's own
+in a worker thread (`bot.services.reach.import_file`), so the bot keeps answering everyone
+else.  The preview's buttons name the file's digest and are re-checked against the person's own
 import flow (who, which file, still pending).
 """
 
