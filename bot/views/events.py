@@ -17,15 +17,11 @@ from bot.services.events.reading import EventView, InviteChoices
 from bot.views.callbacks import CallbackData, callback
 from bot.views.i18n import Html, escape
 from bot.views.render import Button, Outgoing, Reader, truncate
-from bot.views.shift_buttons import ClaimShift
+from bot.views.shift_buttons import AddDuty, ClaimShift
 from models import RsvpStatus
 
 RSVP_ICON = {RsvpStatus.GOING: "✅", RsvpStatus.MAYBE: "🤔", RsvpStatus.DECLINED: "❌"}
 ANSWERS = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.DECLINED)
-# The event card's "add a duty" buttons, handled by the shift creation flow
-# (handlers/shifts/create.py): evs:n:<event_id> asks the duty's name, evs:y:<event_id>
-# answers "same time as the event".
-CB_EVENT_SHIFT = "evs"
 MAX_TEAM_LABEL = 40
 
 
@@ -250,7 +246,7 @@ def manager_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
         ],
     ]
     if view.can_add_duties:
-        rows.append([Button(reader.t("event_roles.btn_add"), f"{CB_EVENT_SHIFT}:n:{e}")])
+        rows.append([Button(reader.t("event_roles.btn_add"), AddDuty(e).pack())])
     return rows
 
 
@@ -372,3 +368,35 @@ def cancel_question(view: EventView, reader: Reader) -> Outgoing:
         ]
     ]
     return Outgoing(reader.t("events.confirm_cancel", title=view.title), keyboard)
+
+
+# ---- short answers -----------------------------------------------------------------------------
+def created_head(reader: Reader) -> str:
+    return reader.t("events.created")
+
+
+def edited_head(told: int, reader: Reader) -> str:
+    return reader.t("events.edited", count=told)
+
+
+def edit_help(event_id: int, reader: Reader) -> str:
+    return reader.t("events.edit_usage", id=event_id)
+
+
+def rsvp_toast(title: str, answer: RsvpStatus, changed: bool, reader: Reader) -> str:
+    """The plain-text answer to an RSVP tap: saved, or the same as before."""
+    if not changed:
+        return reader.plain("events.rsvp_same")
+    return reader.plain(f"events.rsvp_saved_{answer.value}", title=title)
+
+
+def cancelled(title: str, told: int, reader: Reader) -> str:
+    return reader.t("events.cancelled", title=title, count=told)
+
+
+def kept(reader: Reader) -> str:
+    return reader.t("events.kept")
+
+
+def renudged(count: int, reader: Reader) -> str:
+    return reader.plain("events.renudged", count=count)

@@ -47,3 +47,27 @@ def confirmation_answer(title: str, coming: bool, reader: Reader) -> str:
     key = "events.confirmed" if coming else "events.confirm_declined"
     return reader.t(key, title=title)
 
+
+
+# ---- captions and prompts ----------------------------------------------------------------------
+def qr_caption(title: str, link: str, reader: Reader) -> str:
+    return reader.t("events.qr_caption", title=title, link=link)
+
+
+def send_location(title: str, reader: Reader) -> str:
+    return reader.t("events.send_location", title=title)
+
+
+def roster_caption(title: str, reader: Reader) -> str:
+    return reader.t("events.roster_caption", title=title)
+
+
+def calendar_caption(count: int, reader: Reader) -> str:
+    """/calendar's file caption, or the answer when there is nothing to put in it."""
+    if not count:
+        return reader.t("events.calendar_empty")
+    return reader.t("events.calendar_caption", count=count)
+
+
+def event_ics_caption(reader: Reader) -> str:
+    return reader.t("events.event_ics_caption")

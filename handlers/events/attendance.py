@@ -22,6 +22,7 @@ from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.services.shifts import calendar
 from bot.views import events as views
+from bot.views import events_attendance as texts
 from bot.views import qr
 from bot.views.events_attendance import checked_in, checked_in_other, checkin_list
 from handlers.buttons import pressed
@@ -63,7 +64,7 @@ async def _send_qr(update: Update, context: GotongContext, actor: Actor, event_i
     await context.bot.send_photo(
         chat.id,
         InputFile(png, filename=f"checkin-event-{event_id}.png"),
-        caption=reader_for(context, actor).t("events.qr_caption", title=title, link=link),
+        caption=texts.qr_caption(title, link, reader_for(context, actor)),
         parse_mode=ParseMode.HTML,
     )
 
@@ -112,7 +113,7 @@ async def cb_location_start(
     )
     await _answer(update)
     await send(
-        update, context, reader_for(context, actor).t("events.send_location", title=view.title)
+        update, context, texts.send_location(view.title, reader_for(context, actor))
     )
 
 
@@ -184,7 +185,7 @@ async def _send_roster(update: Update, context: GotongContext, actor: Actor, eve
     await context.bot.send_document(
         chat.id,
         InputFile(roster.data, filename=roster.filename),
-        caption=reader.t("events.roster_caption", title=view.title),
+        caption=texts.roster_caption(view.title, reader),
         parse_mode=ParseMode.HTML,
     )
 
@@ -215,14 +216,14 @@ async def cmd_calendar(update: Update, context: GotongContext, actor: Actor) -> 
         now=context.clock.now(),
     )
     if not count:
-        await send(update, context, reader.t("events.calendar_empty"))
+        await send(update, context, texts.calendar_caption(0, reader))
         return
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
         chat.id,
         InputFile(data, filename="gotong.ics"),
-        caption=reader.t("events.calendar_caption", count=count),
+        caption=texts.calendar_caption(count, reader),
         parse_mode=ParseMode.HTML,
     )
 
@@ -246,7 +247,7 @@ async def cb_event_ics(
     await context.bot.send_document(
         chat.id,
         InputFile(ics, filename=filename),
-        caption=reader_for(context, actor).t("events.event_ics_caption"),
+        caption=texts.event_ics_caption(reader_for(context, actor)),
     )
 
 

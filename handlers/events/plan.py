@@ -91,7 +91,7 @@ async def _create(
     view = await events.create_event(
         context.db, actor, draft, timing=_timing(context), now=context.clock.now(), flow=flow
     )
-    await _show_card(update, context, actor, view, reader_for(context, actor).t("events.created"))
+    await _show_card(update, context, actor, view, views.created_head(reader_for(context, actor)))
 
 
 # ---- create ----------------------------------------------------------------------------
@@ -226,8 +226,7 @@ async def _answer(
         context.db, actor, event_id, answer, timing=_timing(context), now=context.clock.now()
     )
     reader = reader_for(context, actor)
-    toast = reader.plain(f"events.rsvp_saved_{answer.value}", title=result.event.title)
-    await query.answer(toast if result.changed else reader.plain("events.rsvp_same"))
+    await query.answer(views.rsvp_toast(result.event.title, answer, result.changed, reader))
     return result
 
 
@@ -336,7 +335,7 @@ async def cmd_editevent(update: Update, context: GotongContext, actor: Actor) ->
     edited = await events.edit_event(
         context.db, actor, event_id, changes, timing=_timing(context), now=context.clock.now()
     )
-    head = reader_for(context, actor).t("events.edited", count=edited.told)
+    head = views.edited_head(edited.told, reader_for(context, actor))
     await _show_card(update, context, actor, edited.event, head)
 
 
@@ -347,8 +346,7 @@ async def cb_edit_help(
     """Shows how to change this event."""
     assert update.callback_query is not None
     await update.callback_query.answer()
-    text = reader_for(context, actor).t("events.edit_usage", id=data.event_id)
-    await send(update, context, text)
+    await send(update, context, views.edit_help(data.event_id, reader_for(context, actor)))
 
 
 async def _ask_cancel(update: Update, context: GotongContext, actor: Actor, event_id: int) -> None:
@@ -384,8 +382,7 @@ async def cb_cancel_yes(
     assert update.callback_query is not None
     done = await events.cancel_event(context.db, actor, data.event_id, now=context.clock.now())
     await update.callback_query.answer()
-    text = reader_for(context, actor).t("events.cancelled", title=done.event.title,
-                                        count=done.told)
+    text = views.cancelled(done.event.title, done.told, reader_for(context, actor))
     await edit_or_send(update, context, text)
 
 
@@ -396,7 +393,7 @@ async def cb_cancel_no(
     """"No, keep it"."""
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await edit_or_send(update, context, reader_for(context, actor).t("events.kept"))
+    await edit_or_send(update, context, views.kept(reader_for(context, actor)))
 
 
 @pressed(views.Renudge, Permission.MANAGE_EVENTS)
@@ -409,7 +406,7 @@ async def cb_renudge(
         context.db, actor, data.event_id, now=context.clock.now()
     )
     await update.callback_query.answer(
-        reader_for(context, actor).plain("events.renudged", count=count), show_alert=True
+        views.renudged(count, reader_for(context, actor)), show_alert=True
     )
 
 
