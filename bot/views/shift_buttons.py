@@ -128,6 +128,22 @@ class NewWithSkill(CallbackData):
     skill_id: int | None
 
 
+@callback("dua")
+@dataclass(frozen=True, slots=True)
+class AddDuty(CallbackData):
+    """An event card's "➕ Role/shift for this event": the guided /newshift, event preset."""
+
+    event_id: int
+
+
+@callback("dut")
+@dataclass(frozen=True, slots=True)
+class DutyAtEventTime(CallbackData):
+    """In that flow: "same time as the event" instead of typing the start and end."""
+
+    event_id: int
+
+
 @callback("shrp")
 @dataclass(frozen=True, slots=True)
 class RepeatShift(CallbackData):

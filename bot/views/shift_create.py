@@ -1,22 +1,27 @@
 """What coordinators read and tap while creating shifts and tasks: the guided flow's team
 and skill buttons, the created shift with its repeat buttons, the repeat's result.
 
-Buttons carry the typed data of `bot.views.shift_buttons` (the event role's "another
-one" is the events area's own button, `bot.views.events.CB_EVENT_SHIFT`).
+Buttons carry the typed data of `bot.views.shift_buttons`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.services.events.duties import EventSlot
 from bot.services.people.skills import SkillView
 from bot.services.people.teams import TeamSummary
 from bot.services.shifts.common import ShiftView
 from bot.services.shifts.repeat import RepeatPattern, RepeatResult
 from bot.services.shifts.tasks import TaskView
-from bot.views.events import CB_EVENT_SHIFT
 from bot.views.render import Button, Reader
-from bot.views.shift_buttons import NewForTeam, NewWithSkill, RepeatShift
+from bot.views.shift_buttons import (
+    AddDuty,
+    DutyAtEventTime,
+    NewForTeam,
+    NewWithSkill,
+    RepeatShift,
+)
 from bot.views.shift_lists import Keyboard, Screen
 from bot.views.shifts import shift_lines, task_lines
 
@@ -58,8 +63,15 @@ def shift_created(reader: Reader, created: ShiftView, event_id: int | None) -> S
     if event_id is not None:
         text += "\n" + reader.t("event_roles.created_for", id=event_id)
         keyboard.insert(0, [Button(reader.t("event_roles.btn_another"),
-                                   f"{CB_EVENT_SHIFT}:n:{event_id}")])
+                                   AddDuty(event_id).pack())])
     return text + "\n\n" + reader.t("shift_repeat.ask"), keyboard
+
+
+def same_time_question(reader: Reader, slot: EventSlot) -> Screen:
+    """An event's role: "same time as the event? [Yes]", or type another start."""
+    when = reader.time_range(slot.starts_at, slot.ends_at)
+    button = Button(reader.t("event_roles.btn_same_time"), DutyAtEventTime(slot.event_id).pack())
+    return reader.t("event_roles.flow_same_time", when=when), [[button]]
 
 
 def task_created(reader: Reader, created: TaskView) -> str:

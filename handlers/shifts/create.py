@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.commands import CommandSpec
 from bot.context import GotongContext
@@ -44,11 +44,15 @@ from bot.services.shifts.parsing import (
     parse_title,
 )
 from bot.views import shift_create as create_views
-from bot.views.events import CB_EVENT_SHIFT
-from bot.views.render import Button
-from bot.views.shift_buttons import NewForTeam, NewWithSkill, RepeatShift
+from bot.views.shift_buttons import (
+    AddDuty,
+    DutyAtEventTime,
+    NewForTeam,
+    NewWithSkill,
+    RepeatShift,
+)
 from handlers.buttons import pressed
-from handlers.common import callback_args, edit_or_send, int_arg, reader_for, send
+from handlers.common import edit_or_send, int_arg, reader_for, send
 from handlers.feature import Feature
 from handlers.guard import StaleButton, guarded
 
@@ -241,39 +245,36 @@ async def _ask_event_start(
     if not event_shifts.same_time_possible(slot, now):
         await send(update, context, reader.t("shifts.flow_start"))
         return
-    when = reader.time_range(slot.starts_at, slot.ends_at)
-    await send(
-        update,
-        context,
-        reader.t("event_roles.flow_same_time", when=when),
-        [[Button(reader.t("event_roles.btn_same_time"), f"{CB_EVENT_SHIFT}:y:{slot.event_id}")]],
-    )
+    text, keyboard = create_views.same_time_question(reader, slot)
+    await send(update, context, text, keyboard)
 
 
-@guarded(Permission.MANAGE_SHIFTS)
-async def cb_event_role(update: Update, context: GotongContext, actor: Actor) -> None:
-    """The event card's "➕ Role/shift" (asks the role's name) and "same time as the event"."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_args(query.data, CB_EVENT_SHIFT, 2)
-    event_id = int_arg(parts[1]) if parts else None
-    if parts is None or event_id is None or parts[0] not in ("n", "y"):
-        raise StaleButton()
+@pressed(AddDuty, Permission.MANAGE_SHIFTS)
+async def on_add_duty(update: Update, context: GotongContext, actor: Actor, data: AddDuty) -> None:
+    """The event card's "➕ Role/shift": the guided /newshift with the event preset (its
+    team, place and window), starting with the role's name."""
     now = context.clock.now()
     # Re-checked here whatever the button says: the event exists, is on, and is theirs to staff.
-    slot = await event_shifts.event_slot(context.db, actor, event_id, now=now)
+    slot = await event_shifts.event_slot(context.db, actor, data.event_id, now=now)
+    answers: dict[str, Any] = {
+        "team": str(slot.team_id or ""), "event": slot.event_id, "ev_title": slot.title,
+        "ev_start": slot.starts_at.isoformat(), "ev_end": slot.ends_at.isoformat(),
+    }
+    if slot.place:
+        answers["place"] = slot.place
+    await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "title", answers, now=now)
+    await _query(update).answer()
     reader = reader_for(context, actor)
-    if parts[0] == "n":
-        data: dict[str, Any] = {
-            "team": str(slot.team_id or ""), "event": slot.event_id, "ev_title": slot.title,
-            "ev_start": slot.starts_at.isoformat(), "ev_end": slot.ends_at.isoformat(),
-        }
-        if slot.place:
-            data["place"] = slot.place
-        await flows.start_flow(context.db, actor.telegram_id, FLOW_SHIFT, "title", data, now=now)
-        await query.answer()
-        await send(update, context, reader.t("event_roles.flow_title", title=slot.title))
-        return
+    await send(update, context, reader.t("event_roles.flow_title", title=slot.title))
+
+
+@pressed(DutyAtEventTime, Permission.MANAGE_SHIFTS)
+async def on_duty_at_event_time(
+    update: Update, context: GotongContext, actor: Actor, data: DutyAtEventTime
+) -> None:
+    """"Same time as the event": the role's start and end are the event's."""
+    now = context.clock.now()
+    slot = await event_shifts.event_slot(context.db, actor, data.event_id, now=now)
     flow = await flows.current_flow(context.db, actor.telegram_id, now=now)
     if (
         flow is None or flow.flow != FLOW_SHIFT or flow.step != "start"
@@ -281,10 +282,10 @@ async def cb_event_role(update: Update, context: GotongContext, actor: Actor) ->
         or not event_shifts.same_time_possible(slot, now)
     ):
         raise StaleButton()
-    await query.answer()
-    data = dict(flow.data)
-    data["start"], data["end"] = slot.starts_at.isoformat(), slot.ends_at.isoformat()
-    await _ask(update, context, actor, FLOW_SHIFT, "capacity", data)
+    await _query(update).answer()
+    answers = dict(flow.data)
+    answers["start"], answers["end"] = slot.starts_at.isoformat(), slot.ends_at.isoformat()
+    await _ask(update, context, actor, FLOW_SHIFT, "capacity", answers)
 
 
 @pressed(RepeatShift, Permission.MANAGE_SHIFTS)
@@ -393,9 +394,10 @@ FEATURE = Feature(
         CommandHandler("newtask", cmd_newtask),
         CommandHandler("editshift", cmd_editshift),
         CommandHandler("cancelshift", cmd_cancelshift),
-        CallbackQueryHandler(cb_event_role, pattern=rf"^{CB_EVENT_SHIFT}:"),
     ],
-    buttons=[on_new_for_team, on_new_with_skill, on_repeat_shift],
+    buttons=[
+        on_new_for_team, on_new_with_skill, on_repeat_shift, on_add_duty, on_duty_at_event_time,
+    ],
     commands=[
         CommandSpec("newshift", Permission.MANAGE_SHIFTS),
         CommandSpec("newtask", Permission.MANAGE_SHIFTS),

@@ -136,8 +136,8 @@ CASES = [
     Case("nft1 all teams, lead", "lina", lambda o: "nft1:", NOT_ALLOWED),
     Case("nfs1 volunteer", "ani", lambda o: "nfs1:", NOT_ALLOWED),
     Case("nfs1 no flow of theirs", "cora", lambda o: "nfs1:", STALE),
-    Case("evs:n other team", "bima", lambda o: f"evs:n:{o['event_a']}", NOT_ALLOWED),
-    Case("evs:y other team", "bima", lambda o: f"evs:y:{o['event_a']}", NOT_ALLOWED),
+    Case("dua1 other team", "bima", lambda o: f"dua1:{o['event_a']}", NOT_ALLOWED),
+    Case("dut1 other team", "bima", lambda o: f"dut1:{o['event_a']}", NOT_ALLOWED),
     # ---- events (handlers/events/plan.py, handlers/events/attendance.py)
     Case("evr1 other team's event", "citra", lambda o: f"evr1:going:{o['event_a']}", NO_EVENT),
     Case("evr1 other team's cancelled event", "ani", lambda o: f"evr1:going:{o['event_b_gone']}",

@@ -18,6 +18,7 @@ from bot.services.shifts.claims import claim_shift
 from bot.services.shifts.parsing import ShiftDraft, parse_shift_line
 from bot.services.shifts.plan import create_shift, edit_shift
 from bot.views import events as event_views
+from bot.views.shift_buttons import AddDuty
 from models import Role, RsvpStatus, Shift
 from tests.conftest import T0
 from tests.events.test_event_services import START, TIMING, new_event, person, reader
@@ -167,7 +168,7 @@ async def test_card_counts_and_the_going_offer(
     text = "\n".join(event_views.card_lines(view, reader(), for_manager=True))
     assert "Registration desk 1/4 · Security 1/1" in text
     assert any(
-        b.data == f"evs:n:{event_id}"
+        b.data == AddDuty(event_id).pack()
         for row in event_views.card_keyboard(view, reader())
         for b in row
     )

@@ -69,7 +69,7 @@ async def test_add_a_duty_from_the_card_and_claim_it_after_going(tmp_path: Path)
         )
         assert "event:12" in bad.text
         # A forged button for an event that doesn't exist changes nothing.
-        assert "no event number 999" in await forged_press(bot, 1, card, "evs:n:999")
+        assert "no event number 999" in await forged_press(bot, 1, card, "dua1:999")
         async with bot.db() as session:
             desk, setup_row = (await session.scalars(select(Shift).order_by(Shift.id))).all()
             assert (desk.title, desk.event_id, desk.capacity) == ("Registration desk", 1, 4)
