@@ -22,7 +22,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import GotongContext
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
-from bot.views.callbacks import CallbackData, unpack
+from bot.views.callbacks import CallbackData
 from handlers.guard import StaleButton, guarded
 
 C = TypeVar("C", bound=CallbackData)
@@ -46,15 +46,15 @@ class ButtonAction(Generic[C]):
 
         async def run(update: Update, context: GotongContext, actor: Actor) -> None:
             query = update.callback_query
-            data = unpack(query.data if query is not None else None)
-            if not isinstance(data, kind):
+            data = kind.parse(query.data if query is not None else None)
+            if data is None:
                 raise StaleButton()
             await action(update, context, actor, data)
 
         run.__name__ = run.__qualname__ = action.__name__  # refusals are audited by name
         return CallbackQueryHandler(
             guarded(self.permission)(run),
-            pattern=lambda raw: isinstance(raw, str) and isinstance(unpack(raw), kind),
+            pattern=lambda raw: isinstance(raw, str) and kind.parse(raw) is not None,
         )
 
 

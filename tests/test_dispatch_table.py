@@ -15,9 +15,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.features import bot_features, jobs_of, tables_of
-from bot.views.callbacks import CALLBACK_DATA_LIMIT
+from bot.views.callbacks import CALLBACK_DATA_LIMIT, CallbackData
 from bot.views.i18n import load_catalogs
 from handlers.feature import Daily, Every, Feature
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
 
 
 def _name(func: Any) -> str:
@@ -85,6 +91,13 @@ def test_the_dispatch_table_prints_and_holds_its_rules() -> None:
             assert spec.description_key in catalogs[lang], (spec.name, lang)
     tags = [a.kind.tag() for f in features for a in f.buttons]
     assert len(tags) == len(set(tags)), "one action per button kind"
+    # Every button kind the views can draw has an action (else pressing it is "stale").
+    # (by name: `dataclass(slots=True)` leaves the class it replaced among the subclasses)
+    drawn = {f"{k.__module__}.{k.__qualname__}" for k in _subclasses(CallbackData)}
+    bound = {f"{a.kind.__module__}.{a.kind.__qualname__}" for f in features for a in f.buttons}
+    assert drawn <= bound, f"button kinds without an action: {sorted(drawn - bound)}"
+    prefixes = [a.kind.prefix for f in features for a in f.buttons]
+    assert len(prefixes) == len(set(prefixes)), "one prefix per kind (versions replace)"
     for feature in features:
         for action in feature.buttons:
             widest = action.kind.tag() + ":" + ":".join("9" * 18 for _ in action.kind._fields)

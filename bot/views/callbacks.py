@@ -6,9 +6,9 @@
         shift_id: int
         page: int = 0
 
-    ClaimShift(12).pack()          # "shc1:12:0"
-    unpack("shc1:12:0")            # ClaimShift(shift_id=12, page=0)
-    unpack("shc1:12:x")            # None: forged, outdated or from an older version
+    ClaimShift(12).pack()             # "shc1:12:0"
+    ClaimShift.parse("shc1:12:0")     # ClaimShift(shift_id=12, page=0)
+    ClaimShift.parse("shc1:12:x")     # None: forged, outdated or from an older version
 
 A prefix names the kind and a version digit follows it: a button whose fields change gets
 `version=2`, and the buttons already sitting in people's chats (version 1) no longer
@@ -17,6 +17,10 @@ never a wrong action.  Fields are `int`, `str` (no ':'), `bool` and `StrEnum`s, 
 `| None` (packed as an empty part).  Parsing is strict: `int` fields take plain digits
 (at most 18, with an optional leading '-'), the part count must match exactly.  The data
 only says what was pressed; who may do it, to what and now is re-checked by the service.
+
+There is no registry: a kind parses its own data, and the bot's kinds are the ones its
+features' button actions name (`tests/test_dispatch_table.py` checks their tags are
+unique and fit).
 """
 
 from __future__ import annotations
@@ -31,8 +35,6 @@ from typing import Any, ClassVar, TypeVar
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 SEPARATOR = ":"
 
-_KINDS: dict[str, type[CallbackData]] = {}  # "shc1" -> ClaimShift (the whole vocabulary)
-
 C = TypeVar("C", bound="CallbackData")
 
 
@@ -46,6 +48,25 @@ class CallbackData:
     @classmethod
     def tag(cls) -> str:
         return f"{cls.prefix}{cls.version}"
+
+    @classmethod
+    def parse(cls: type[C], data: str | None) -> C | None:
+        """This kind with its fields from `data`, or None for anything else."""
+        if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
+            return None
+        tag, *parts = data.split(SEPARATOR)
+        if tag != cls.tag() or len(parts) != len(cls._fields):
+            return None
+        values = {}
+        for (name, hint), part in zip(cls._fields, parts, strict=True):
+            ok, value = _decode(part, hint)
+            if not ok:
+                return None
+            values[name] = value
+        try:
+            return cls(**values)
+        except (TypeError, ValueError):  # a dataclass' own __post_init__ refused the values
+            return None
 
     def pack(self) -> str:
         parts = [self.tag(), *(_encode(getattr(self, name)) for name, _ in self._fields)]
@@ -66,40 +87,18 @@ def callback(prefix: str, *, version: int = 1) -> Callable[[type[C]], type[C]]:
         cls.prefix, cls.version = prefix, version
         hints = typing.get_type_hints(cls)
         cls._fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
-        tag = cls.tag()
-        if tag in _KINDS and _KINDS[tag].__qualname__ != cls.__qualname__:
-            raise ValueError(f"callback prefix {tag!r} taken by {_KINDS[tag].__qualname__}")
-        if any(t.startswith(prefix) and t[len(prefix):].isdigit() for t in _KINDS if t != tag):
-            raise ValueError(f"callback prefix {prefix!r} is in use with another version")
-        _KINDS[tag] = cls
         return cls
 
     return register
 
 
-def unpack(data: str | None) -> CallbackData | None:
-    """The button kind `data` names with its fields, or None for anything else."""
-    if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
-        return None
-    tag, *parts = data.split(SEPARATOR)
-    kind = _KINDS.get(tag)
-    if kind is None or len(parts) != len(kind._fields):
-        return None
-    values = {}
-    for (name, hint), part in zip(kind._fields, parts, strict=True):
-        ok, value = _decode(part, hint)
-        if not ok:
-            return None
-        values[name] = value
-    try:
-        return kind(**values)
-    except (TypeError, ValueError):  # a dataclass' own __post_init__ refused the values
-        return None
-
-
-def kinds() -> dict[str, type[CallbackData]]:
-    """Every registered button kind by tag (the dispatch table test prints them)."""
-    return dict(sorted(_KINDS.items()))
+def unpack(data: str | None, *kinds: type[CallbackData]) -> CallbackData | None:
+    """The first of `kinds` that `data` parses as, or None."""
+    for kind in kinds:
+        found = kind.parse(data)
+        if found is not None:
+            return found
+    return None
 
 
 def _encode(value: Any) -> str:

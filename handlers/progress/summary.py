@@ -238,7 +238,7 @@ FEATURE = Feature(
         CommandSpec("goal", Permission.MANAGE_GOALS),
         CommandSpec("report", Permission.VIEW_REPORT),
     ],
-    profile_sections=[views.me_section],  # views.ME_SECTION once the type takes pairs
+    profile_sections=[views.ME_SECTION],
     jobs=[
         Daily(
             DAILY_JOB,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.services.authz import Permission
@@ -17,10 +15,8 @@ from bot.services.people.members import Actor
 from bot.services.reach import autopilot
 from bot.views.autopilot import settings_lines
 from handlers.common import reader_for, send
+from handlers.feature import Every, Feature
 from handlers.guard import guarded
-
-if TYPE_CHECKING:
-    from bot.app import GotongApp
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +24,6 @@ SWEEP_JOB = "autopilot.sweep"
 SWEEP_INTERVAL = timedelta(minutes=5)
 ON_WORDS = {"on", "aktif", "nyala", "hidup", "yes", "ya"}
 OFF_WORDS = {"off", "nonaktif", "mati", "no", "tidak"}
-
-commands.register(CommandSpec("autopilot", Permission.MANAGE_ROLES, group="shifts"))
-
 
 @guarded(Permission.MANAGE_ROLES)
 async def cmd_autopilot(update: Update, context: GotongContext, actor: Actor) -> None:
@@ -60,19 +53,9 @@ async def job_autopilot(context: GotongContext) -> None:
         log.info("autopilot: %s", report)
 
 
-async def schedule_autopilot(app: GotongApp) -> None:
-    if app.job_queue is None:
-        log.warning("no job queue: the staffing autopilot will not run")
-        return
-    for job in app.job_queue.get_jobs_by_name(SWEEP_JOB):
-        job.schedule_removal()
-    app.job_queue.run_repeating(job_autopilot, interval=SWEEP_INTERVAL, first=SWEEP_INTERVAL,
-                                name=SWEEP_JOB)
-
-
-def handlers() -> list[BaseHandler]:
-    from bot.app import STARTUP_HOOKS
-
-    if schedule_autopilot not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(schedule_autopilot)
-    return [CommandHandler("autopilot", cmd_autopilot)]
+FEATURE = Feature(
+    "autopilot",
+    handlers=[CommandHandler("autopilot", cmd_autopilot)],
+    commands=[CommandSpec("autopilot", Permission.MANAGE_ROLES, group="shifts")],
+    jobs=[Every(SWEEP_JOB, job_autopilot, SWEEP_INTERVAL)],
+)

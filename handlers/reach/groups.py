@@ -8,34 +8,30 @@ Registered before the private-only flow router (`bot.app.FEATURE_MODULES`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from telegram import ChatMember, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ChatMemberHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.delivery.sender import Blocked, Flood, Rejected, Transient
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.reach import groups, posts
-from bot.views.callbacks import CallbackData, unpack
+from bot.views.callbacks import CallbackData
 from bot.views.groups import GroupClaim, GroupGoing, going_notice, group_post
 from bot.views.i18n import normalize_language
 from bot.views.render import Reader
 from bot.views.shifts import shift_lines
 from handlers.buttons import ButtonAction, pressed
 from handlers.common import int_arg, reader_for, send
+from handlers.feature import Every, Feature
 from handlers.guard import StaleButton, guarded
-
-if TYPE_CHECKING:
-    from bot.app import GotongApp
 
 log = logging.getLogger(__name__)
 C = TypeVar("C", bound=CallbackData)
@@ -44,14 +40,7 @@ EDIT_JOB = "groups.post-edits"
 EDIT_INTERVAL = timedelta(seconds=3)
 DEEP_CLAIM = "gc_"  # /start gc_<shift id>: a stranger's tap on Claim, continued privately
 DEEP_GOING = "gg_"  # /start gg_<event id>
-LOCK_KEY = "groups.refresh_lock"
 MEMBER_STATES = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
-
-commands.register(
-    CommandSpec("linkteam", Permission.MANAGE_TEAMS, menu=False, group="people"),
-    CommandSpec("unlinkteam", Permission.MANAGE_TEAMS, menu=False, group="people"),
-)
-
 
 def _in_group(update: Update) -> bool:
     chat = update.effective_chat
@@ -135,7 +124,7 @@ class StrangersGetALink(ButtonAction[C]):
                 return
             if not await groups.known_person(context.db, user.id):
                 reader = _group_reader(context, user.language_code)
-                payload = f"{deep_link}{target(unpack(query.data))}"
+                payload = f"{deep_link}{target(self.kind.parse(query.data))}"
                 await query.answer(reader.plain("groups.start_first"),
                                    url=f"https://t.me/{context.bot.username}?start={payload}")
                 return
@@ -252,24 +241,20 @@ async def _deep_going(update: Update, context: GotongContext, actor: Actor) -> N
 
 
 # ---- keeping posts' fill level current -------------------------------------------------
-async def refresh_posts(app: GotongApp | Any, *, wait: bool = False) -> int:
+async def refresh_posts(app: Any, *, wait: bool = False) -> int:
     """Edits each post whose shift or event moved on to its newest state, at the group's
     pace (the one pacer: 20 per minute per group, edits count) and through the outbox's
     transport.  A group still cooling down is skipped: the next tick shows a fresher state
     anyway, so many taps cost one edit.  Returns how many posts now show their state."""
-    from bot.app import PACER_KEY
-    from handlers.broadcast import dispatcher_of
-
     state = app.bot_data
-    dispatcher = dispatcher_of(app)
-    if dispatcher is None or state.sessionmaker is None or state.settings is None:
+    dispatcher, pacer = state.dispatcher, state.pacer
+    if dispatcher is None or pacer is None or state.sessionmaker is None or state.settings is None:
         return 0
-    lock: asyncio.Lock = state.extras.setdefault(LOCK_KEY, asyncio.Lock())
+    lock = state.group_posts_lock
     if lock.locked() and not wait:
         return 0
     async with lock:
         settings, db = state.settings, state.sessionmaker
-        pacer = state.extras[PACER_KEY]
         reader = Reader(state.i18n, settings.default_language, settings.timezone,
                         settings.currency, state.clock.now())
         shown: dict[int, str] = {}
@@ -306,28 +291,18 @@ async def job_refresh_posts(context: GotongContext) -> None:
     await refresh_posts(context.application)
 
 
-async def schedule_post_edits(app: GotongApp) -> None:
-    if app.job_queue is None:
-        log.warning("no job queue: group posts will not show their fill level")
-        return
-    for job in app.job_queue.get_jobs_by_name(EDIT_JOB):
-        job.schedule_removal()
-    app.job_queue.run_repeating(job_refresh_posts, interval=EDIT_INTERVAL, first=EDIT_INTERVAL,
-                                name=EDIT_JOB)
-
-
-def handlers() -> list[BaseHandler]:
-    from bot.app import STARTUP_HOOKS
-    from handlers.people.start import register_deep_link
-
-    if schedule_post_edits not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(schedule_post_edits)
-    register_deep_link(DEEP_CLAIM, deep_link_claim)
-    register_deep_link(DEEP_GOING, deep_link_going)
-    return [
+FEATURE = Feature(
+    "groups",
+    handlers=[
         CommandHandler("linkteam", cmd_linkteam),
         CommandHandler("unlinkteam", cmd_unlinkteam),
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
-        cb_group_claim.handler(),
-        cb_group_going.handler(),
-    ]
+    ],
+    buttons=[cb_group_claim, cb_group_going],
+    commands=[
+        CommandSpec("linkteam", Permission.MANAGE_TEAMS, menu=False, group="people"),
+        CommandSpec("unlinkteam", Permission.MANAGE_TEAMS, menu=False, group="people"),
+    ],
+    deep_links={DEEP_CLAIM: deep_link_claim, DEEP_GOING: deep_link_going},
+    jobs=[Every(EDIT_JOB, job_refresh_posts, EDIT_INTERVAL)],
+)

@@ -13,9 +13,8 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
-from bot import commands
 from bot.commands import CommandSpec
 from bot.context import GotongContext, telegram_user
 from bot.errors import Conflict, InvalidInput
@@ -35,7 +34,7 @@ from bot.views.imports import (
 )
 from handlers.buttons import pressed
 from handlers.common import edit_or_send, reader_for, send
-from handlers.flows import register_flow
+from handlers.feature import Feature
 from handlers.guard import guarded
 from handlers.menus import sync_person_menu
 
@@ -44,10 +43,6 @@ log = logging.getLogger(__name__)
 FLOW = "import"
 STEP_FILE = "file"
 STEP_CONFIRM = "confirm"
-CB_IMPORT = "imp"  # imp:ok:<digest>, imp:no:<digest>
-
-commands.register(CommandSpec("import", Permission.MANAGE_ROLES, group="people"))
-
 
 @guarded(Permission.MANAGE_ROLES)
 async def cmd_import(update: Update, context: GotongContext, actor: Actor) -> None:
@@ -160,22 +155,22 @@ async def deep_link_import(update: Update, context: GotongContext, code: str) ->
     else:
         await send(update, context, reader.t("imports.joined"))
     if result.ok:
-        await sync_person_menu(context.bot, context.i18n, result.actor)
+        await sync_person_menu(context, result.actor)
     await greet(update, context, result.actor)
-
-
-def handlers() -> list[BaseHandler]:
-    from handlers.people.start import register_deep_link
-
-    register_flow(FLOW, guarded_step)
-    register_deep_link(IMPORT_PREFIX, deep_link_import)
-    return [
-        CommandHandler("import", cmd_import, filters=filters.ChatType.PRIVATE),
-        cb_import_confirm.handler(),
-        cb_import_cancel.handler(),
-    ]
 
 
 async def guarded_step(update: Update, context: GotongContext, actor: Actor, flow: Flow) -> None:
     # The flow router already runs under the guard: a refusal here is explained to the person.
     await on_import_input(update, context, actor, flow)
+
+
+FEATURE = Feature(
+    "import",
+    handlers=[
+        CommandHandler("import", cmd_import, filters=filters.ChatType.PRIVATE),
+    ],
+    buttons=[cb_import_confirm, cb_import_cancel],
+    commands=[CommandSpec("import", Permission.MANAGE_ROLES, group="people")],
+    flows={FLOW: guarded_step},
+    deep_links={IMPORT_PREFIX: deep_link_import},
+)

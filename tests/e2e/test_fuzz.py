@@ -33,7 +33,7 @@ import pytest
 from telegram.error import BadRequest
 
 from bot.clock import FrozenClock
-from bot.features import command_table
+from bot.features import bot_features, command_table
 from bot.services.authz import Permission
 from bot.services.people.members import actor_by_telegram_id
 from sandbox import SandboxMessage, UserSpec
@@ -52,16 +52,10 @@ FORMATTING = {"bold", "italic", "underline", "strikethrough", "spoiler", "code",
               "text_link", "blockquote", "expandable_blockquote"}
 
 # Every callback prefix the handlers register, with the actions they read.
-PREFIXES = {
-    "bc": ["k", "a", "b", "go", "s", "x", "fail"], "inv": ["t", "r"], "sh": [
-        "c", "w", "r", "cv", "ca", "wa", "wd", "in", "p"], "tk": ["c", "r", "d", "p"],
-    "shc": ["l", "t"], "shrep": ["d", "w", "k"], "nf": ["t", "s"], "evs": ["n", "y"],
-    "evr": ["g", "m", "d"], "evl": ["g", "m", "d"], "evc": ["y", "n"], "evt": [
-        "card", "inv", "ia", "ed", "x", "xx", "keep", "rn", "qr", "cil", "ci", "csv", "ics",
-        "loc"], "bcl": ["a", "r", "p", "v"], "bx": ["c", "skip", "ok", "no"],
-    "sum": ["t", "e", "all"], "lang": ["id", "en"], "tz": ["wib", "wita", "wit", "campaign"],
-    "sk": ["t"], "fb": ["r", "n", "c", "p", "v"],
-}
+# Every button kind of the bot (tag -> its fields), plus the string prefixes of the
+# version before typed callback data: old buttons still sitting in people's chats.
+KINDS = {a.kind.tag(): len(a.kind._fields) for f in bot_features() for a in f.buttons}
+OLD_PREFIXES = ["bc:go", "sh:c", "tk:c", "evr:g", "evt:card", "sum:t", "fb:r", "grp:c", "imp:ok"]
 
 EXTRA_PEOPLE = [
     # (telegram id, first name, language code): never seen by the bot before the fuzz.
@@ -155,12 +149,16 @@ def _forged(fz: Fuzz) -> str:
         while len(junk.encode()) > CALLBACK_LIMIT:
             junk = junk[:-1]
         return junk or "x"
-    prefix = r.choice(list(PREFIXES))
-    action = r.choice(PREFIXES[prefix] + ["zz", ""])
-    ids = [str(r.choice(list(fz.objects.values()))) for _ in range(r.randint(0, 3))]
-    if r.random() < 0.2:
-        ids.append(r.choice(["-1", "0", "abc", "9" * 30, "1e3", " 1", "٣"]))
-    data = ":".join([prefix, action, *ids])
+    if choice < 0.25:
+        head = r.choice(OLD_PREFIXES)
+        count = r.randint(0, 3)
+    else:
+        head = r.choice(list(KINDS))
+        count = KINDS[head] if r.random() < 0.7 else r.randint(0, 4)  # sometimes wrong
+    ids = [str(r.choice(list(fz.objects.values()))) for _ in range(count)]
+    if ids and r.random() < 0.3:
+        ids[r.randrange(len(ids))] = r.choice(["-1", "0", "abc", "9" * 30, "1e3", " 1", "٣", ""])
+    data = ":".join([head, *ids])
     while len(data.encode()) > CALLBACK_LIMIT:
         data = data[:-1]
     return data
