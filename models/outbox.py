@@ -24,6 +24,9 @@ class OutboxMessage(IdMixin, Base):
         # The dispatcher's query: due pending rows, oldest first.
         Index("ix_outbox_status_due", "status", "due_at"),
         Index("ix_outbox_cause", "cause"),
+        # withdraw/replan's query: a cause's pending rows (without it SQLite walks every
+        # pending row through ix_outbox_status_due, once per cause of a moved event).
+        Index("ix_outbox_cause_status", "cause", "status"),
         Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
     )
 

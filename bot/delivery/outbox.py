@@ -10,12 +10,12 @@ vocabulary in `bot.delivery.kinds`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,3 +112,31 @@ async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessag
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return await enqueue(session, planned)
+
+
+REPLAN_CHUNK = 500  # causes per statement (well under SQLite's and asyncpg's bind limits)
+
+
+async def replan_many(session: AsyncSession, plans: Mapping[str, Iterable[NewMessage]]) -> int:
+    """`replan` for many causes at once (a moved event re-plans each of its 5,000 answers):
+    the same outcome, in a few statements per 500 causes and one enqueue instead of two
+    statements per cause.  Returns how many rows were new."""
+    planned = {cause: list(messages) for cause, messages in plans.items()}
+    keep = {m.dedup_key for messages in planned.values() for m in messages}
+    causes = list(planned)
+    for start in range(0, len(causes), REPLAN_CHUNK):
+        chunk = causes[start : start + REPLAN_CHUNK]
+        pending = await session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedup_key).where(
+                OutboxMessage.cause.in_(chunk), OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+        stale = [row_id for row_id, key in pending if key not in keep]
+        for at in range(0, len(stale), REPLAN_CHUNK):
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(stale[at : at + REPLAN_CHUNK]))
+                .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    return await enqueue(session, [m for messages in planned.values() for m in messages])

@@ -1,4 +1,4 @@
-"""event_invitation: who was invited to an event, as a record of its own
+"""event_invitation: who was invited to an event, as a record of its own; outbox (cause, status)
 
 Revision ID: 0006
 Revises: 0005
@@ -12,6 +12,10 @@ The pending rows an answer planned (reminders, the confirmation, its nudges) mov
 the event's cause to their answer's (`rsvp:<id>`), the escalation to the event's plan
 (`event_plan:<id>`), as `bot.delivery.kinds` now plans them: stepping back or moving the
 event withdraws the rows planned before the upgrade too.  Keys are untouched.
+
+`ix_outbox_cause_status`: withdrawing or re-planning one cause's pending rows (a moved
+event re-plans each answer's cause) finds them by cause, instead of walking every
+pending row through `ix_outbox_status_due` as SQLite's planner chose.
 """
 
 from collections.abc import Sequence
@@ -57,6 +61,8 @@ def upgrade() -> None:
     with op.batch_alter_table("event_invitation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_invitation_event_id"), ["event_id"])
         batch_op.create_index("ix_event_invitation_person", ["person_id"])
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_cause_status", ["cause", "status"])
     _copy_sent_invitations()
     _move_pending_causes(upgrade=True)
 
@@ -136,6 +142,8 @@ def _event_id_of(params: object) -> int | None:
 
 def downgrade() -> None:
     _move_pending_causes(upgrade=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_cause_status")
     with op.batch_alter_table("event_invitation", schema=None) as batch_op:
         batch_op.drop_index("ix_event_invitation_person")
         batch_op.drop_index(batch_op.f("ix_event_invitation_event_id"))

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery import kinds
 from bot.delivery.kinds import event_cause, event_plan_cause, rsvp_cause
-from bot.delivery.outbox import NewMessage, enqueue, replan, withdraw
+from bot.delivery.outbox import NewMessage, enqueue, replan, replan_many, withdraw
 from models import Event, EventRsvp, Membership, Person, RsvpStatus
 
 KIND_INVITE = kinds.EVENT_INVITE.name
@@ -73,7 +73,7 @@ class Attendee:
 
 
 def plan_rsvp_messages(
-    event: Event, rsvp: EventRsvp, chat_id: int, timing: Timing, now: datetime
+    event: Event, rsvp: EventRsvp | GoingAnswer, chat_id: int, timing: Timing, now: datetime
 ) -> list[NewMessage]:
     """The reminders, confirmation and nudge one Going answer needs, from now on."""
     start = event.starts_at
@@ -151,21 +151,35 @@ async def plan_escalation(
     return await replan(session, event_plan_cause(event.id), planned)
 
 
-async def going_answers(session: AsyncSession, event_id: int) -> list[tuple[EventRsvp, int]]:
-    """(answer, telegram id) of everyone Going."""
+@dataclass(frozen=True, slots=True)
+class GoingAnswer:
+    """What planning needs of one Going answer (read as plain columns, not ORM objects)."""
+
+    id: int
+    person_id: int
+    confirmed_at: datetime | None
+    telegram_id: int
+
+
+async def going_answers(session: AsyncSession, event_id: int) -> list[GoingAnswer]:
+    """Everyone Going, with their chat."""
     rows = await session.execute(
-        select(EventRsvp, Person.telegram_id)
+        select(EventRsvp.id, EventRsvp.person_id, EventRsvp.confirmed_at, Person.telegram_id)
         .join(Person, Person.id == EventRsvp.person_id)
         .where(EventRsvp.event_id == event_id, EventRsvp.status == RsvpStatus.GOING)
         .order_by(EventRsvp.id)
     )
-    return [(rsvp, int(tg)) for rsvp, tg in rows]
+    return [GoingAnswer(int(r), int(p), c, int(t)) for r, p, c, t in rows]
 
 
 async def replan_all(session: AsyncSession, event: Event, timing: Timing, now: datetime) -> None:
-    """The event's time moved: every answer's rows and the escalation planned anew."""
-    for rsvp, tg in await going_answers(session, event.id):
-        await plan_rsvp(session, event, rsvp, tg, timing, now)
+    """The event's time moved: every answer's rows and the escalation planned anew (one
+    `replan` per answer's cause, done together: `outbox.replan_many`)."""
+    plans = {
+        rsvp_cause(answer.id): plan_rsvp_messages(event, answer, answer.telegram_id, timing, now)
+        for answer in await going_answers(session, event.id)
+    }
+    await replan_many(session, plans)
     await plan_escalation(session, event, timing, now)
 
 
@@ -174,8 +188,8 @@ async def withdraw_all(session: AsyncSession, event_id: int) -> None:
     await withdraw(session, event_cause(event_id))
     await withdraw(session, event_plan_cause(event_id))
     rsvp_ids = await session.scalars(select(EventRsvp.id).where(EventRsvp.event_id == event_id))
-    for rsvp_id in list(rsvp_ids):
-        await withdraw(session, rsvp_cause(rsvp_id))
+    # Every answer's cause planned as nothing: all their pending rows withdrawn together.
+    await replan_many(session, {rsvp_cause(rsvp_id): [] for rsvp_id in rsvp_ids})
 
 
 async def attendees(session: AsyncSession, event_id: int) -> list[Attendee]:
