@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import kinds, outbox
 from bot.services.events import attendance, events, messages
 from models import OutboxMessage, OutboxStatus, Role, RsvpStatus
 from models.base import utcnow
@@ -131,4 +133,33 @@ async def test_stepping_back_and_confirming_replan_the_answers_rows(
     # Ani's rows are hers: Budi stepping back left them alone.
     assert {k for k, _, _ in await _rows(sessionmaker, ani.person_id, OutboxStatus.PENDING)} == {
         messages.KIND_REMINDER
+    }
+
+
+async def test_replan_many_is_replan_for_each_cause(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunked over causes, a repeated key stays as it is, everything else is withdrawn."""
+    monkeypatch.setattr(outbox, "REPLAN_CHUNK", 2)
+    kind = kinds.EVENT_REMINDER
+    old = [
+        kind.message(chat_id=9, due_at=T0, rsvp_id=r, hours=2, starts=T0) for r in (1, 2, 3)
+    ]
+    async with sessionmaker.begin() as session:
+        await outbox.enqueue(session, old)
+    fresh = kind.message(chat_id=9, due_at=T0, rsvp_id=3, hours=2, starts=T0 + timedelta(days=1))
+    async with sessionmaker.begin() as session:
+        new = await outbox.replan_many(session, {
+            kinds.rsvp_cause(1): [], kinds.rsvp_cause(2): [old[1]], kinds.rsvp_cause(3): [fresh],
+        })
+    assert new == 1
+    async with sessionmaker() as session:
+        status = dict(
+            (await session.execute(select(OutboxMessage.dedup_key, OutboxMessage.status))).all()
+        )
+    assert status == {
+        old[0].dedup_key: OutboxStatus.CANCELLED,
+        old[1].dedup_key: OutboxStatus.PENDING,  # the new plan repeats it: kept
+        old[2].dedup_key: OutboxStatus.CANCELLED,
+        fresh.dedup_key: OutboxStatus.PENDING,
     }
