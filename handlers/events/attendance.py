@@ -177,7 +177,6 @@ async def cb_checkin_person(
 # ---- files -----------------------------------------------------------------------------
 async def _send_roster(update: Update, context: GotongContext, actor: Actor, event_id: int) -> None:
     reader = reader_for(context, actor)
-    view = await reading.get_event(context.db, actor, event_id)
     roster = await attendance.roster_csv(context.db, actor, event_id)
     await _answer(update)
     chat = update.effective_chat
@@ -185,7 +184,7 @@ async def _send_roster(update: Update, context: GotongContext, actor: Actor, eve
     await context.bot.send_document(
         chat.id,
         InputFile(roster.data, filename=roster.filename),
-        caption=texts.roster_caption(view.title, reader),
+        caption=texts.roster_caption(roster.title, reader),
         parse_mode=ParseMode.HTML,
     )
 

@@ -27,7 +27,7 @@ from bot.services.events.events import set_rsvp
 from bot.services.events.geo import haversine_m
 from bot.services.events.messages import Attendee, Timing, plan_rsvp, renudge, withdraw_rsvp
 from bot.services.events.reading import load_event
-from bot.services.events.visibility import may_check_in_others, may_run
+from bot.services.events.visibility import may_check_in_others, may_run, require_visible
 from bot.services.people.members import Actor
 from bot.services.people.reliability import reliability_of
 from models import (
@@ -286,34 +286,42 @@ class Roster:
     lines: tuple[RosterLine, ...]
 
 
+async def _lines(session: AsyncSession, event: Event) -> Roster:
+    rows = await session.execute(
+        select(EventRsvp, Person)
+        .join(Person, Person.id == EventRsvp.person_id)
+        .where(EventRsvp.event_id == event.id)
+        .order_by(EventRsvp.status, Person.first_name, Person.id)
+    )
+    return Roster(event.id, event.title, tuple(
+        RosterLine(
+            r.id,
+            p.id,
+            p.telegram_id,
+            p.display_name,
+            p.username,
+            r.status,
+            r.confirmed_at is not None,
+            r.checked_in_at is not None,
+            r.no_show,
+        )
+        for r, p in rows
+    ))
+
+
+def _may_read_roster(actor: Actor, event: Event) -> None:
+    if not may_run(actor, event):
+        raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+
+
 async def roster(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
 ) -> Roster:
     """Everyone who answered, for the check-in list and the CSV; leads and coordinators."""
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
-        if not may_run(actor, event):
-            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
-        rows = await session.execute(
-            select(EventRsvp, Person)
-            .join(Person, Person.id == EventRsvp.person_id)
-            .where(EventRsvp.event_id == event.id)
-            .order_by(EventRsvp.status, Person.first_name, Person.id)
-        )
-        return Roster(event.id, event.title, tuple(
-            RosterLine(
-                r.id,
-                p.id,
-                p.telegram_id,
-                p.display_name,
-                p.username,
-                r.status,
-                r.confirmed_at is not None,
-                r.checked_in_at is not None,
-                r.no_show,
-            )
-            for r, p in rows
-        ))
+        _may_read_roster(actor, event)
+        return await _lines(session, event)
 
 
 # ---- after the event -------------------------------------------------------------------
@@ -372,6 +380,7 @@ async def _event_shifts(session: AsyncSession, event_id: int) -> dict[int, str]:
 
 @dataclass(frozen=True, slots=True)
 class RosterFile:
+    title: str  # the event's
     filename: str
     data: bytes  # UTF-8 CSV with a BOM
 
@@ -379,11 +388,15 @@ class RosterFile:
 async def roster_csv(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
 ) -> RosterFile:
-    """(filename, UTF-8 CSV) of the event's roster with reliability and shift."""
-    lines = (await roster(sessionmaker, actor, event_id)).lines
+    """The event's roster as a UTF-8 CSV with reliability and shift, and its title."""
     async with sessionmaker() as session:
+        event = await load_event(session, event_id)
+        await require_visible(session, actor, event)  # a hidden event is not found
+        _may_read_roster(actor, event)
+        lines = (await _lines(session, event)).lines
         shifts = await _event_shifts(session, event_id)
         rel = await reliability_of(session, [line.person_id for line in lines])
+        title = event.title
     header = ["name", "username", "rsvp", "confirmed", "checked_in", "no_show", "shift",
               "reliability"]
     rows: list[list[str]] = []
@@ -403,4 +416,5 @@ async def roster_csv(
         )
     # The shared writer: names people chose are made formula-safe; a BOM so spreadsheet
     # apps read the Indonesian names as UTF-8.
-    return RosterFile(f"roster-event-{event_id}.csv", await csv_bytes(header, rows))
+    data = await csv_bytes(header, rows)
+    return RosterFile(title, f"roster-event-{event_id}.csv", data)
