@@ -43,7 +43,7 @@ from sqlalchemy import func, insert, select
 
 from bot.db import create_engine, create_sessionmaker
 from bot.services import broadcasts
-from bot.services.broadcasts.audiences import AUDIENCES
+from bot.services.broadcasts.catalog import AUDIENCES
 from bot.services.people.members import actor_from
 from models import Base, OutboxMessage, Person, Role
 from sandbox import HttpSandboxClient, SandboxTimeout

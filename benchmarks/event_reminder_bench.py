@@ -30,6 +30,7 @@ from bot.db import create_sessionmaker
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.message import Message, MessageKeyboard
 from bot.delivery.outbox import enqueue
+from bot.features import outbox_renderers
 from bot.services.events.messages import Timing, plan_rsvp_messages, replan_all
 from bot.views.i18n import I18n
 from bot.views.outbox import OutboxRendering
@@ -145,7 +146,8 @@ async def bench(url: str, label: str) -> dict[str, float]:
         clock = FrozenClock(START + timedelta(hours=1) - timedelta(hours=2))
         settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
         dispatcher = Dispatcher(
-            db, NullTransport(), settings, clock, OutboxRendering(I18n("id"), settings)
+            db, NullTransport(), settings, clock,
+            OutboxRendering(I18n("id"), settings, outbox_renderers()),
         )
         t0 = time.perf_counter()
         first = await dispatcher._claim(100)

@@ -171,7 +171,7 @@ async def start_delivery(app: GotongApp) -> None:
     assert state.sessionmaker is not None and state.settings is not None
     dispatcher = Dispatcher(
         state.sessionmaker, PtbTransport(app.bot), state.settings, state.clock,
-        OutboxRendering(state.i18n, state.settings), pacer=state.pacer,
+        OutboxRendering(state.i18n, state.settings, state.tables.renderers), pacer=state.pacer,
     )
     state.dispatcher = dispatcher
     dispatcher.start()

@@ -22,6 +22,7 @@ from bot.commands import CommandTable
 from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.pacing import Pacer
+from bot.delivery.renderers import Renderer
 from bot.ops.runtime import Ops
 from bot.services.flows import Flow
 from bot.services.people.members import Actor, TelegramUser, load_actor
@@ -45,6 +46,7 @@ class FeatureTables:
     flows: Mapping[str, FlowStep] = field(default_factory=dict)
     deep_links: Mapping[str, DeepLinkHandler] = field(default_factory=dict)
     profile_sections: Sequence[ProfileSection] = ()
+    renderers: Mapping[str, Renderer] = field(default_factory=dict)  # outbox kind -> renderer
 
 
 @dataclass

@@ -9,12 +9,13 @@ app's `FeatureTables`; no module registers anything by being imported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.commands import CommandTable
 from bot.config import Settings
 from bot.context import FeatureTables
+from bot.delivery.renderers import Renderer
 from handlers import broadcast, budget, errors, flows, help, stale
 from handlers.events import attendance, plan
 from handlers.feature import Daily, Every, Feature, Job
@@ -58,9 +59,11 @@ def tables_of(features: Sequence[Feature]) -> FeatureTables:
     flows and deep links, whose second declaration would never run)."""
     flows_: dict[str, Any] = {}
     links: dict[str, Any] = {}
+    renderers: dict[str, Any] = {}
     for feature in features:
         for table, found, what in ((flows_, feature.flows, "flow"),
-                                   (links, feature.deep_links, "deep link")):
+                                   (links, feature.deep_links, "deep link"),
+                                   (renderers, feature.renderers, "outbox kind")):
             for name, step in found.items():
                 if name in table:
                     raise ValueError(f"{what} {name!r} declared twice ({feature.name})")
@@ -70,6 +73,7 @@ def tables_of(features: Sequence[Feature]) -> FeatureTables:
         flows=flows_,
         deep_links=links,
         profile_sections=tuple(s for f in features for s in f.profile_sections),
+        renderers=renderers,
     )
 
 
@@ -105,6 +109,11 @@ def schedule(job_queue: Any, jobs: Iterable[Job], settings: Settings) -> None:
             days = job.days(settings) if job.days is not None else tuple(range(7))
             job_queue.run_daily(job.run, job.at(settings), days=days, name=job.name,
                                 job_kwargs=kwargs or None)
+
+
+def outbox_renderers() -> Mapping[str, Renderer]:
+    """Every outbox kind's renderer (tests and benchmarks render rows with it)."""
+    return tables_of(bot_features()).renderers
 
 
 def command_table(extra: Iterable[Feature] = ()) -> CommandTable:

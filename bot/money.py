@@ -224,7 +224,7 @@ def major_units(minor: int, currency: str) -> str:
     return f"{value:.{digits}f}"
 
 
-def parse_amount(
+def parse_amount(  # noqa: C901 (a parser)
     text: str,
     *,
     currency: str = "IDR",

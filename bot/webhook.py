@@ -82,7 +82,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _object_problem(obj: dict[str, Any], where: str, depth: int) -> str | None:
+def _object_problem(obj: dict[str, Any], where: str, depth: int) -> str | None:  # noqa: C901
     if depth > MAX_SHAPE_DEPTH:
         return f"{where}: nested too deep"
     for key in _REQUIRED.get(where, ()):
@@ -113,6 +113,21 @@ def _object_problem(obj: dict[str, Any], where: str, depth: int) -> str | None:
     return None
 
 
+def parse_update(body: bytes, bot: Any) -> Update | str:
+    """The update in a webhook body, or what is wrong with the body."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]] too deep
+        return f"not JSON: {type(exc).__name__}"
+    problem = update_shape_problem(data)
+    if problem is not None:
+        return problem
+    try:
+        return Update.de_json(data, bot)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
 def webhook_path(webhook_url: str) -> str:
     return urlparse(webhook_url).path or "/"
 
@@ -131,18 +146,9 @@ def make_webhook_app(
             METRICS.updates.inc(outcome="rejected")
             log.warning("webhook call with a wrong or missing secret from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        body = await request.read()
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]] too deep
-            return malformed(request, f"not JSON: {type(exc).__name__}")
-        problem = update_shape_problem(data)
-        if problem is not None:
-            return malformed(request, problem)
-        try:
-            update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-            return malformed(request, f"{type(exc).__name__}: {exc}")
+        update = parse_update(await request.read(), application.bot)
+        if isinstance(update, str):
+            return malformed(request, update)
         async with slots:
             return await handle(update)
 

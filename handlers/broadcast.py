@@ -25,6 +25,7 @@ from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.timeparse import WhenParseError, parse_when
 from bot.views import broadcasts as views
+from bot.views import broadcasts_progress
 from bot.views.broadcasts import (
     BackToKinds,
     CancelBroadcast,
@@ -324,4 +325,5 @@ FEATURE = Feature(
         CommandSpec("broadcasts", Permission.BROADCAST),
     ],
     flows={FLOW: on_flow_input},
+    renderers=broadcasts_progress.RENDERERS,
 )

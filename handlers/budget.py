@@ -21,6 +21,7 @@ from bot.services.budget import expenses
 from bot.services.budget import exports as budget_exports
 from bot.services.budget import lines as budget
 from bot.services.people.members import Actor
+from bot.views import budget as budget_views
 from bot.views.budget import (
     fund_text,
     ledger_caption,
@@ -173,4 +174,5 @@ FEATURE = Feature(
         CommandSpec("void", Permission.RECORD_EXPENSE, menu=False),
     ],
     flows={FLOW_EXPENSE: EXPENSE, FLOW_REJECT: REJECT},
+    renderers=budget_views.RENDERERS,
 )

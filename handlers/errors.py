@@ -13,6 +13,7 @@ from telegram.ext import MessageHandler, filters
 from bot.context import GotongContext
 from bot.ops import alerts
 from bot.services.people.members import Actor
+from bot.views import ops as ops_views
 from bot.views.i18n import normalize_language
 from bot.views.render import CALLBACK_ANSWER_LIMIT, to_plain
 from handlers.common import reader_for, send
@@ -115,4 +116,5 @@ FEATURE = Feature(
     handlers=[
         MessageHandler(filters.COMMAND, on_unknown_command)
     ],
+    renderers=ops_views.RENDERERS,
 )

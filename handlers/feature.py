@@ -19,7 +19,6 @@ from bot.commands import CommandSpec
 from bot.config import Settings
 from bot.context import AppState, DeepLinkHandler, FlowStep, GotongContext, ProfileSection
 from bot.delivery.renderers import Renderer
-from bot.services.broadcasts.audiences import AudienceKind
 from handlers.buttons import ButtonAction
 
 __all__ = ["Daily", "DeepLinkHandler", "Every", "Feature", "FlowStep", "Job", "ProfileSection"]
@@ -69,8 +68,7 @@ class Feature:
     commands: Sequence[CommandSpec] = ()
     flows: Mapping[str, FlowStep] = field(default_factory=dict)
     deep_links: Mapping[str, DeepLinkHandler] = field(default_factory=dict)
-    renderers: Mapping[str, Renderer] = field(default_factory=dict)
-    audiences: Sequence[AudienceKind] = ()
+    renderers: Mapping[str, Renderer] = field(default_factory=dict)  # outbox kind -> renderer
     profile_sections: Sequence[ProfileSection] = ()
     jobs: Sequence[Job] = ()
     on_start: Sequence[StartupAction] = ()

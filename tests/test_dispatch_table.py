@@ -14,13 +14,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bot.delivery.kinds import ALL_KINDS
 from bot.features import bot_features, jobs_of, tables_of
+from bot.services.broadcasts.catalog import AUDIENCES
 from bot.views.callbacks import CALLBACK_DATA_LIMIT, CallbackData
 from bot.views.i18n import load_catalogs
 from handlers.feature import Daily, Every, Feature
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -69,12 +72,10 @@ def dispatch_table(features: list[Feature]) -> Iterator[str]:
         when = (f"every {job.interval}" if isinstance(job, Every)
                 else f"daily ({_name(job.at)})" if isinstance(job, Daily) else "?")
         yield f"  {job.name:<24} {when:<28} {_name(job.run)}"
-    renderers = {k: v for f in features for k, v in f.renderers.items()}
     yield "== outbox kinds and their renderers"
-    yield from (f"  {kind:<28} {_name(r)}" for kind, r in sorted(renderers.items()))
-    audiences = [a for f in features for a in f.audiences]
-    yield "== broadcast audiences"
-    yield from (f"  {a.kind:<20} {_name(a.query)}" for a in audiences)
+    yield from (f"  {kind:<28} {_name(r)}" for kind, r in sorted(tables.renderers.items()))
+    yield "== broadcast audiences (bot/services/broadcasts/catalog.py)"
+    yield from (f"  {a.kind:<20} {_name(a.query)}" for a in AUDIENCES.values())
 
 
 def test_the_dispatch_table_prints_and_holds_its_rules() -> None:
@@ -104,3 +105,6 @@ def test_the_dispatch_table_prints_and_holds_its_rules() -> None:
             if all(hint in (int, int | None) for _, hint in action.kind._fields):
                 assert len(widest.encode()) <= CALLBACK_DATA_LIMIT, action.kind
     jobs_of(features)  # raises when two jobs share a name
+    # Every outbox kind of the vocabulary is written by exactly one feature's renderer.
+    assert {k.name for k in ALL_KINDS} <= set(tables.renderers), sorted(
+        {k.name for k in ALL_KINDS} - set(tables.renderers))

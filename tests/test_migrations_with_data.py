@@ -43,7 +43,7 @@ def test_released_revisions_are_frozen() -> None:
         assert _digest(name) == digest, f"{name} was edited: add a new revision instead"
 
 
-def _rows() -> list[tuple[Table, dict[str, Any]]]:
+def _rows() -> list[tuple[Any, dict[str, Any]]]:
     """One campaign as revision 0002 knew it: a team, its lead, a shift and an event."""
     return [
         (Person.__table__, {"id": 1, "telegram_id": 9001, "first_name": "Sari",

@@ -5,17 +5,17 @@ does, in the recipient's language, seconds before the send.  It returns the mess
 send, or None when its cause is gone (the shift was cancelled, the person left the
 team): the dispatcher then marks the row skipped, not sent.
 
-Renderers live in the views layer and register their kind with `@renderer("kind")`; this
-table only maps kinds to them.  The dispatcher does not read the table itself: it is
-given an `OutboxRendering` (`bot.delivery.dispatcher`) built above it
-(`bot.views.outbox`), which picks the kind's renderer and the recipient's language and
-timezone, and writes the broadcasts' progress messages.
+Renderers live in the views layer: each views module that writes outbox kinds ends with
+its `RENDERERS` table, which its feature declares (`Feature.renderers`), and the app
+merges them.  The dispatcher is given an `OutboxRendering` (`bot.delivery.dispatcher`)
+built above it (`bot.views.outbox`), which picks the kind's renderer and the recipient's
+language and timezone, and writes the broadcasts' progress messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,20 +24,6 @@ from models import OutboxMessage, Person
 
 # (session, row, recipient or None, how the recipient reads) -> the message, or None.
 Renderer = Callable[[AsyncSession, OutboxMessage, Person | None, Any], Awaitable[Message | None]]
-RENDERERS: dict[str, Renderer] = {}
-R = TypeVar("R", bound=Renderer)
-
-
-def renderer(kind: str) -> Callable[[R], R]:
-    def register(func: R) -> R:
-        if kind in RENDERERS and RENDERERS[kind] is not func:
-            raise ValueError(f"outbox kind {kind!r} has two renderers")
-        RENDERERS[kind] = func
-        return func
-
-    return register
-
-
 def param(row: OutboxMessage, name: str, default: Any = None) -> Any:
     return (row.params or {}).get(name, default)
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.kinds import AUTOPILOT_INVITE, AUTOPILOT_REPORT
-from bot.delivery.renderers import renderer
+from bot.delivery.renderers import Renderer
 from bot.services.reach import autopilot
 from bot.services.reach.autopilot import LeadReport, ShiftOutcome, TeamSetting
 from bot.views.render import Button, Outgoing, Reader
@@ -69,7 +69,6 @@ def report_text(reader: Reader, report: LeadReport) -> str:
 
 
 # ---- outbox renderers -------------------------------------------------------------------
-@renderer(AUTOPILOT_INVITE.name)
 async def render_invite(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -82,8 +81,14 @@ async def render_invite(
     return Outgoing(text, [[Button(reader.t("autopilot.btn_claim"), ClaimShift(view.id).pack())]])
 
 
-@renderer(AUTOPILOT_REPORT.name)
 async def render_report(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
     return Outgoing(report_text(reader, await autopilot.report_to_send(session, row)))
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    AUTOPILOT_INVITE.name: render_invite,
+    AUTOPILOT_REPORT.name: render_report,
+}

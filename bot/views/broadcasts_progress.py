@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import kinds
 from bot.delivery.broadcasts import Held, ProgressView
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.views.broadcasts import CancelBroadcast, Failures
 from bot.views.i18n import Html
 from bot.views.render import Button, Outgoing, Reader
@@ -65,7 +65,6 @@ def progress_message(reader: Reader, view: ProgressView) -> Outgoing:
     return Outgoing(text=progress_text(reader, view), keyboard=[[stop]])
 
 
-@renderer(kinds.BROADCAST_MESSAGE.name)
 async def render_message(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -80,7 +79,6 @@ async def render_message(
     return Outgoing(text=b.text)
 
 
-@renderer(kinds.BROADCAST_REPORT.name)
 async def render_report(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -100,3 +98,10 @@ async def render_report(
     if b.failed_count:
         keyboard.append([Button(reader.t("broadcast.button_failures"), Failures(b.id).pack())])
     return Outgoing(text=text, keyboard=keyboard)
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    kinds.BROADCAST_MESSAGE.name: render_message,
+    kinds.BROADCAST_REPORT.name: render_report,
+}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.kinds import BUDGET_CLAIM_OUTCOME, BUDGET_CLAIM_REVIEW, BUDGET_LINE_ALERT
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.errors import NotFound
 from bot.services.budget.expenses import ExpenseView, expense_view
 from bot.services.budget.exports import Ledger
@@ -31,7 +31,6 @@ async def _load(session: AsyncSession, row: OutboxMessage) -> ExpenseView | None
         return None
 
 
-@renderer(BUDGET_CLAIM_REVIEW.name)
 async def render_review(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -41,7 +40,6 @@ async def render_review(
     return Outgoing(claim_text(reader, view), review_keyboard(reader, view))
 
 
-@renderer(BUDGET_CLAIM_OUTCOME.name)
 async def render_outcome(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -64,7 +62,6 @@ async def render_outcome(
     )
 
 
-@renderer(BUDGET_LINE_ALERT.name)
 async def render_alert(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -185,3 +182,11 @@ def void_text(reader: Reader, ref: str, amount: int, currency: str, reason: str)
     return reader.t(
         "budget.void.done", ref=ref, amount=reader.money(amount, currency), reason=reason
     )
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    BUDGET_CLAIM_REVIEW.name: render_review,
+    BUDGET_CLAIM_OUTCOME.name: render_outcome,
+    BUDGET_LINE_ALERT.name: render_alert,
+}

@@ -1,7 +1,7 @@
 """The messages events send on their own, written at send time in the reader's language.
 
-One renderer per outbox kind (`@renderer`): the invitation, the reminders, the
-day-before question and its nudge, "what changed", "it is off", and the escalation to
+One renderer per outbox kind (the `RENDERERS` table at the end): the invitation, the
+reminders, the day-before question and its nudge, "what changed", "it is off", and the escalation to
 the organisers.  Each asks the events services whether its reason still holds (the event
 on and not begun, the answer still Going, the question still unanswered) and returns
 None when it does not, so the dispatcher skips a row the situation overtook.
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.services.events.messages import (
     KIND_CANCELLED,
     KIND_CONFIRM,
@@ -45,7 +45,6 @@ def _event_id(row: OutboxMessage) -> int:
     return int(param(row, "event_id", 0))
 
 
-@renderer(KIND_INVITE)
 async def render_invite(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -58,7 +57,6 @@ async def render_invite(
     return Outgoing("\n".join(lines), rsvp_buttons(view, reader))
 
 
-@renderer(KIND_REMINDER)
 async def render_reminder(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -101,7 +99,6 @@ def _changed_lines(event: Event, before: dict[str, Any], reader: Reader) -> list
     return lines
 
 
-@renderer(KIND_UPDATE)
 async def render_update(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -113,7 +110,6 @@ async def render_update(
     return Outgoing("\n".join(_changed_lines(event, before, reader)), rsvp_buttons(view, reader))
 
 
-@renderer(KIND_CANCELLED)
 async def render_cancelled(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -147,7 +143,6 @@ async def _question(
     return None if event is None else (event, rsvp_id)
 
 
-@renderer(KIND_CONFIRM)
 async def render_confirm(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -164,7 +159,6 @@ async def render_confirm(
     return Outgoing(text, confirm_keyboard(reader, rsvp_id))
 
 
-@renderer(KIND_NUDGE)
 async def render_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -217,7 +211,6 @@ def escalation(event: Event, silent: list[PersonRef], reader: Reader) -> Outgoin
     return Outgoing("\n".join(lines), keyboard)
 
 
-@renderer(KIND_ESCALATION)
 async def render_escalation(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -228,3 +221,15 @@ async def render_escalation(
     if not silent:
         return None
     return escalation(event, silent, reader)
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    KIND_INVITE: render_invite,
+    KIND_REMINDER: render_reminder,
+    KIND_UPDATE: render_update,
+    KIND_CANCELLED: render_cancelled,
+    KIND_CONFIRM: render_confirm,
+    KIND_NUDGE: render_nudge,
+    KIND_ESCALATION: render_escalation,
+}

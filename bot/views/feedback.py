@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.services.progress.feedback import (
     KIND_ASK,
     MAX_CHOICE_LEN,
@@ -122,7 +122,6 @@ def ask_text(reader: Reader, title: str, when: datetime) -> str:
     return reader.t("feedback.ask", title=truncate(title, 120), when=reader.date(when))
 
 
-@renderer(KIND_ASK)
 async def render_ask(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -342,3 +341,9 @@ def questions_lines(reader: Reader, result: QuestionsSet) -> list[str]:
             )
         )
     return lines
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    KIND_ASK: render_ask,
+}

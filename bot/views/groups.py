@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.kinds import GROUP_CLAIMED, GROUP_EVENT_POST, GROUP_GOING, GROUP_SHIFT_POST
-from bot.delivery.renderers import renderer
+from bot.delivery.renderers import Renderer
 from bot.services.reach import groups, posts
 from bot.services.reach.posts import GroupEvent, GroupPostView
 from bot.services.shifts.common import ShiftView
@@ -97,7 +97,6 @@ def going_notice(reader: Reader, title: str, starts_at: datetime, ends_at: datet
 
 
 # ---- outbox renderers -------------------------------------------------------------------
-@renderer(GROUP_SHIFT_POST.name)
 async def render_shift_post(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -105,7 +104,6 @@ async def render_shift_post(
     return None if view is None else shift_post(reader, view)
 
 
-@renderer(GROUP_EVENT_POST.name)
 async def render_event_post(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -113,7 +111,6 @@ async def render_event_post(
     return None if event is None else event_post(reader, event)
 
 
-@renderer(GROUP_CLAIMED.name)
 async def render_claimed(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -125,7 +122,6 @@ async def render_claimed(
     return Outgoing(text, keyboard)
 
 
-@renderer(GROUP_GOING.name)
 async def render_going(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -133,3 +129,12 @@ async def render_going(
     if event is None:
         return None
     return Outgoing(going_notice(reader, event.title, event.starts_at, event.ends_at))
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    GROUP_SHIFT_POST.name: render_shift_post,
+    GROUP_EVENT_POST.name: render_event_post,
+    GROUP_CLAIMED.name: render_claimed,
+    GROUP_GOING.name: render_going,
+}

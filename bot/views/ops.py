@@ -10,14 +10,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.ops.alerts import KIND_ALERT
 from bot.views.i18n import I18n, normalize_language
 from bot.views.render import CALLBACK_ANSWER_LIMIT, Outgoing, Reader, to_plain
 from models import OutboxMessage, Person
 
 
-@renderer(KIND_ALERT)
 async def render_alert(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -38,3 +37,9 @@ def reply_lost(i18n: I18n, default_language: str, language_code: str | None) -> 
     """'Your last message was handled, but my answer got lost': (message HTML, toast)."""
     text = i18n.t(normalize_language(language_code, default_language), "error.reply_lost")
     return text, to_plain(text, CALLBACK_ANSWER_LIMIT)
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    KIND_ALERT: render_alert,
+}

@@ -2,15 +2,13 @@
 
 The delivery engine writes no text (it sits below the views).  The app builds one
 `OutboxRendering` and hands it to the `Dispatcher`: for each due row it picks the kind's
-renderer (`@renderer` in the views modules, `bot.delivery.renderers.RENDERERS`) and the
+renderer (the features' `RENDERERS` tables, merged by the app) and the
 recipient's `Reader` (their language, else the campaign's; their timezone, else the
 campaign's; at the dispatcher's clock), and it writes the broadcasts' progress messages
 for their authors.
 
-    Dispatcher(sessionmaker, transport, settings, clock, OutboxRendering(i18n, settings))
-
-Importing this module registers the kinds the engine itself enqueues (broadcasts, ops
-alerts); every area's renderers register with their own views module.
+    Dispatcher(sessionmaker, transport, settings, clock,
+               OutboxRendering(i18n, settings, state.tables.renderers))
 """
 
 from __future__ import annotations
@@ -23,10 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery.broadcasts import ProgressView
 from bot.delivery.message import Message
-from bot.delivery.renderers import RENDERERS, Renderer, UnknownKind
+from bot.delivery.renderers import Renderer, UnknownKind
 from bot.services.people.members import language_of
 from bot.views import broadcasts_progress
-from bot.views import ops as _ops  # noqa: F401  (registers the ops alert's renderer)
 from bot.views.i18n import I18n
 from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, Person
@@ -37,7 +34,7 @@ class OutboxRendering:
     expects is `bot.delivery.dispatcher.OutboxRendering`)."""
 
     def __init__(
-        self, i18n: I18n, settings: Settings, renderers: Mapping[str, Renderer] = RENDERERS
+        self, i18n: I18n, settings: Settings, renderers: Mapping[str, Renderer]
     ) -> None:
         self.i18n = i18n
         self.language = settings.default_language

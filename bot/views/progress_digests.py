@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.services.progress.digests import (
     COORDINATOR_ROLES,
     DAILY_KIND,
@@ -101,7 +101,6 @@ def send_time(row: OutboxMessage, reader: Reader) -> datetime:
     return max(row.due_at, reader.now)
 
 
-@renderer(DAILY_KIND)
 async def render_daily(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -116,7 +115,6 @@ async def render_daily(
     return Outgoing("\n".join(digest_lines(reader, items, weekly=False, when=now))[:DIGEST_LIMIT])
 
 
-@renderer(WEEKLY_KIND)
 async def render_weekly(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -129,7 +127,6 @@ async def render_weekly(
     return Outgoing("\n".join(lines)[:DIGEST_LIMIT])
 
 
-@renderer(MILESTONE_KIND)
 async def render_milestone(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -144,3 +141,11 @@ async def render_milestone(
             n=reader.number(int(param(row, "count", 0))),
         )
     )
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    DAILY_KIND: render_daily,
+    WEEKLY_KIND: render_weekly,
+    MILESTONE_KIND: render_milestone,
+}

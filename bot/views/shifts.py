@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import kinds
-from bot.delivery.renderers import param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.services.shifts.checkin import REMINDER_BUTTON_WITHIN
 from bot.services.shifts.common import ShiftView, shift_view
 from bot.services.shifts.tasks import TaskView, task_view
@@ -89,7 +89,6 @@ async def _open_shift(session: AsyncSession, row: OutboxMessage) -> Shift | None
     return shift
 
 
-@renderer(kinds.SHIFT_REMINDER.name)
 async def render_reminder(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -109,7 +108,6 @@ async def render_reminder(
     return Outgoing(text, keyboard)
 
 
-@renderer(kinds.SHIFT_CHANGED.name)
 async def render_changed(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -121,7 +119,6 @@ async def render_changed(
     return Outgoing(reader.t("shifts.changed_notice", what=what) + "\n" + shift_lines(reader, view))
 
 
-@renderer(kinds.SHIFT_CANCELLED.name)
 async def render_cancelled(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -137,7 +134,6 @@ async def render_cancelled(
     )
 
 
-@renderer(kinds.SHIFT_LATE_RELEASE.name)
 async def render_late_release(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -151,7 +147,6 @@ async def render_late_release(
     )
 
 
-@renderer(kinds.SHIFT_WAITLIST_OFFER.name)
 async def render_waitlist_offer(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -169,7 +164,6 @@ async def render_waitlist_offer(
     return Outgoing(text, keyboard)
 
 
-@renderer(kinds.SHIFT_WAITLIST_EXHAUSTED.name)
 async def render_exhausted(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -180,7 +174,6 @@ async def render_exhausted(
     return Outgoing(reader.t("shifts.exhausted_notice") + "\n" + shift_lines(reader, view))
 
 
-@renderer(kinds.SHIFT_COVER_OFFER.name)
 async def render_cover_offer(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -195,7 +188,6 @@ async def render_cover_offer(
     return Outgoing(text, [[Button(reader.t("shifts.btn_take"), TakeCover(cover.id).pack())]])
 
 
-@renderer(kinds.SHIFT_COVER_TAKEN.name)
 async def render_cover_taken(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -208,7 +200,6 @@ async def render_cover_taken(
     )
 
 
-@renderer(kinds.SHIFT_FREE_NUDGE.name)
 async def render_free_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -238,7 +229,6 @@ async def _claimed_task(session: AsyncSession, row: OutboxMessage) -> tuple[Task
     return claim, task
 
 
-@renderer(kinds.TASK_NUDGE.name)
 async def render_task_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -252,7 +242,6 @@ async def render_task_nudge(
     return Outgoing(reader.t(key) + "\n" + task_lines(reader, view), keyboard)
 
 
-@renderer(kinds.TASK_OVERDUE.name)
 async def render_task_overdue(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -268,3 +257,19 @@ async def render_task_overdue(
 
 
 __all__ = ["button_label", "shift_lines", "task_lines"]
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    kinds.SHIFT_REMINDER.name: render_reminder,
+    kinds.SHIFT_CHANGED.name: render_changed,
+    kinds.SHIFT_CANCELLED.name: render_cancelled,
+    kinds.SHIFT_LATE_RELEASE.name: render_late_release,
+    kinds.SHIFT_WAITLIST_OFFER.name: render_waitlist_offer,
+    kinds.SHIFT_WAITLIST_EXHAUSTED.name: render_exhausted,
+    kinds.SHIFT_COVER_OFFER.name: render_cover_offer,
+    kinds.SHIFT_COVER_TAKEN.name: render_cover_taken,
+    kinds.SHIFT_FREE_NUDGE.name: render_free_nudge,
+    kinds.TASK_NUDGE.name: render_task_nudge,
+    kinds.TASK_OVERDUE.name: render_task_overdue,
+}

@@ -34,7 +34,7 @@ from bot.services.people.members import Actor
 from bot.services.progress import feedback_scores
 from bot.timeparse import describe_formats
 from bot.views import events as views
-from bot.views import events_outbox  # noqa: F401  (registers the events' outbox renderers)
+from bot.views import events_outbox
 from bot.views import feedback as feedback_views
 from bot.views.events_attendance import confirmation_answer
 from bot.views.render import Outgoing
@@ -444,4 +444,5 @@ FEATURE = Feature(
         CommandSpec("cancelevent", Permission.MANAGE_EVENTS, menu=False),
     ],
     flows={FLOW_NEW: NEW_EVENT},
+    renderers=events_outbox.RENDERERS,
 )

@@ -23,6 +23,7 @@ from bot.services.flows import Flow
 from bot.services.people.members import Actor
 from bot.services.progress import feedback, feedback_scores, report_pdf
 from bot.services.progress.feedback import FeedbackClosed, Step
+from bot.views import feedback as feedback_views
 from bot.views import feedback as views
 from bot.views import progress_compare as pdf_views
 from bot.views.render import Reader
@@ -379,4 +380,5 @@ FEATURE = Feature(
     commands=[CommandSpec("feedback", Permission.VIEW_SUMMARY)],
     flows={FLOW_NUMBER: step_number, FLOW_COMMENT: step_comment},
     jobs=[Every(ASK_JOB, job_ask_feedback, ASK_EVERY_SECONDS)],
+    renderers=feedback_views.RENDERERS,
 )

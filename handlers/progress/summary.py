@@ -24,7 +24,7 @@ from bot.services.people.members import Actor
 from bot.services.progress import digests, goals, report, report_export, summary
 from bot.views import (
     charts,
-    progress_digests,  # noqa: F401  (the digests' outbox renderers)
+    progress_digests,
 )
 from bot.views import progress as views
 from bot.views.render import Button
@@ -255,4 +255,5 @@ FEATURE = Feature(
         ),
     ],
     on_start=[catch_up_digests],
+    renderers=progress_digests.RENDERERS,
 )

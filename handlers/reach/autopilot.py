@@ -13,6 +13,7 @@ from bot.context import GotongContext
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.reach import autopilot
+from bot.views import autopilot as autopilot_views
 from bot.views.autopilot import settings_lines
 from handlers.common import reader_for, send
 from handlers.feature import Every, Feature
@@ -58,4 +59,5 @@ FEATURE = Feature(
     handlers=[CommandHandler("autopilot", cmd_autopilot)],
     commands=[CommandSpec("autopilot", Permission.MANAGE_ROLES, group="shifts")],
     jobs=[Every(SWEEP_JOB, job_autopilot, SWEEP_INTERVAL)],
+    renderers=autopilot_views.RENDERERS,
 )

@@ -23,6 +23,7 @@ from bot.delivery.sender import Blocked, Flood, Rejected, Transient
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.reach import groups, posts
+from bot.views import groups as group_views
 from bot.views.callbacks import CallbackData
 from bot.views.groups import GroupClaim, GroupGoing, going_notice, group_post
 from bot.views.i18n import normalize_language
@@ -305,4 +306,5 @@ FEATURE = Feature(
     ],
     deep_links={DEEP_CLAIM: deep_link_claim, DEEP_GOING: deep_link_going},
     jobs=[Every(EDIT_JOB, job_refresh_posts, EDIT_INTERVAL)],
+    renderers=group_views.RENDERERS,
 )

@@ -23,6 +23,7 @@ from bot.services.shifts import plan as shifts
 from bot.services.shifts import sweeps as shift_sweeps
 from bot.services.shifts import waitlist as shift_waitlist
 from bot.views import shift_lists as shift_views
+from bot.views import shifts as shift_outbox
 from bot.views.shift_buttons import (
     AcceptOffer,
     AskCover,
@@ -198,4 +199,5 @@ FEATURE = Feature(
     ],
     commands=[CommandSpec("shifts", Permission.VOLUNTEER), CommandSpec("my", Permission.VOLUNTEER)],
     jobs=[Every(SWEEP_JOB, job_shift_sweep, SWEEP_INTERVAL)],
+    renderers=shift_outbox.RENDERERS,
 )

@@ -16,8 +16,9 @@ from bot.clock import FrozenClock
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import NewMessage, enqueue
 from bot.delivery.pacing import Pacer
-from bot.delivery.renderers import RENDERERS, Renderer, param, renderer
+from bot.delivery.renderers import Renderer, param
 from bot.delivery.sender import PtbTransport
+from bot.features import outbox_renderers
 from bot.views.i18n import I18n
 from bot.views.outbox import OutboxRendering
 from bot.views.render import Outgoing, Reader
@@ -28,7 +29,6 @@ from tests.support.harness import TOKEN, test_settings
 KIND = "test.note"
 
 
-@renderer(KIND)
 async def render_note(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -36,6 +36,10 @@ async def render_note(
     if param(row, "gone"):
         return None
     return Outgoing(text=f"note {param(row, 'n')}")
+
+
+NOTES: dict[str, Renderer] = {KIND: render_note}
+ALL: dict[str, Renderer] = {**outbox_renderers(), **NOTES}  # the bot's kinds and the test's
 
 
 @dataclass
@@ -50,13 +54,14 @@ class Env:
         self,
         rate: float = 30.0,
         *,
-        renderers: Mapping[str, Renderer] = RENDERERS,
+        renderers: Mapping[str, Renderer] | None = None,
         **overrides: Any,
     ) -> Dispatcher:
         settings = test_settings(self.url, self.sandbox, send_rate_per_second=rate, **overrides)
         return Dispatcher(
             self.db, PtbTransport(self.bot), settings, self.clock,
-            OutboxRendering(I18n("id"), settings, renderers), pacer=Pacer(rate), workers=8,
+            OutboxRendering(I18n("id"), settings, ALL if renderers is None else renderers),
+            pacer=Pacer(rate), workers=8,
         )
 
 

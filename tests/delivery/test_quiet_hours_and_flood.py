@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from handlers.feature import Feature
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Person, Role
 from sandbox import UserSpec
+from tests.delivery.support import KIND, render_note
 from tests.support.harness import BotHarness, deliver, start_harness
 
 # Tuesday 1 Dec 2026, 23:00 in Jakarta (16:00 UTC): inside 21:00-07:00 for WIB and WIT.
@@ -28,8 +30,9 @@ COORDINATORS_CHAT = -1001
 @pytest.fixture
 async def night_bot(sqlite_url: str) -> AsyncIterator[BotHarness]:
     clock = FrozenClock(NIGHT)
+    notes = Feature("test notes", renderers={KIND: render_note})  # a test outbox kind
     async with start_harness(
-        sqlite_url, clock=clock, coordinators_chat_id=COORDINATORS_CHAT
+        sqlite_url, clock=clock, coordinators_chat_id=COORDINATORS_CHAT, extra_features=[notes]
     ) as harness:
         await harness.client.create_group(COORDINATORS_CHAT, "Coordinators")
         yield harness
@@ -128,7 +131,6 @@ async def test_held_messages_wait_for_each_morning_and_everyone_can_see_it(
 async def test_a_notice_to_someone_using_the_bot_is_not_held(night_bot: BotHarness) -> None:
     """An approval the person waits for, at night: they are awake, it goes at once."""
     from bot.delivery.outbox import PRIORITY_INTERACTIVE, NewMessage, enqueue
-    from tests.delivery.support import KIND
 
     bot = night_bot
     await _people(bot)

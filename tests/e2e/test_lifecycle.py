@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from bot.app import finish_tasks
 from bot.delivery.outbox import NewMessage, enqueue
+from handlers.feature import Feature
 from models import OutboxMessage, OutboxStatus, Person
-from tests.delivery.support import KIND
+from tests.delivery.support import KIND, NOTES
 from tests.support.harness import start_harness
 
 CYCLES = 20
@@ -61,7 +62,8 @@ def _thrown_away(tasks: list[asyncio.Future[Any]]) -> list[str]:
 
 async def _busy_run(url: str, cycle: int) -> None:
     """One start and stop, stopped mid-work."""
-    async with start_harness(url, dispatch_interval_seconds=0.01) as bot:
+    notes = Feature("test notes", renderers=NOTES)  # a test outbox kind
+    async with start_harness(url, dispatch_interval_seconds=0.01, extra_features=[notes]) as bot:
         reply = await bot.admin.send_and_wait("/help")
         assert reply.text
         async with bot.db.begin() as session:

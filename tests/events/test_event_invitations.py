@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
-from bot.services.broadcasts.audiences import AUDIENCES, recipients
+from bot.services.broadcasts.catalog import AUDIENCES, recipients
 from bot.services.events import events, reading
 from models import (
     EventInvitation,

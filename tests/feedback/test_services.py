@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.features import outbox_renderers
 from bot.services.events import attendance
 from bot.services.people.members import TeamRef
 from bot.services.progress import feedback, feedback_scores, report_figures, report_pdf, summary
@@ -99,7 +99,7 @@ async def test_the_people_who_came_and_the_team_lead_are_asked_once(
     async with sessionmaker() as session:
         fresh = await session.get(OutboxMessage, row.id)
         assert fresh is not None
-        out = await RENDERERS["feedback.ask"](session, fresh, None, reader("id"))
+        out = await outbox_renderers()["feedback.ask"](session, fresh, None, reader("id"))
     assert out is not None and "Beri nilai" in out.text
     assert [b.text for b in out.keyboard[0]] == [f"{n}⭐" for n in range(1, 6)]
     assert all(len((b.data or "").encode()) <= 64 for b in out.keyboard[0])
@@ -141,7 +141,8 @@ async def test_rating_twice_counts_the_last_and_the_window_closes(
         row = await session.scalar(select(OutboxMessage).where(
             OutboxMessage.kind == "feedback.ask", OutboxMessage.person_id == campaign.lead.id))
         assert row is not None
-        assert await RENDERERS["feedback.ask"](session, row, None, reader(now=late)) is None
+        ask = outbox_renderers()["feedback.ask"]
+        assert await ask(session, row, None, reader(now=late)) is None
 
 
 async def test_a_long_comment_with_html_emoji_and_rtl_is_stored_and_shown_escaped(

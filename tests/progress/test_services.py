@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.renderers import RENDERERS
 from bot.errors import InvalidInput, NotAllowed
+from bot.features import outbox_renderers
 from bot.services.people.members import TeamRef
 from bot.services.progress import digests, goals, report, report_export, summary
 from bot.views import progress as progress_views
@@ -183,9 +183,9 @@ async def test_digests_are_enqueued_once_and_rendered_at_send_time(
         rows = {r.kind: r for r in await session.scalars(select(OutboxMessage))}
         lead = await session.get(Person, campaign.lead.id)
         admin = await session.get(Person, campaign.admin.id)
-        daily = await RENDERERS[digests.DAILY_KIND](
+        daily = await outbox_renderers()[digests.DAILY_KIND](
             session, rows[digests.DAILY_KIND], lead, reader("id", T0 + timedelta(hours=1)))
-        weekly = await RENDERERS[digests.WEEKLY_KIND](
+        weekly = await outbox_renderers()[digests.WEEKLY_KIND](
             session, rows[digests.WEEKLY_KIND], admin, reader("en", T0 + timedelta(hours=1)))
     assert rows[digests.DAILY_KIND].chat_id == 2
     assert daily is not None and weekly is not None
@@ -222,7 +222,7 @@ async def test_milestone_thanks_are_sent_once(
             OutboxMessage.dedup_key.like("%shifts%")))
         assert row is not None
         target = await session.get(Person, person.id)
-        thanks = await RENDERERS[digests.MILESTONE_KIND](session, row, target, reader())
+        thanks = await outbox_renderers()[digests.MILESTONE_KIND](session, row, target, reader())
     assert thanks is not None and "10 shifts" in thanks.text
 
 

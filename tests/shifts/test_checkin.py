@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.renderers import RENDERERS
 from bot.errors import Conflict, NotAllowed, NotFound
+from bot.features import outbox_renderers
 from bot.services.people.members import Actor
 from bot.services.people.reliability import reliability_of
 from bot.services.progress import goals, summary
@@ -192,7 +192,7 @@ async def test_last_reminder_carries_the_check_in_button(
                 select(OutboxMessage).where(OutboxMessage.kind == "shift.reminder")
             )
         }
-        render = RENDERERS["shift.reminder"]
+        render = outbox_renderers()["shift.reminder"]
         day_before = await render(session, rows[24], None, reader(START - timedelta(hours=24)))
         last = await render(session, rows[2], None, reader(START - timedelta(hours=2)))
     assert day_before is not None and last is not None

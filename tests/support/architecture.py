@@ -93,7 +93,16 @@ def imports(mods: dict[str, Path]) -> dict[str, set[str]]:
                     up = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*up, *([node.module] if node.module else [])])
                 targets = [resolve(f"{base}.{a.name}") or resolve(base) for a in node.names]
-            graph[module].update(t for t in targets if t and t != module)
+            for target in targets:
+                # Importing a.b.c runs the __init__ of a.b too: a package that re-exports
+                # its modules is imported by every import of one of them.
+                while target and target != module:
+                    if not module.startswith(target + "."):
+                        graph[module].add(target)
+                    target = target.rpartition(".")[0]
+                    if target in ("", "bot", "handlers", "models", "sandbox") or (
+                        target not in mods):
+                        break
     return graph
 
 

@@ -59,7 +59,7 @@ async def test_a_restart_at_the_digest_minute_still_sends_the_days_digest(tmp_pa
         clock.set(JUST_AFTER_DAILY)
 
         async def restart() -> None:  # what a start runs for progress: its jobs, the catch-up
-            schedule(bot.app.job_queue, FEATURE.jobs, bot.app.bot_data.settings)
+            schedule(bot.app.job_queue, FEATURE.jobs, bot.settings)
             await catch_up_digests(bot.app.bot_data)
 
         await restart()

@@ -9,7 +9,7 @@ Rules that races would break live in the database: Confirm is a conditional
 `UPDATE ... WHERE status = 'draft'` in the same transaction as the outbox inserts, so a
 double press or a press after Cancel sends once or not at all.  Leads may only target a
 team they lead (re-checked here, not only by which buttons they saw).  Partners and media
-are excluded by `audiences.recipients` from every audience not meant for them.
+are excluded by `catalog.recipients` from every audience not meant for them.
 Each use case is one transaction and returns plain data.
 """
 
@@ -28,8 +28,9 @@ from bot.delivery.outbox import enqueue, withdraw
 from bot.delivery.quiet import QuietHours
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
+from bot.services.audiences import AudienceKind
 from bot.services.authz import Permission, is_team_scoped, require
-from bot.services.broadcasts.audiences import AUDIENCES, AudienceKind, targets
+from bot.services.broadcasts.catalog import AUDIENCES, targets
 from bot.services.people.members import Actor
 from models import Broadcast, BroadcastStatus
 

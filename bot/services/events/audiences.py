@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.broadcasts.audiences import audience
+from bot.services.audiences import AudienceKind
 from bot.services.people.members import Actor
 from models import Event, EventRsvp, EventStatus, RsvpStatus
 from models.base import utcnow
@@ -36,7 +36,6 @@ def _event_arg(arg: str | None) -> int:
     return int(arg)
 
 
-@audience("event", choices=_event_choices)
 async def event_attendees(session: AsyncSession, arg: str | None) -> Select[Any]:
     """Everyone Going to the event."""
     return select(EventRsvp.person_id).where(
@@ -44,7 +43,6 @@ async def event_attendees(session: AsyncSession, arg: str | None) -> Select[Any]
     )
 
 
-@audience("event_unconfirmed", choices=_event_choices)
 async def event_unconfirmed(session: AsyncSession, arg: str | None) -> Select[Any]:
     """Going, but not confirmed yet: the ones to phone."""
     return select(EventRsvp.person_id).where(
@@ -52,3 +50,9 @@ async def event_unconfirmed(session: AsyncSession, arg: str | None) -> Select[An
         EventRsvp.status == RsvpStatus.GOING,
         EventRsvp.confirmed_at.is_(None),
     )
+
+
+EVENT_AUDIENCES: tuple[AudienceKind, ...] = (
+    AudienceKind("event", event_attendees, _event_choices),
+    AudienceKind("event_unconfirmed", event_unconfirmed, _event_choices),
+)

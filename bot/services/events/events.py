@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.authz import Permission, can, require
-from bot.services.broadcasts.audiences import recipients
+from bot.services.broadcasts.catalog import recipients
 from bot.services.events.drafts import EventDraft, validate_draft
 from bot.services.events.duties import DutyView, duties_offered
 from bot.services.events.messages import (

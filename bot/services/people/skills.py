@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
+from bot.services.audiences import AudienceKind
 from bot.services.authz import Permission, require
-from bot.services.broadcasts.audiences import audience
 from bot.services.people.members import Actor
 from models import PersonSkill, Skill
 
@@ -145,8 +145,12 @@ async def _skill_choices(session: AsyncSession, actor: Actor) -> list[tuple[str,
     return [(str(i), n) for i, n in rows.all()]
 
 
-@audience("skill", choices=_skill_choices)
 async def people_with_skill(session: AsyncSession, arg: str | None) -> Select[int]:
     """People who picked skill `arg` (its id)."""
     skill_id = int(arg) if arg and arg.isdigit() else 0
     return select(PersonSkill.person_id).where(PersonSkill.skill_id == skill_id)
+
+
+SKILL_AUDIENCES: tuple[AudienceKind, ...] = (
+    AudienceKind("skill", people_with_skill, _skill_choices),
+)
