@@ -27,7 +27,7 @@ from bot.ops.runtime import Ops
 from bot.services.flows import Flow
 from bot.services.people.members import Actor, TelegramUser, load_actor
 from bot.views.i18n import I18n
-from bot.views.people import AnySection
+from bot.views.people import ProfileSection as Section
 
 # One step of a guided flow: the person's answer to the step `flow.step` asked for.
 FlowStep = Callable[[Update, "GotongContext", Actor, Flow], Awaitable[None]]
@@ -35,7 +35,7 @@ FlowStep = Callable[[Update, "GotongContext", Actor, Flow], Awaitable[None]]
 DeepLinkHandler = Callable[[Update, "GotongContext", str], Awaitable[None]]
 # A /me section: a loader (services, plain data) and its view (bot.views.people), or
 # meanwhile an older one that renders its own lines.
-ProfileSection = AnySection
+ProfileSection = Section[Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,14 +32,9 @@ async def cmd_help(update: Update, context: GotongContext, actor: Actor) -> None
 async def cmd_me(update: Update, context: GotongContext, actor: Actor) -> None:
     """Shows name, teams, role, language and the person's own numbers."""
     reader = reader_for(context, actor)
-    sections, older = people_views.split_sections(context.state.tables.profile_sections)
+    sections = context.state.tables.profile_sections
     me = await profile.load_profile(
-        context.db,
-        actor,
-        [s.load for s in sections],
-        now=context.clock.now(),
-        legacy=older or None,
-        legacy_reader=reader,
+        context.db, actor, [s.load for s in sections], now=context.clock.now()
     )
     await send(update, context, people_views.profile_lines(reader, me, sections))
 

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.languages import LANGUAGES
 from bot.services.people.invites import InviteView
-from bot.services.people.profile import LegacySection, Profile, SectionLoader
+from bot.services.people.profile import Profile, SectionLoader
 from bot.services.people.reliability import Reliability
 from bot.services.people.roles import RoleChange
 from bot.services.people.skills import SkillView
@@ -147,20 +147,6 @@ class ProfileSection(Generic[T]):
     render: Callable[[Reader, T], list[str]]
 
 
-# What a feature may list in `Feature.profile_sections` meanwhile: a pair, or an older
-# self-rendering section (until every one is a pair).
-AnySection = ProfileSection[Any] | LegacySection
-
-
-def split_sections(
-    sections: Sequence[AnySection],
-) -> tuple[list[ProfileSection[Any]], list[LegacySection]]:
-    """Declared pairs, and the older self-rendering sections (until they are pairs too)."""
-    pairs = [s for s in sections if isinstance(s, ProfileSection)]
-    older = [s for s in sections if not isinstance(s, ProfileSection)]
-    return pairs, older
-
-
 def profile_lines(
     reader: Reader, profile: Profile, sections: Sequence[ProfileSection[Any]] = ()
 ) -> list[str]:
@@ -178,7 +164,7 @@ def profile_lines(
     ]
     for section, data in zip(sections, profile.sections, strict=True):
         lines += section.render(reader, data)
-    return lines + list(profile.legacy_lines)
+    return lines
 
 
 def reliability_line(reader: Reader, rel: Reliability) -> str | None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services.people import profile
 from bot.services.people.members import Actor, TelegramUser, load_actor
 from bot.views.i18n import I18n
-from bot.views.people import ProfileSection, profile_lines, split_sections
+from bot.views.people import ProfileSection, profile_lines
 from bot.views.render import Reader
 from tests.conftest import T0
 
@@ -31,10 +31,6 @@ def seen_lines(reader: Reader, seen: Seen) -> list[str]:
     return [f"{seen.name} @ {reader.date(seen.when)}"]
 
 
-async def older(session: AsyncSession, actor: Actor, reader: object, now: datetime) -> list[str]:
-    return ["older section"]
-
-
 @pytest.mark.parametrize("lang", ["en", "id"])
 async def test_sections_are_data_and_a_view(
     sessionmaker: async_sessionmaker[AsyncSession], lang: str
@@ -44,14 +40,10 @@ async def test_sections_are_data_and_a_view(
         now=T0,
     )
     reader = Reader(I18n(), lang, "Asia/Jakarta", "IDR", T0)
-    pairs, legacy = split_sections([ProfileSection(load_seen, seen_lines), older])
-    assert len(pairs) == 1 and legacy == [older]
-    me = await profile.load_profile(
-        sessionmaker, actor, [s.load for s in pairs], now=T0, legacy=legacy,
-        legacy_reader=reader,
-    )
+    pairs = [ProfileSection(load_seen, seen_lines)]
+    me = await profile.load_profile(sessionmaker, actor, [s.load for s in pairs], now=T0)
     assert me.sections == (Seen(T0, "Ani"),)  # plain data, no text
     lines = profile_lines(reader, me, pairs)
     assert lines[0] == I18n().t(lang, "me.title")
     assert "Ani" in lines[1]
-    assert lines[-2:] == [f"Ani @ {reader.date(T0)}", "older section"]
+    assert lines[-1] == f"Ani @ {reader.date(T0)}"
