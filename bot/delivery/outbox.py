@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
 from models import OutboxMessage, OutboxStatus
 from models.base import utcnow
@@ -90,6 +91,27 @@ async def withdraw(session: AsyncSession, cause: str) -> int:
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def withdraw_chat(session: AsyncSession, chat_id: int) -> int:
+    """Withdraws every pending message to a chat (a group that removed the bot)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def delivered() -> Subquery:
+    """(dedup_key, message_id) of every message that went out: where a message the bot
+    enqueued landed in its chat (a group post to keep current is edited there)."""
+    return (
+        select(OutboxMessage.dedup_key, OutboxMessage.telegram_message_id.label("message_id"))
+        .where(OutboxMessage.status == OutboxStatus.SENT,
+               OutboxMessage.telegram_message_id.is_not(None))
+        .subquery("delivered")
+    )
 
 
 async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessage]) -> int:

@@ -52,7 +52,7 @@ from models import (
 )
 
 __all__ = [
-    "EDITABLE", "EventDraft", "EventView", "RsvpResult", "Timing", "cancel_event",
+    "EDITABLE", "EventDraft", "EventView", "Invited", "RsvpResult", "Timing", "cancel_event",
     "create_event", "edit_event", "invite_audience", "rsvp", "set_rsvp",
 ]
 
@@ -254,6 +254,12 @@ async def cancel_event(
 
 
 # ---- invite ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Invited:
+    title: str  # the event's
+    queued: int  # invitations queued (people who answered already get none)
+
+
 async def _record_invitations(
     session: AsyncSession, event_id: int, person_ids: list[int], by: int, now: datetime
 ) -> None:
@@ -287,9 +293,8 @@ async def invite_audience(
     audience_key: str,
     *,
     now: datetime,
-) -> int:
-    """Invites an audience (a record per person, then the message with RSVP buttons);
-    returns how many messages were queued (people who answered already get none)."""
+) -> Invited:
+    """Invites an audience (a record per person, then the message with RSVP buttons)."""
     async with sessionmaker.begin() as session:
         event = await load_event(session, event_id)
         team_id = int(audience_key.split(":", 1)[1]) if audience_key.startswith("team:") else None
@@ -319,7 +324,7 @@ async def invite_audience(
             audience=audience_key,
             queued=count,
         )
-        return count
+        return Invited(event.title, count)
 
 
 # ---- RSVP --------------------------------------------------------------------------------------

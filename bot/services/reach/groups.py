@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import outbox
 from bot.delivery.kinds import GROUP_CLAIMED, GROUP_GOING
 from bot.delivery.outbox import enqueue
 from bot.delivery.renderers import param
@@ -32,7 +33,6 @@ from models import (
     EventStatus,
     GroupPost,
     OutboxMessage,
-    OutboxStatus,
     Person,
     Shift,
     ShiftSignup,
@@ -121,11 +121,7 @@ async def _forget_group(session: AsyncSession, chat_id: int) -> bool:
     found = await session.execute(delete(TeamGroup).where(TeamGroup.chat_id == chat_id))
     await session.execute(delete(GroupPost).where(GroupPost.chat_id == chat_id))
     # Posts not yet out: withdrawn (their renderer would skip them anyway).
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.CANCELLED)
-    )
+    await outbox.withdraw_chat(session, chat_id)
     return bool(found.rowcount)  # type: ignore[attr-defined]
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import outbox
 from bot.delivery.kinds import GROUP_EVENT_POST, GROUP_SHIFT_POST
 from bot.delivery.outbox import NewMessage, enqueue
 from bot.delivery.renderers import param
@@ -32,7 +33,6 @@ from models import (
     EventStatus,
     GroupPost,
     OutboxMessage,
-    OutboxStatus,
     Shift,
     ShiftStatus,
     Team,
@@ -185,12 +185,11 @@ async def stale_posts(
     """Posts out in their groups whose shift or event changed since: what they show now."""
     edits: list[PostEdit] = []
     async with sessionmaker() as session:
+        out = outbox.delivered()
         sent = (
-            select(GroupPost, OutboxMessage.telegram_message_id)
-            .join(OutboxMessage, OutboxMessage.dedup_key == GroupPost.dedup_key)
-            .where(OutboxMessage.status == OutboxStatus.SENT,
-                   OutboxMessage.telegram_message_id.is_not(None),
-                   GroupPost.shown.is_not(None))
+            select(GroupPost, out.c.message_id)
+            .join(out, out.c.dedup_key == GroupPost.dedup_key)
+            .where(GroupPost.shown.is_not(None))
         )
         shifts = await session.execute(
             sent.add_columns(Shift).join(Shift, Shift.id == GroupPost.target_id)
