@@ -23,7 +23,6 @@ from bot.context import GotongContext
 from bot.errors import InvalidInput
 from bot.services.authz import Permission
 from bot.services.events import attendance, drafts, events, reading
-from bot.services.events import audiences as _audiences  # noqa: F401  (registers /broadcast's event audiences)
 from bot.services.events.drafts import EventDraft
 from bot.services.events.duties import DutyView
 from bot.services.events.messages import Timing
@@ -282,12 +281,12 @@ async def cb_invite_send(
     """Queues the invitation with RSVP buttons for the chosen audience."""
     assert update.callback_query is not None
     key = f"team:{data.team_id}" if data.team_id else "all"
-    count = await events.invite_audience(
+    done = await events.invite_audience(
         context.db, actor, data.event_id, key, now=context.clock.now()
     )
-    view = await reading.get_event(context.db, actor, data.event_id)
     await update.callback_query.answer()
-    await _reply(update, context, views.invited(view.title, count, reader_for(context, actor)))
+    await _reply(update, context, views.invited(done.title, done.queued,
+                                                reader_for(context, actor)))
 
 
 # ---- edit and cancel -------------------------------------------------------------------
