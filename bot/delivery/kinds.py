@@ -186,6 +186,11 @@ GROUP_CLAIMED = Kind("group.claimed", "grp-claimed:{signup_id}", "signup:{signup
 GROUP_GOING = Kind("group.going", "grp-going:{event_id}:{person_id}:{stamp}", _EVENT,
                    PRIORITY_INTERACTIVE, urgent=True)
 
+# ---- people ------------------------------------------------------------------------------------
+# "You are now a lead": one per change (`stamp`: when it was made), so promoting again is told.
+ROLE_CHANGED = Kind("people.role_changed", "role:{person_id}:{after}:{stamp}", None,
+                    PRIORITY_INTERACTIVE)
+
 # ---- autopilot ---------------------------------------------------------------------------------
 AUTOPILOT_INVITE = Kind("autopilot.invite", "ap-ask:{shift_id}:{person_id}",
                         "autopilot:{shift_id}")  # not urgent: quiet hours hold it

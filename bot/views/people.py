@@ -14,6 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.kinds import ROLE_CHANGED
+from bot.delivery.renderers import Renderer, param
 from bot.languages import LANGUAGES
 from bot.services.people.invites import InviteView
 from bot.services.people.profile import Profile, SectionLoader
@@ -23,8 +27,8 @@ from bot.services.people.skills import SkillView
 from bot.services.people.teams import MemberLine, TeamSummary
 from bot.views.callbacks import CallbackData, callback
 from bot.views.i18n import Html, escape
-from bot.views.render import Button, Reader
-from models import Role
+from bot.views.render import Button, Outgoing, Reader
+from models import OutboxMessage, Person, Role
 
 T = TypeVar("T")
 
@@ -219,8 +223,36 @@ def team_members_lines(reader: Reader, team_name: str, members: list[MemberLine]
 
 def role_changed_text(reader: Reader, change: RoleChange) -> str:
     return reader.t(
-        "roles.changed",
+        "roles.changed_told" if change.told else "roles.changed",
         name=change.display_name,
         before=reader.t(f"role.{change.before}"),
         after=reader.t(f"role.{change.after}"),
     )
+
+
+async def render_role_changed(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    """"Your role is now lead of Jaksel", and what it lets them do; skipped when the role
+    changed again before this went out (that change sends its own)."""
+    after = str(param(row, "after", ""))
+    if person is None or person.role.value != after:
+        return None
+    team, by = param(row, "team"), str(param(row, "by", "—"))
+    if after == Role.LEAD and team:
+        head = reader.t("roles.told_team", team=str(team), by=by)
+    else:
+        before = str(param(row, "before", ""))
+        head = reader.t(
+            "roles.told",
+            role=reader.t(f"role.{after}"),
+            before=reader.t(f"role.{before}") if before in set(Role) else "—",
+            by=by,
+        )
+    return Outgoing(head + "\n\n" + reader.t(f"roles.can_{after}"))
+
+
+# The outbox kinds this module writes (its feature declares them: `Feature.renderers`).
+RENDERERS: dict[str, Renderer] = {
+    ROLE_CHANGED.name: render_role_changed,
+}

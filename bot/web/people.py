@@ -79,6 +79,7 @@ async def api_set_role(request: web.Request, env: WebEnv, actor: Actor) -> Any:
         role,
         team_ref=str(team_id) if team_id is not None else None,
         admin_ids=frozenset(env.settings.admin_ids),
+        now=env.clock.now(),
     )
     return {"person_id": change.person_id, "before": change.before.value,
             "after": change.after.value, "team": change.team_name}

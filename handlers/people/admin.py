@@ -13,6 +13,7 @@ from bot.services.people import invites, roles, teams
 from bot.services.people import members as people
 from bot.services.people.members import Actor
 from bot.views.people import (
+    RENDERERS,
     InviteRole,
     InviteTeam,
     invite_role_keyboard,
@@ -199,6 +200,7 @@ async def _apply_role(
         role,
         team_ref=team,
         admin_ids=frozenset(context.settings.admin_ids),
+        now=context.clock.now(),
     )
     await send(update, context, role_changed_text(reader_for(context, actor), change))
     target = await people.actor_by_telegram_id(
@@ -223,4 +225,5 @@ FEATURE = Feature(
         CommandSpec("promote", Permission.MANAGE_ROLES),
         CommandSpec("demote", Permission.MANAGE_ROLES),
     ],
+    renderers=RENDERERS,
 )

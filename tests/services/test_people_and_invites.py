@@ -110,15 +110,17 @@ async def test_roles_respect_who_may_grant_what(sessionmaker) -> None:
     admin = await actor(sessionmaker, 1)
     await actor(sessionmaker, 40)
     await actor(sessionmaker, 41)
-    change = await roles.set_role(sessionmaker, admin, "@u40", Role.COORDINATOR, admin_ids=ADMINS)
+    change = await roles.set_role(
+        sessionmaker, admin, "@u40", Role.COORDINATOR, admin_ids=ADMINS, now=T0
+    )
     assert (change.before, change.after) == (Role.VOLUNTEER, Role.COORDINATOR)
     coord = await actor(sessionmaker, 40)
     with pytest.raises(NotAllowed):
-        await roles.set_role(sessionmaker, coord, "u41", Role.COORDINATOR, admin_ids=ADMINS)
+        await roles.set_role(sessionmaker, coord, "u41", Role.COORDINATOR, admin_ids=ADMINS, now=T0)
     with pytest.raises(InvalidInput):
-        await roles.set_role(sessionmaker, coord, "u41", Role.LEAD, admin_ids=ADMINS)
+        await roles.set_role(sessionmaker, coord, "u41", Role.LEAD, admin_ids=ADMINS, now=T0)
     with pytest.raises(InvalidInput):
-        await roles.set_role(sessionmaker, admin, "1", Role.VOLUNTEER, admin_ids=ADMINS)
+        await roles.set_role(sessionmaker, admin, "1", Role.VOLUNTEER, admin_ids=ADMINS, now=T0)
     async with sessionmaker() as s:
         actions = list(await s.scalars(select(AuditEntry.action)))
     assert "role.set" in actions

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.kinds import ROLE_CHANGED
+from bot.delivery.outbox import enqueue
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import audit
 from bot.services.authz import Permission, can_grant, require
@@ -23,6 +26,7 @@ class RoleChange:
     before: Role
     after: Role
     team_name: str | None
+    told: bool  # a private message tells them their new role (through the outbox)
 
 
 async def set_role(
@@ -33,8 +37,10 @@ async def set_role(
     *,
     team_ref: str | None = None,
     admin_ids: frozenset[int],
+    now: datetime,
 ) -> RoleChange:
-    """Gives `role` to a person; a lead needs a team, which they then lead."""
+    """Gives `role` to a person; a lead needs a team, which they then lead.  The person is
+    told privately what their role now is and lets them do (unless nothing changed)."""
     require(actor, Permission.MANAGE_ROLES)
     if not can_grant(actor, role):
         raise NotAllowed(permission=f"grant_{role.value}")
@@ -69,6 +75,26 @@ async def set_role(
             after=role.value,
             team=team_name,
         )
+        told = before != role or team_name is not None
+        if told:
+            await enqueue(
+                session,
+                [
+                    ROLE_CHANGED.message(
+                        chat_id=person.telegram_id,
+                        person_id=person.id,
+                        due_at=now,
+                        params={
+                            "before": before.value,
+                            "after": role.value,
+                            "team": team_name,
+                            "by": actor.display_name,
+                        },
+                        after=role.value,
+                        stamp=now,
+                    )
+                ],
+            )
         return RoleChange(
-            person.id, person.telegram_id, person.display_name, before, role, team_name
+            person.id, person.telegram_id, person.display_name, before, role, team_name, told
         )
