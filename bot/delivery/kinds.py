@@ -139,6 +139,9 @@ SHIFT_LATE_RELEASE = Kind("shift.late_release", "late-rel:{signup_id}:{person_id
                           PRIORITY_INTERACTIVE)
 SHIFT_WAITLIST_OFFER = Kind("shift.waitlist_offer", "wl-offer:{entry_id}:{stamp}",
                             "waitlist:{entry_id}", PRIORITY_INTERACTIVE, urgent=True)
+# No cause: the offer's own cause is withdrawn as it expires; this notice must still go.
+SHIFT_WAITLIST_EXPIRED = Kind("shift.waitlist_expired", "wl-expired:{entry_id}", None,
+                              PRIORITY_INTERACTIVE, urgent=True)
 SHIFT_WAITLIST_EXHAUSTED = Kind("shift.waitlist_exhausted",
                                 "wl-empty:{shift_id}:{person_id}:{stamp}", _SHIFT,
                                 PRIORITY_INTERACTIVE)

@@ -114,6 +114,20 @@ def delivered() -> Subquery:
     )
 
 
+async def sent_messages(session: AsyncSession, cause: str, kind: str) -> list[tuple[int, int]]:
+    """(chat_id, message_id) of the messages of a cause and kind that went out: where they
+    landed, to take their buttons off once they no longer apply (an expired offer)."""
+    rows = await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
+            OutboxMessage.cause == cause,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.telegram_message_id.is_not(None),
+        )
+    )
+    return [(int(chat_id), int(message_id)) for chat_id, message_id in rows.all()]
+
+
 async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessage]) -> int:
     """The cause changed (a shift or an event moved): its pending messages are withdrawn and
     `messages`, planned for the new state, are enqueued; returns how many were new.

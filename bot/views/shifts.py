@@ -25,6 +25,7 @@ from bot.views.shift_buttons import (
     CheckInSelf,
     ClaimShift,
     DeclineOffer,
+    JoinWaitlist,
     ReleaseSignup,
     TakeCover,
     TaskDone,
@@ -164,6 +165,22 @@ async def render_waitlist_offer(
     return Outgoing(text, keyboard)
 
 
+async def render_waitlist_expired(
+    session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
+) -> Outgoing | None:
+    """The offer ran out: say so (its buttons were taken off), and offer a place in line."""
+    entry = await session.get(WaitlistEntry, int(param(row, "entry_id", 0)))
+    shift = await _open_shift(session, row)
+    if entry is None or shift is None or entry.status != WaitlistStatus.EXPIRED:
+        return None
+    text = reader.t("shifts.offer_expired_notice", title=shift.title,
+                    when=reader.time_range(shift.starts_at, shift.ends_at))
+    if shift.starts_at <= reader.now:
+        return Outgoing(text)
+    again = Button(reader.t("shifts.btn_waitlist_again"), JoinWaitlist(shift.id).pack())
+    return Outgoing(text, [[again]])
+
+
 async def render_exhausted(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
@@ -266,6 +283,7 @@ RENDERERS: dict[str, Renderer] = {
     kinds.SHIFT_CANCELLED.name: render_cancelled,
     kinds.SHIFT_LATE_RELEASE.name: render_late_release,
     kinds.SHIFT_WAITLIST_OFFER.name: render_waitlist_offer,
+    kinds.SHIFT_WAITLIST_EXPIRED.name: render_waitlist_expired,
     kinds.SHIFT_WAITLIST_EXHAUSTED.name: render_exhausted,
     kinds.SHIFT_COVER_OFFER.name: render_cover_offer,
     kinds.SHIFT_COVER_TAKEN.name: render_cover_taken,

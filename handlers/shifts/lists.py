@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from bot.commands import CommandSpec
@@ -175,6 +176,13 @@ async def job_shift_sweep(context: GotongContext) -> None:
     """Expires waitlist offers, nudges for free places, escalates overdue tasks, marks
     shift no-shows."""
     report = await shift_sweeps.sweep(context.db, context.settings, now=context.clock.now())
+    for offer in report.expired_offers:
+        # The expired offer's Accept/Decline go away; the notice (outbox) says why.
+        for chat_id, message_id in offer.messages:
+            try:
+                await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            except TelegramError as exc:  # deleted by the person, or too old: nothing to take off
+                log.info("expired offer %d: buttons stay (%s)", offer.entry_id, exc)
     if report.offers_expired or report.free_nudges or report.overdue_escalations or (
         report.no_shows
     ):

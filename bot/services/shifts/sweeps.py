@@ -18,7 +18,7 @@ from bot.delivery.kinds import SHIFT_FREE_NUDGE, TASK_OVERDUE
 from bot.delivery.outbox import enqueue
 from bot.services.shifts.checkin import mark_no_shows
 from bot.services.shifts.common import coordinator_targets, eligible_people, lead_targets
-from bot.services.shifts.waitlist import expire_offers
+from bot.services.shifts.waitlist import ExpiredOffer, expire_offers
 from models import (
     Person,
     Shift,
@@ -39,6 +39,7 @@ class SweepReport:
     free_nudges: int
     overdue_escalations: int
     no_shows: int = 0
+    expired_offers: tuple[ExpiredOffer, ...] = ()
 
 
 async def nudge_free_places(
@@ -132,9 +133,11 @@ async def sweep(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime
 ) -> SweepReport:
     """Everything the periodic job does, in order; each step commits on its own."""
+    expired = await expire_offers(sessionmaker, settings, now=now)
     return SweepReport(
-        await expire_offers(sessionmaker, settings, now=now),
+        len(expired),
         await nudge_free_places(sessionmaker, now=now),
         await escalate_overdue(sessionmaker, now=now),
         await mark_no_shows(sessionmaker, now=now),
+        tuple(expired),
     )

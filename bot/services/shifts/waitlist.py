@@ -23,12 +23,13 @@ from bot.delivery.kinds import (
     SHIFT_COVER_OFFER,
     SHIFT_COVER_TAKEN,
     SHIFT_WAITLIST_EXHAUSTED,
+    SHIFT_WAITLIST_EXPIRED,
     SHIFT_WAITLIST_OFFER,
     cover_cause,
     signup_cause,
     waitlist_cause,
 )
-from bot.delivery.outbox import enqueue, withdraw
+from bot.delivery.outbox import enqueue, sent_messages, withdraw
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services import audit
 from bot.services.people.members import Actor
@@ -58,6 +59,14 @@ ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 class WaitlistResult:
     shift: ShiftView
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredOffer:
+    """An offer the sweep expired, and where its message landed (its buttons to take off)."""
+
+    entry_id: int
+    messages: tuple[tuple[int, int], ...]  # (chat_id, message_id)
 
 
 def hold_window(settings: Settings, starts_at: datetime, now: datetime) -> timedelta:
@@ -188,6 +197,16 @@ async def _own_offer(session: AsyncSession, actor: Actor, entry_id: int) -> Wait
     return entry
 
 
+def _refused(entry: WaitlistEntry, now: datetime) -> Conflict:
+    """Why an offer can no longer be answered: it ran out, or it was answered already."""
+    lapsed = entry.status == WaitlistStatus.EXPIRED or (
+        entry.status == WaitlistStatus.OFFERED
+        and entry.offer_expires_at is not None
+        and entry.offer_expires_at <= now
+    )
+    return Conflict("shifts.offer_lapsed" if lapsed else "shifts.offer_expired")
+
+
 async def accept_offer(
     sessionmaker: async_sessionmaker[AsyncSession],
     actor: Actor,
@@ -212,7 +231,7 @@ async def accept_offer(
             .execution_options(synchronize_session=False)
         )
         if not won.rowcount:  # type: ignore[attr-defined]
-            raise Conflict("shifts.offer_expired")
+            raise _refused(entry, now)
         shift = await check_claimable(session, actor, shift, now)
         await withdraw(session, waitlist_cause(entry_id))
         # The place was held for this offer (still counted in `taken`): no increment.
@@ -243,7 +262,7 @@ async def decline_offer(
             .execution_options(synchronize_session=False)
         )
         if not won.rowcount:  # type: ignore[attr-defined]
-            raise Conflict("shifts.offer_expired")
+            raise _refused(entry, now)
         await withdraw(session, waitlist_cause(entry_id))
         await free_place(session, settings, shift, now)
         return await shift_view(session, shift)
@@ -251,8 +270,10 @@ async def decline_offer(
 
 async def expire_offers(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime
-) -> int:
-    """Sweep: offers past their hold move to the next in line; returns how many expired."""
+) -> list[ExpiredOffer]:
+    """Sweep: offers past their hold move to the next in line, and each person whose offer
+    ran out is told (through the outbox); returns the expired offers with where their
+    messages landed, so the caller can take the offer's buttons off."""
     async with sessionmaker() as session:
         due = list(
             await session.scalars(
@@ -262,7 +283,7 @@ async def expire_offers(
                 ).limit(500)
             )
         )
-    expired = 0
+    expired: list[ExpiredOffer] = []
     for entry_id in due:
         # One transaction per offer: a failure on one shift must not hold up the others.
         async with sessionmaker.begin() as session:
@@ -283,8 +304,15 @@ async def expire_offers(
             if not won.rowcount or shift is None:  # type: ignore[attr-defined]
                 continue
             await withdraw(session, waitlist_cause(entry_id))
+            person = await session.get(Person, entry.person_id)
+            if person is not None:
+                await enqueue(session, [SHIFT_WAITLIST_EXPIRED.message(
+                    chat_id=person.telegram_id, person_id=person.id, due_at=now,
+                    params={"shift_id": shift.id, "entry_id": entry_id}, entry_id=entry_id,
+                )])
+            sent = await sent_messages(session, waitlist_cause(entry_id), SHIFT_WAITLIST_OFFER.name)
             await free_place(session, settings, shift, now)
-            expired += 1
+            expired.append(ExpiredOffer(entry_id, tuple(sent)))
     return expired
 
 

