@@ -1,21 +1,15 @@
 """The check-in QR code: a PNG of the event's secret deep link, for coordinators to print.
 
 segno is pure Python (no Pillow), so making a code costs a few milliseconds and
-no native dependency.  Only managers get the token: it is what lets people in.
+no native dependency.  Only those who run the event get the token (it is what lets
+people in): `bot.services.events.attendance.checkin_code` checks that.
 """
 
 from __future__ import annotations
 
 import io
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.errors import Conflict, NotAllowed
-from bot.services.authz import Permission
-from bot.services.events.reading import load_event
-from bot.services.events.visibility import may_run
-from bot.services.people.members import Actor
-from models import EventStatus
+from bot.services.events.attendance import CheckinCode
 
 CHECKIN_PREFIX = "checkin_"
 
@@ -32,15 +26,7 @@ def qr_png(data: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-async def event_checkin_qr(
-    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, bot_username: str
-) -> tuple[str, str, bytes]:
-    """(event title, the deep link, its PNG QR code)."""
-    async with sessionmaker() as session:
-        event = await load_event(session, event_id)
-        if not may_run(actor, event):
-            raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
-        if event.status == EventStatus.CANCELLED:
-            raise Conflict("events.is_cancelled", title=event.title)
-        link = checkin_link(bot_username, event.checkin_token)
-        return event.title, link, qr_png(link)
+def checkin_qr(code: CheckinCode, bot_username: str) -> tuple[str, bytes]:
+    """(the deep link, its PNG QR code) of an event's check-in code."""
+    link = checkin_link(bot_username, code.token)
+    return link, qr_png(link)

@@ -57,14 +57,15 @@ async def _answer(update: Update) -> None:
 
 # ---- QR and self check-in --------------------------------------------------------------
 async def _send_qr(update: Update, context: GotongContext, actor: Actor, event_id: int) -> None:
-    title, link, png = await qr.event_checkin_qr(context.db, actor, event_id, context.bot.username)
+    code = await attendance.checkin_code(context.db, actor, event_id)
+    link, png = qr.checkin_qr(code, context.bot.username)
     await _answer(update)
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(
         chat.id,
         InputFile(png, filename=f"checkin-event-{event_id}.png"),
-        caption=texts.qr_caption(title, link, reader_for(context, actor)),
+        caption=texts.qr_caption(code.title, link, reader_for(context, actor)),
         parse_mode=ParseMode.HTML,
     )
 

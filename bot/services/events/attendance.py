@@ -138,6 +138,29 @@ async def renudge_unconfirmed(
         return await renudge(session, event.id, unconfirmed, now)
 
 
+# ---- the check-in code -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CheckinCode:
+    """What the door's QR code carries: the event's secret check-in token."""
+
+    event_id: int
+    title: str
+    token: str
+
+
+async def checkin_code(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
+) -> CheckinCode:
+    """The event's check-in token, for those who run the event (it is what lets people in)."""
+    async with sessionmaker() as session:
+        event = await load_event(session, event_id)
+        if not may_run(actor, event):
+            raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+        if event.status == EventStatus.CANCELLED:
+            raise Conflict("events.is_cancelled", title=event.title)
+        return CheckinCode(event.id, event.title, event.checkin_token)
+
+
 # ---- check-in --------------------------------------------------------------------------
 def _check_window(event: Event, now: datetime) -> None:
     if event.status == EventStatus.CANCELLED:
