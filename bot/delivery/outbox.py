@@ -125,7 +125,8 @@ async def sent_messages(session: AsyncSession, cause: str, kind: str) -> list[tu
             OutboxMessage.telegram_message_id.is_not(None),
         )
     )
-    return [(int(chat_id), int(message_id)) for chat_id, message_id in rows.all()]
+    return [(int(chat_id), int(message_id)) for chat_id, message_id in rows.all()
+            if message_id is not None]
 
 
 async def replan(session: AsyncSession, cause: str, messages: Iterable[NewMessage]) -> int:

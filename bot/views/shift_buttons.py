@@ -144,6 +144,22 @@ class DutyAtEventTime(CallbackData):
     event_id: int
 
 
+@callback("shxy")
+@dataclass(frozen=True, slots=True)
+class CancelShiftNow(CallbackData):
+    """/cancelshift's "Yes, cancel it"."""
+
+    shift_id: int
+
+
+@callback("shxn")
+@dataclass(frozen=True, slots=True)
+class KeepShift(CallbackData):
+    """/cancelshift's "No, keep it"."""
+
+    shift_id: int
+
+
 @callback("shrp")
 @dataclass(frozen=True, slots=True)
 class RepeatShift(CallbackData):

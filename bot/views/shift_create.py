@@ -12,12 +12,15 @@ from bot.services.events.duties import EventSlot
 from bot.services.people.skills import SkillView
 from bot.services.people.teams import TeamSummary
 from bot.services.shifts.common import ShiftView
+from bot.services.shifts.plan import CancelPreview
 from bot.services.shifts.repeat import RepeatPattern, RepeatResult
 from bot.services.shifts.tasks import TaskView
 from bot.views.render import Button, Reader
 from bot.views.shift_buttons import (
     AddDuty,
+    CancelShiftNow,
     DutyAtEventTime,
+    KeepShift,
     NewForTeam,
     NewWithSkill,
     RepeatShift,
@@ -94,3 +97,19 @@ def edited(reader: Reader, shift: ShiftView) -> str:
 
 def cancelled(reader: Reader, shift: ShiftView, notified: int) -> str:
     return reader.t("shifts.cancel_done", title=shift.title, notified=notified)
+
+
+def cancel_question(reader: Reader, preview: CancelPreview) -> Screen:
+    """/cancelshift asks first: which shift, how many people will be told, yes or keep it."""
+    shift = preview.shift
+    told = (reader.t("shifts.cancel_tells", count=preview.told) if preview.told
+            else reader.t("shifts.cancel_tells_nobody"))
+    text = reader.t("shifts.cancel_confirm", title=shift.title,
+                    when=reader.time_range(shift.starts_at, shift.ends_at)) + "\n" + told
+    keyboard = [[Button(reader.t("shifts.btn_cancel_yes"), CancelShiftNow(shift.id).pack()),
+                 Button(reader.t("shifts.btn_keep"), KeepShift(shift.id).pack())]]
+    return text, keyboard
+
+
+def kept(reader: Reader) -> str:
+    return reader.t("shifts.cancel_kept")

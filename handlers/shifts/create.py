@@ -46,7 +46,9 @@ from bot.services.shifts.parsing import (
 from bot.views import shift_create as create_views
 from bot.views.shift_buttons import (
     AddDuty,
+    CancelShiftNow,
     DutyAtEventTime,
+    KeepShift,
     NewForTeam,
     NewWithSkill,
     RepeatShift,
@@ -374,15 +376,35 @@ async def cmd_editshift(update: Update, context: GotongContext, actor: Actor) ->
 
 @guarded(Permission.MANAGE_SHIFTS)
 async def cmd_cancelshift(update: Update, context: GotongContext, actor: Actor) -> None:
-    """`/cancelshift <id>`: cancels it; everyone signed up is told, reminders withdrawn."""
+    """`/cancelshift <id>`: asks first (the shift, how many people will be told), "Yes,
+    cancel it" / "No, keep it"; nothing changes until the yes."""
     args = context.args or []
     shift_id = int_arg(args[0]) if len(args) == 1 else None
     if shift_id is None:
         raise InvalidInput("shifts.cancel_usage")
-    cancelled, notified = await shifts.cancel_shift(context.db, actor, shift_id,
+    preview = await shifts.cancel_preview(context.db, actor, shift_id)
+    text, keyboard = create_views.cancel_question(reader_for(context, actor), preview)
+    await send(update, context, text, keyboard)
+
+
+@pressed(CancelShiftNow, Permission.MANAGE_SHIFTS)
+async def on_cancel_shift_now(
+    update: Update, context: GotongContext, actor: Actor, data: CancelShiftNow
+) -> None:
+    """"Yes, cancel it": everyone signed up is told, reminders and offers withdrawn."""
+    cancelled, notified = await shifts.cancel_shift(context.db, actor, data.shift_id,
                                                     now=context.clock.now())
-    await send(update, context,
-               create_views.cancelled(reader_for(context, actor), cancelled, notified))
+    await _query(update).answer()
+    await edit_or_send(update, context,
+                       create_views.cancelled(reader_for(context, actor), cancelled, notified))
+
+
+@pressed(KeepShift, Permission.MANAGE_SHIFTS)
+async def on_keep_shift(
+    update: Update, context: GotongContext, actor: Actor, data: KeepShift
+) -> None:
+    await _query(update).answer()
+    await edit_or_send(update, context, create_views.kept(reader_for(context, actor)))
 
 
 
@@ -397,6 +419,7 @@ FEATURE = Feature(
     ],
     buttons=[
         on_new_for_team, on_new_with_skill, on_repeat_shift, on_add_duty, on_duty_at_event_time,
+        on_cancel_shift_now, on_keep_shift,
     ],
     commands=[
         CommandSpec("newshift", Permission.MANAGE_SHIFTS),

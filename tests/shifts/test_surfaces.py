@@ -13,7 +13,16 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.views.shift_buttons import AcceptOffer
-from models import Membership, Person, Role, Shift, ShiftSignup, Team, WaitlistEntry
+from models import (
+    Membership,
+    Person,
+    Role,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+    Team,
+    WaitlistEntry,
+)
 from sandbox import SandboxMessage, SandboxUser, UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, deliver, forged_press, start_harness
@@ -25,10 +34,16 @@ SEEN = {
     "en": {
         "expired": "Your offer for", "lapsed": "This offer expired",
         "again": "⏳ Join the waitlist again",
+        "ask": "Cancel <b>Door-knocking Tebet</b>", "tells": "1 person signed up will be told.",
+        "nobody": "Nobody has signed up yet", "yes": "Yes, cancel it", "keep": "No, keep it",
+        "kept": "the shift stays", "done": "1 person signed up was told",
     },
     "id": {
         "expired": "sudah kedaluwarsa", "lapsed": "Tawaran ini sudah kedaluwarsa",
         "again": "⏳ Masuk daftar tunggu lagi",
+        "ask": "Batalkan <b>Door-knocking Tebet</b>", "tells": "1 orang yang terdaftar akan",
+        "nobody": "Belum ada yang mendaftar", "yes": "Ya, batalkan", "keep": "Jangan, tetap jalan",
+        "kept": "shift-nya tetap jalan", "done": "1 orang yang terdaftar sudah dikabari",
     },
 }
 
@@ -96,3 +111,36 @@ async def test_an_expired_offer_says_so_and_loses_its_buttons(tmp_path: Path, la
         assert seen["lapsed"] in answer
         async with bot.db() as session:
             assert await session.scalar(select(ShiftSignup.id)) is None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_cancelshift_asks_first_and_says_who_will_be_told(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        admin = bot.admin
+        await admin.send_and_wait(
+            "/newshift Jaksel | Door-knocking Tebet | besok 08:00 | 3j | 2 | Pasar Tebet"
+        )
+        async with bot.db.begin() as session:
+            coordinator = await session.scalar(select(Person).where(Person.telegram_id == 1))
+            assert coordinator is not None
+            coordinator.language = lang
+        nobody = await admin.send_and_wait("/cancelshift 1")
+        assert seen["nobody"] in nobody.text
+        kept = await admin.press(nobody, seen["keep"], expect="edit")
+        assert kept.message is not None and seen["kept"] in kept.message.text
+        assert kept.message.button_texts == []
+
+        ani = bot.user(2, "Ani", lang)
+        await ani.press(await ani.send_and_wait("/shifts"), 0, expect="edit")
+        asked = await admin.send_and_wait("/cancelshift 1")
+        assert seen["ask"] in (asked.html or "") and seen["tells"] in asked.text
+        assert asked.button_texts == [seen["yes"], seen["keep"]]
+        async with bot.db() as session:  # asking changed nothing
+            assert await session.scalar(select(Shift.status)) == ShiftStatus.OPEN
+        done = await admin.press(asked, seen["yes"], expect="edit")
+        assert done.message is not None and seen["done"] in done.message.text
+        async with bot.db() as session:
+            assert await session.scalar(select(Shift.status)) == ShiftStatus.CANCELLED

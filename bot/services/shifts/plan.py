@@ -260,6 +260,27 @@ async def _move_reminders(
         await replan(
             session,
             signup_cause(signup_id),
+@dataclass(frozen=True, slots=True)
+class CancelPreview:
+    """What /cancelshift asks about: the shift and how many people signed up would be told."""
+
+    shift: ShiftView
+    told: int
+
+
+async def cancel_preview(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, shift_id: int
+) -> CancelPreview:
+    """Checks the actor may cancel the shift (and that it is not cancelled already), changing
+    nothing: the question before `cancel_shift`."""
+    async with sessionmaker() as session:
+        shift = await managed_shift(session, actor, shift_id)
+        told = await session.scalar(
+            select(func.count()).select_from(ShiftSignup).where(ShiftSignup.shift_id == shift.id)
+        )
+        return CancelPreview(await shift_view(session, shift), int(told or 0))
+
+
             reminder_messages(settings, signup_id, person_id, telegram_id, shift, now),
         )
 
