@@ -77,9 +77,33 @@ def can(actor: Actor, permission: Permission, team_id: int | None = None) -> boo
     return True
 
 
+def refusal(actor: Actor, permission: Permission, team_id: int | None = None) -> NotAllowed:
+    """Why `actor` may not do this, in the words they need: a lead whose role has the
+    permission was refused because the thing is another team's ("error.other_team") or the
+    whole campaign's (`team_id` None: "error.campaign_wide"); anyone else because of their
+    role ("error.not_allowed").  Every team-scoped refusal is built here."""
+    if (
+        permission in ROLE_PERMISSIONS[actor.role]
+        and is_team_scoped(actor)
+        and permission in _LEAD_SCOPED
+        and actor.lead_team_ids
+    ):
+        key = "error.campaign_wide" if team_id is None else "error.other_team"
+        return NotAllowed(key, permission=permission.value, scope="team")
+    return NotAllowed(permission=permission.value)
+
+
 def require(actor: Actor, permission: Permission, team_id: int | None = None) -> None:
     if not can(actor, permission, team_id):
-        raise NotAllowed(permission=permission.value)
+        raise refusal(actor, permission, team_id)
+
+
+def require_team(actor: Actor, permission: Permission, team_id: int | None) -> None:
+    """Like `require` for one thing that belongs to `team_id`, where None is the whole
+    campaign's (which a lead's team-scoped powers do not reach), not "some team of theirs"."""
+    if team_id is None and is_team_scoped(actor) and permission in _LEAD_SCOPED:
+        raise refusal(actor, permission, None)
+    require(actor, permission, team_id)
 
 
 def can_grant(actor: Actor, role: Role) -> bool:

@@ -73,7 +73,8 @@ PEOPLE: dict[str, tuple[int, str, Role, str | None, bool]] = {
 NOT_ALLOWED = "doesn't allow"
 STALE = "no longer valid"
 NOT_YOURS = "isn't yours"
-OTHER_TEAM = "another team"
+OTHER_TEAM = "another team"  # a lead's own role, another team's thing (not "your role")
+CAMPAIGN = "whole campaign"  # a lead's own role, the whole campaign's thing
 NO_EVENT = "no event number"
 NO_BROADCAST = "broadcast was not found"
 
@@ -106,7 +107,7 @@ CASES = [
     Case("bcf1 other lead", "bima", lambda o: f"bcf1:{o['lead_sent']}:0", NO_BROADCAST),
     # ---- invites (handlers/people/admin.py)
     Case("ivt1 other team", "bima", lambda o: f"ivt1:{o['team_a']}", STALE),
-    Case("ivr1 other team", "bima", lambda o: f"ivr1:{o['team_a']}:volunteer", NOT_ALLOWED),
+    Case("ivr1 other team", "bima", lambda o: f"ivr1:{o['team_a']}:volunteer", OTHER_TEAM),
     Case("ivr1 role not offered", "lina", lambda o: f"ivr1:{o['team_a']}:coordinator", STALE),
     Case("ivt1 volunteer", "ani", lambda o: f"ivt1:{o['team_a']}", NOT_ALLOWED),
     # ---- shifts (handlers/shifts/lists.py)
@@ -126,14 +127,14 @@ CASES = [
     Case("tkd1 someone else's claim, mid /done", "citra",
          lambda o: f"tkd1:{o['claim_ani']}", NOT_YOURS),
     # ---- shift check-in (handlers/shifts/checkin.py)
-    Case("cil1 other team", "bima", lambda o: f"cil1:{o['shift_a']}", NOT_ALLOWED),
-    Case("cil1 campaign-wide, lead", "lina", lambda o: f"cil1:{o['shift_open']}", NOT_ALLOWED),
-    Case("cit1 other team", "bima", lambda o: f"cit1:{o['signup_ani']}:1", NOT_ALLOWED),
+    Case("cil1 other team", "bima", lambda o: f"cil1:{o['shift_a']}", OTHER_TEAM),
+    Case("cil1 campaign-wide, lead", "lina", lambda o: f"cil1:{o['shift_open']}", CAMPAIGN),
+    Case("cit1 other team", "bima", lambda o: f"cit1:{o['signup_ani']}:1", OTHER_TEAM),
     Case("cit1 volunteer", "budi", lambda o: f"cit1:{o['signup_ani']}:1", NOT_ALLOWED),
     # ---- shift creation (handlers/shifts/create.py)
-    Case("shrp1 other team", "bima", lambda o: f"shrp1:{o['shift_a']}:d", NOT_ALLOWED),
-    Case("nft1 other team, in own flow", "lina", lambda o: f"nft1:{o['team_b']}", NOT_ALLOWED),
-    Case("nft1 all teams, lead", "lina", lambda o: "nft1:", NOT_ALLOWED),
+    Case("shrp1 other team", "bima", lambda o: f"shrp1:{o['shift_a']}:d", OTHER_TEAM),
+    Case("nft1 other team, in own flow", "lina", lambda o: f"nft1:{o['team_b']}", OTHER_TEAM),
+    Case("nft1 all teams, lead", "lina", lambda o: "nft1:", CAMPAIGN),
     Case("nfs1 volunteer", "ani", lambda o: "nfs1:", NOT_ALLOWED),
     Case("nfs1 no flow of theirs", "cora", lambda o: "nfs1:", STALE),
     Case("dua1 other team", "bima", lambda o: f"dua1:{o['event_a']}", NOT_ALLOWED),
@@ -181,11 +182,11 @@ CASES = [
     Case("fbc1 someone else's answer", "budi", lambda o: f"fbc1:{o['fb_ani']}", STALE),
     Case("fba1 someone else's answer", "budi", lambda o: f"fba1:{o['fb_ani']}:1:0", STALE),
     Case("fbs1 someone else's answer", "budi", lambda o: f"fbs1:{o['fb_ani']}:1", STALE),
-    Case("fbv1 other team's results", "bima", lambda o: f"fbv1:e:{o['event_a']}", NOT_ALLOWED),
+    Case("fbv1 other team's results", "bima", lambda o: f"fbv1:e:{o['event_a']}", OTHER_TEAM),
     Case("fbp1 volunteer", "ani", lambda o: f"fbp1:e:{o['event_a']}:1", NOT_ALLOWED),
     # ---- progress (handlers/progress/summary.py)
-    Case("sdt1 other team", "lina", lambda o: f"sdt1:{o['team_b']}", NOT_ALLOWED),
-    Case("sde1 other team's event", "lina", lambda o: f"sde1:{o['event_b']}", NOT_ALLOWED),
+    Case("sdt1 other team", "lina", lambda o: f"sdt1:{o['team_b']}", OTHER_TEAM),
+    Case("sde1 other team's event", "lina", lambda o: f"sde1:{o['event_b']}", OTHER_TEAM),
     Case("sda1 volunteer", "ani", lambda o: "sda1", NOT_ALLOWED),
     # ---- team groups and imports (handlers/reach/groups.py, handlers/reach/imports.py)
     Case("grc1 a post this chat never got", "citra", lambda o: f"grc1:{o['shift_a']}", STALE),

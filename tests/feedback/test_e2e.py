@@ -179,7 +179,7 @@ async def test_a_week_in_the_field_ends_in_a_pdf_in_both_languages(tmp_path: Pat
         weeks = await admin.send_and_wait("/summary minggu ini vs minggu lalu")
         assert "Relawan baru" in weeks.text and "23 Nov" in weeks.text and "16 Nov" in weeks.text
         not_hers = await lia.send_and_wait("/summary Jaksel vs Jaktim")  # Lia leads Jaksel only
-        assert "peranmu tidak mengizinkan" in not_hers.text
+        assert "Ini untuk tim lain" in not_hers.text  # her role, another team (issue #17)
 
         helped = await admin.send_and_wait("/help")
         assert "/report pdf minggu ini vs lalu" in helped.text and "/feedback" in helped.text

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import NotAllowed, NotFound
-from bot.services.authz import Permission, is_team_scoped, require
+from bot.errors import NotFound
+from bot.services.authz import Permission, is_team_scoped, refusal, require
 from bot.services.people.members import Actor
 from bot.services.progress.goals import Scope
 from models import (
@@ -275,7 +275,7 @@ async def round_results(
                 raise NotFound("feedback.no_event", id=event_id)
             raise NotFound("feedback.no_round")
         if not _may_read(actor, fb_round.team_id):
-            raise NotAllowed(permission=Permission.VIEW_SUMMARY.value)
+            raise refusal(actor, Permission.VIEW_SUMMARY, fb_round.team_id)
         scores = scores_from(
             (await session.execute(scores_query(FeedbackRound.id == fb_round.id))).one()
         )

@@ -25,9 +25,9 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.errors import Conflict, NotFound
 from bot.services import audit
-from bot.services.authz import Permission, can, is_team_scoped
+from bot.services.authz import Permission, can, is_team_scoped, refusal
 from bot.services.people.members import Actor
 from bot.services.shifts.common import ShiftView, shift_view
 from models import Person, Shift, ShiftSignup, ShiftStatus
@@ -152,7 +152,7 @@ async def set_checked_in(
     async with sessionmaker.begin() as session:
         signup, shift, person = await _signup_and_shift(session, signup_id)
         if not may_check_in_shift(actor, shift):
-            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+            raise refusal(actor, Permission.CHECK_IN_OTHERS, shift.team_id)
         if now < opens_at(shift.starts_at):
             return _result(Outcome.TOO_EARLY, shift, person)
         if now > shift.ends_at + LEAD_CLOSES_AFTER:
@@ -180,7 +180,7 @@ async def shift_roster(
         if shift is None:
             raise NotFound("shifts.not_found")
         if not may_check_in_shift(actor, shift):
-            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+            raise refusal(actor, Permission.CHECK_IN_OTHERS, shift.team_id)
         if shift.status == ShiftStatus.CANCELLED:
             raise Conflict("shifts.cancelled")
         rows = (

@@ -23,9 +23,9 @@ from bot.delivery.kinds import (
     waitlist_cause,
 )
 from bot.delivery.outbox import enqueue, replan, withdraw
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
-from bot.services.authz import Permission, is_team_scoped, require
+from bot.services.authz import Permission, is_team_scoped, refusal, require, require_team
 from bot.services.events.duties import check_window, staffable_event
 from bot.services.flows import FlowKey, close_flow
 from bot.services.people.members import Actor
@@ -69,7 +69,7 @@ async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | 
         if is_team_scoped(actor):
             if len(actor.lead_team_ids) == 1:
                 return next(iter(actor.lead_team_ids))
-            raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
+            raise refusal(actor, Permission.MANAGE_SHIFTS, None)
         require(actor, Permission.MANAGE_SHIFTS)
         return None
     team = await find_team(session, team_ref)
@@ -80,9 +80,7 @@ async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | 
 def check_team_choice(actor: Actor, team_id: int | None) -> None:
     """A team picked on a button for a new shift or task (None: the whole campaign):
     refused at the tap, not after every question, when it is not this person's to plan."""
-    if team_id is None and is_team_scoped(actor):
-        raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
-    require(actor, Permission.MANAGE_SHIFTS, team_id)
+    require_team(actor, Permission.MANAGE_SHIFTS, team_id)
 
 
 async def create_shift(
@@ -156,9 +154,7 @@ async def managed_shift(session: AsyncSession, actor: Actor, shift_id: int) -> S
     shift = await session.get(Shift, shift_id, with_for_update=True)
     if shift is None:
         raise NotFound("shifts.not_found")
-    if shift.team_id is None and is_team_scoped(actor):
-        raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
-    require(actor, Permission.MANAGE_SHIFTS, shift.team_id)
+    require_team(actor, Permission.MANAGE_SHIFTS, shift.team_id)
     if shift.status == ShiftStatus.CANCELLED:
         raise Conflict("shifts.cancelled")
     return shift
@@ -260,6 +256,10 @@ async def _move_reminders(
         await replan(
             session,
             signup_cause(signup_id),
+            reminder_messages(settings, signup_id, person_id, telegram_id, shift, now),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CancelPreview:
     """What /cancelshift asks about: the shift and how many people signed up would be told."""
@@ -279,10 +279,6 @@ async def cancel_preview(
             select(func.count()).select_from(ShiftSignup).where(ShiftSignup.shift_id == shift.id)
         )
         return CancelPreview(await shift_view(session, shift), int(told or 0))
-
-
-            reminder_messages(settings, signup_id, person_id, telegram_id, shift, now),
-        )
 
 
 async def cancel_shift(
