@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import kinds
-from bot.delivery.leasing import BLOCKED_PREFIX
+from bot.delivery.failures import BLOCKED_PREFIX, Reason, reason_of
 from bot.delivery.outbox import enqueue
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Person
 
@@ -151,6 +151,25 @@ async def held_counts(
         .group_by(OutboxMessage.broadcast_id)
     )
     return {int(bid or 0): Held(int(count), until) for bid, count, until in rows.all()}
+
+
+async def failure_reasons(session: AsyncSession, broadcast_id: int) -> list[tuple[Reason, int]]:
+    """Why the broadcast's failed messages failed: each reason with its count, the most
+    frequent first (then in `Reason`'s order)."""
+    rows = await session.execute(
+        select(OutboxMessage.last_error, func.count())
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.status == OutboxStatus.FAILED,
+        )
+        .group_by(OutboxMessage.last_error)
+    )
+    counts: dict[Reason, int] = {}
+    for error, count in rows.all():
+        reason = reason_of(error)
+        counts[reason] = counts.get(reason, 0) + int(count)
+    order = list(Reason)
+    return sorted(counts.items(), key=lambda item: (-item[1], order.index(item[0])))
 
 
 async def set_progress_message(

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery import broadcasts
+from bot.delivery import broadcasts, failures
 from bot.delivery.leasing import (
     Claim,
     Outcome,
@@ -395,11 +395,12 @@ class Dispatcher:
                 self.counters.blocked += 1
                 return Outcome(
                     item.id, "blocked", self.clock.now(), person_id=item.person_id,
-                    error=f"forbidden: {exc}",
+                    error=failures.failure("forbidden", str(exc)),
                 )
             except Rejected as exc:
                 self.counters.failed += 1
-                return Outcome(item.id, "failed", self.clock.now(), error=f"bad request: {exc}")
+                error = failures.failure("rejected", str(exc))
+                return Outcome(item.id, "failed", self.clock.now(), error=error)
             except Transient as exc:
                 return self._transient(item, str(exc))
             finally:
@@ -411,7 +412,7 @@ class Dispatcher:
         now = self.clock.now()
         if item.attempts + 1 >= MAX_ATTEMPTS:
             self.counters.failed += 1
-            return Outcome(item.id, "failed", now, error=f"gave up: {error}")
+            return Outcome(item.id, "failed", now, error=failures.failure("gave_up", error))
         self.counters.retried += 1
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**item.attempts)
         return Outcome(item.id, "retry", now, error=error, retry_at=now + timedelta(seconds=delay))

@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import failures
 from bot.delivery.message import Message
 from bot.delivery.outbox import PRIORITY_BULK
 from bot.delivery.quiet import QuietHours
@@ -34,7 +35,6 @@ from models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
-BLOCKED_PREFIX = "forbidden"  # last_error of rows whose recipient blocked the bot
 # Someone seen this recently is using the bot (last_seen_at is touched every 10 minutes).
 AWAKE_WINDOW = timedelta(minutes=15)
 # Replicas' clocks differ a little; a "last seen" further ahead than this is no sign of life.
@@ -175,18 +175,18 @@ async def claim(
                 deferred[until].append(row.id)
                 continue
             if person is not None and not person.reachable:
-                failed[f"{BLOCKED_PREFIX}: {person.unreachable_reason or 'unreachable'}"].append(
-                    row.id
-                )
+                failed[failures.unreachable(person.unreachable_reason)].append(row.id)
                 continue
             try:
                 outgoing = await render(session, row, person, now)
             except UnknownKind:
-                failed[f"no renderer for kind {row.kind!r}"].append(row.id)
+                failed[failures.failure("internal", f"no renderer for kind {row.kind!r}")].append(
+                    row.id
+                )
                 continue
             except Exception as exc:  # one broken renderer must not stop every other message
                 log.exception("outbox: rendering %s #%d failed", row.kind, row.id)
-                failed[f"render error: {exc!r}"[:500]].append(row.id)
+                failed[failures.failure("internal", f"render error: {exc!r}"[:500])].append(row.id)
                 continue
             if outgoing is None:
                 skipped.append(row.id)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import kinds
-from bot.delivery.leasing import BLOCKED_PREFIX
+from bot.delivery.failures import BLOCKED_PREFIX
 from bot.delivery.outbox import enqueue
 from bot.delivery.renderers import param
 from models import OutboxMessage, OutboxStatus

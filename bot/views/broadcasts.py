@@ -20,6 +20,7 @@ from bot.services.broadcasts import (
     Draft,
     FailurePage,
     QuietOutlook,
+    Reason,
     Summary,
 )
 from bot.views.callbacks import CallbackData, callback
@@ -297,6 +298,19 @@ def cancelled_text(reader: Reader, broadcast_id: int, withdrawn: int) -> str:
 
 
 # ---- following up ----------------------------------------------------------------------------
+def reason_text(reader: Reader, reason: Reason) -> str:
+    """A failure's reason in the reader's words ("blocked the bot"), never Telegram's text."""
+    return reader.t(f"broadcast.reason_{reason.key}")
+
+
+def reasons_summary(reader: Reader, reasons: Sequence[tuple[Reason, int]]) -> str:
+    """'blocked the bot: 3 · too many retries: 1'."""
+    return " · ".join(
+        reader.t("broadcast.reason_count", reason=reason_text(reader, r), n=reader.number(n))
+        for r, n in reasons
+    )
+
+
 def failures_screen(reader: Reader, page: FailurePage) -> Screen:
     broadcast_id, offset = page.broadcast_id, page.offset
     if page.total == 0:
@@ -310,8 +324,10 @@ def failures_screen(reader: Reader, page: FailurePage) -> Screen:
             total=page.total,
         )
     ]
+    if page.total > len(page.lines) and page.reasons:  # more than one page: the whole of it
+        lines.append(reasons_summary(reader, page.reasons))
     lines += [
-        reader.t("broadcast.failure_line", name=line.name, reason=line.reason)
+        reader.t("broadcast.failure_line", name=line.name, reason=reason_text(reader, line.reason))
         for line in page.lines
     ]
     nav: list[Button] = []

@@ -12,9 +12,9 @@ import math
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import kinds
-from bot.delivery.broadcasts import Held, ProgressView
+from bot.delivery.broadcasts import Held, ProgressView, failure_reasons
 from bot.delivery.renderers import Renderer, param
-from bot.views.broadcasts import CancelBroadcast, Failures
+from bot.views.broadcasts import CancelBroadcast, Failures, reason_text
 from bot.views.i18n import Html
 from bot.views.render import Button, Outgoing, Reader
 from models import Broadcast, BroadcastStatus, OutboxMessage, Person
@@ -85,13 +85,20 @@ async def render_report(
     b = await session.get(Broadcast, int(param(row, "id", 0)))
     if b is None:
         return None
+    reasons = await failure_reasons(session, b.id) if b.failed_count else []
     text = reader.t(
         "broadcast.report",
         id=b.id,
         total=reader.number(b.total),
         delivered=reader.number(b.sent_count),
-        blocked=reader.number(b.blocked_count),
-        failed=reader.number(b.failed_count - b.blocked_count),
+        failed=reader.number(b.failed_count),
+        reasons=Html(
+            "".join(
+                "\n" + reader.t("broadcast.report_reason", reason=reason_text(reader, r),
+                                n=reader.number(n))
+                for r, n in reasons
+            )
+        ),
         skipped=reader.number(b.skipped_count),
     )
     keyboard: list[list[Button]] = []

@@ -113,9 +113,10 @@ async def test_everyone_skips_partners_and_failures_are_listed(bot: BotHarness) 
     assert [m.text for m in bot.sandbox.world.messages(2)] == ["Halo semua"]
     assert not bot.sandbox.world.messages(4)
     report = await admin.next_message(predicate=lambda m: "Report" in m.text)
-    assert "Delivered: 4 of 5" in report.text and "Blocked the bot: 1" in report.text
+    assert "Delivered: 4 of 5" in report.text and "Not delivered: 1" in report.text
+    assert "• blocked the bot: 1" in report.text
     failures = await admin.press(report, "Who did not get it", expect="message")
-    assert failures.message is not None and "citra" in failures.message.text
+    assert failures.message is not None and "• citra: blocked the bot" in failures.message.text
     async with bot.db() as session:
         citra = (await session.scalars(select(Person).where(Person.telegram_id == 5))).one()
         assert not citra.reachable

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery import leasing
+from bot.delivery.failures import Reason, detail_of, reason_of
 from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import param
 from bot.views.render import Outgoing, Reader
@@ -69,9 +70,13 @@ async def test_403_marks_the_person_unreachable_and_400_fails_with_reason(
         by_person = {r.person_id: r for r in await rows(env)}
         blocked, ghost_row = by_person[people[0][0]], by_person[ghost[0][0]]
         assert blocked.status == OutboxStatus.FAILED
+        # A stable reason code first, Telegram's own words kept after it for the logs.
         assert blocked.last_error and blocked.last_error.startswith("forbidden")
+        assert reason_of(blocked.last_error) == Reason.BLOCKED
+        assert detail_of(blocked.last_error) == "Forbidden: bot was blocked by the user"
         assert ghost_row.status == OutboxStatus.FAILED
         assert ghost_row.last_error and "chat not found" in ghost_row.last_error.lower()
+        assert reason_of(ghost_row.last_error) == Reason.CHAT_NOT_FOUND
         assert by_person[people[1][0]].status == OutboxStatus.SENT
         async with env.db() as session:
             person = await session.get(Person, people[0][0])
@@ -83,6 +88,7 @@ async def test_403_marks_the_person_unreachable_and_400_fails_with_reason(
         assert env.sandbox.stats.calls["sendMessage"] == 4
         again = (await rows(env))[-1]
         assert again.status == OutboxStatus.FAILED and again.attempts == 0
+        assert reason_of(again.last_error) == Reason.BLOCKED  # why they were unreachable
 
 
 async def test_5xx_are_retried_with_backoff_until_delivered(
@@ -123,7 +129,8 @@ async def test_rows_are_written_by_the_renderers_the_dispatcher_is_given(
         await env.dispatcher(renderers={}).run_once()
         unknown = (await rows(env))[-1]
         assert unknown.status == OutboxStatus.FAILED
-        assert unknown.last_error == f"no renderer for kind {KIND!r}"
+        assert reason_of(unknown.last_error) == Reason.INTERNAL
+        assert detail_of(unknown.last_error or "") == f"no renderer for kind {KIND!r}"
         assert not env.sandbox.world.messages(people[1][1])
 
 

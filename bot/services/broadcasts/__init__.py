@@ -9,6 +9,7 @@ through this package: `from bot.services import broadcasts`.
 """
 
 from bot.delivery.broadcasts import Held
+from bot.delivery.failures import Reason
 from bot.services.broadcasts.compose import (
     MEDIA_TYPES,
     AudienceOption,
@@ -50,6 +51,7 @@ __all__ = [
     "Held",
     "QuietHold",
     "QuietOutlook",
+    "Reason",
     "Summary",
     "actor_can_broadcast",
     "audience_choices",

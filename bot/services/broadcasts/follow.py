@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.broadcasts import Held, held_counts
+from bot.delivery.broadcasts import Held, failure_reasons, held_counts
+from bot.delivery.failures import Reason, reason_of
 from bot.errors import NotAllowed, NotFound
 from bot.services.authz import Permission, is_team_scoped, require
 from bot.services.people.members import Actor
@@ -43,7 +44,7 @@ class Summary:
 @dataclass(frozen=True, slots=True)
 class FailureLine:
     name: str
-    reason: str
+    reason: Reason  # the code; its words are the views' (Telegram's text stays in the log)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class FailurePage:
     lines: list[FailureLine]
     offset: int
     total: int
+    reasons: list[tuple[Reason, int]] = field(default_factory=list)  # all failures, by reason
 
 
 def _visible_to(actor: Actor) -> object:
@@ -129,12 +131,11 @@ async def failures(
             )
         ).all()
         lines = [
-            FailureLine(
-                person.display_name if person else f"#{chat_id}", (error or "")[:120]
-            )
+            FailureLine(person.display_name if person else f"#{chat_id}", reason_of(error))
             for person, error, chat_id in rows
         ]
-        return FailurePage(broadcast_id, lines, offset, total)
+        reasons = await failure_reasons(session, broadcast_id) if total else []
+        return FailurePage(broadcast_id, lines, offset, total, reasons)
 
 
 async def held_now(
