@@ -38,6 +38,15 @@ class ReleaseSignup(CallbackData):
     signup_id: int
 
 
+@callback("shu")
+@dataclass(frozen=True, slots=True)
+class UndoRelease(CallbackData):
+    """"Undo" under a release: the shift and when it was released (epoch seconds)."""
+
+    shift_id: int
+    at: int
+
+
 @callback("shcv")
 @dataclass(frozen=True, slots=True)
 class AskCover(CallbackData):

@@ -11,7 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.services.shifts.checkin import self_check_in_open
-from bot.services.shifts.claims import ClaimResult, MySignup, MyUpcoming, ReleaseResult
+from bot.services.shifts.claims import (
+    UNDO_RELEASE_WINDOW,
+    ClaimResult,
+    MySignup,
+    MyUpcoming,
+    ReleaseResult,
+)
 from bot.services.shifts.common import ShiftView
 from bot.services.shifts.plan import PAGE_SIZE, ShiftPage
 from bot.services.shifts.waitlist import WaitlistResult
@@ -26,6 +32,7 @@ from bot.views.shift_buttons import (
     ReleaseTask,
     ShiftsPage,
     TaskDone,
+    UndoRelease,
 )
 from bot.views.shifts import button_label, shift_lines, task_lines
 
@@ -86,9 +93,22 @@ def waitlist_joined(reader: Reader, joined: WaitlistResult) -> str:
     return reader.t("shifts.waitlist_joined", title=joined.shift.title, position=joined.position)
 
 
-def released(reader: Reader, result: ReleaseResult) -> str:
+def released(reader: Reader, result: ReleaseResult) -> Screen:
+    """The release's answer, with "Undo" for a few seconds (the service judges the time)."""
     key = "shifts.released_late" if result.late else "shifts.released"
-    return reader.t(key, title=result.shift.title)
+    text = reader.t(key, title=result.shift.title)
+    if result.released_at is None:
+        return text, []
+    seconds = int(UNDO_RELEASE_WINDOW.total_seconds())
+    undo = UndoRelease(result.shift.id, int(result.released_at.timestamp()))
+    return (text + "\n" + reader.t("shifts.undo_hint", seconds=seconds),
+            [[Button(reader.t("shifts.btn_undo"), undo.pack())]])
+
+
+def undone(reader: Reader, result: ClaimResult) -> Screen:
+    """The undo took the place back: the claimed answer, headed "yours again"."""
+    text, keyboard = claimed(reader, result, result.shift.id)
+    return reader.t("shifts.undone") + "\n" + text, keyboard
 
 
 def cover_requested(reader: Reader, shift: ShiftView, asked: int) -> str:

@@ -34,6 +34,7 @@ from bot.views.shift_buttons import (
     ReleaseSignup,
     ShiftsPage,
     TakeCover,
+    UndoRelease,
 )
 from handlers.buttons import pressed
 from handlers.common import edit_or_send, reader_for, send
@@ -121,7 +122,23 @@ async def on_release_signup(
         context.db, actor, data.signup_id, context.settings, now=context.clock.now()
     )
     await _query(update).answer()
-    await edit_or_send(update, context, shift_views.released(reader_for(context, actor), released))
+    text, keyboard = shift_views.released(reader_for(context, actor), released)
+    await edit_or_send(update, context, text, keyboard or None)
+
+
+@pressed(UndoRelease, Permission.VOLUNTEER)
+async def on_undo_release(
+    update: Update, context: GotongContext, actor: Actor, data: UndoRelease
+) -> None:
+    """"Undo" within the window takes the place back (the claim's own path); later, or
+    when the place went to the next in line, the answer says so."""
+    reader = reader_for(context, actor)
+    result = await shift_claims.undo_release(
+        context.db, actor, data.shift_id, data.at, context.settings, now=context.clock.now()
+    )
+    await _query(update).answer(reader.plain("shifts.undone_toast"))
+    text, keyboard = shift_views.undone(reader, result)
+    await edit_or_send(update, context, text, keyboard)
 
 
 @pressed(AskCover, Permission.VOLUNTEER)
@@ -200,6 +217,7 @@ FEATURE = Feature(
         on_claim_shift,
         on_join_waitlist,
         on_release_signup,
+        on_undo_release,
         on_ask_cover,
         on_take_cover,
         on_accept_offer,

@@ -15,6 +15,8 @@ from bot.clock import FrozenClock
 from bot.views.shift_buttons import AcceptOffer
 from models import (
     Membership,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     Role,
     Shift,
@@ -37,6 +39,10 @@ SEEN = {
         "ask": "Cancel <b>Door-knocking Tebet</b>", "tells": "1 person signed up will be told.",
         "nobody": "Nobody has signed up yet", "yes": "Yes, cancel it", "keep": "No, keep it",
         "kept": "the shift stays", "done": "1 person signed up was told",
+        "released": "You released your place", "hint": "Tap Undo within 30 seconds",
+        "undo": "↩️ Undo", "undone": "Undone.", "yours": "You're on this shift",
+        "undone_toast": "Undone: the place is yours again.",
+        "passed": "The 30 seconds to undo have passed",
     },
     "id": {
         "expired": "sudah kedaluwarsa", "lapsed": "Tawaran ini sudah kedaluwarsa",
@@ -44,6 +50,11 @@ SEEN = {
         "ask": "Batalkan <b>Door-knocking Tebet</b>", "tells": "1 orang yang terdaftar akan",
         "nobody": "Belum ada yang mendaftar", "yes": "Ya, batalkan", "keep": "Jangan, tetap jalan",
         "kept": "shift-nya tetap jalan", "done": "1 orang yang terdaftar sudah dikabari",
+        "released": "sudah dilepas", "hint": "Tekan Urungkan dalam 30 detik",
+        "undo": "↩️ Urungkan", "undone": "Sudah diurungkan.",
+        "yours": "Kamu terdaftar di shift ini",
+        "undone_toast": "Diurungkan: tempatnya milikmu lagi.",
+        "passed": "Waktu 30 detik untuk mengurungkan sudah lewat",
     },
 }
 
@@ -144,3 +155,44 @@ async def test_cancelshift_asks_first_and_says_who_will_be_told(
         assert done.message is not None and seen["done"] in done.message.text
         async with bot.db() as session:
             assert await session.scalar(select(Shift.status)) == ShiftStatus.CANCELLED
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_release_can_be_undone_for_30_seconds(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await bot.admin.send_and_wait(
+            "/newshift Jaksel | Door-knocking Tebet | besok 08:00 | 3j | 2 | Pasar Tebet"
+        )
+        ani = bot.user(2, "Ani", lang)
+        await ani.press(await ani.send_and_wait("/shifts"), 0, expect="edit")
+        released = await ani.press(await ani.send_and_wait("/my"), 0, expect="edit")
+        assert released.message is not None
+        assert seen["released"] in released.message.text and seen["hint"] in released.message.text
+        assert released.message.button_texts == [seen["undo"]]
+        async with bot.db() as session:
+            assert await session.scalar(select(ShiftSignup.id)) is None
+
+        bot.clock.advance(seconds=20)
+        undone = await ani.press(released.message, seen["undo"], expect="edit")
+        assert undone.answer.text == seen["undone_toast"]
+        assert undone.message is not None and seen["undone"] in undone.message.text
+        assert seen["yours"] in undone.message.text and "Door-knocking Tebet" in undone.message.text
+        async with bot.db() as session:
+            signup = await session.scalar(select(ShiftSignup))
+            assert signup is not None and await session.scalar(select(Shift.taken)) == 1
+            planned = await session.scalars(select(OutboxMessage).where(
+                OutboxMessage.kind == "shift.reminder",
+                OutboxMessage.cause == f"signup:{signup.id}"))
+            # The reminder 2 h before (the 24 h one is past) is planned again for the new place.
+            assert [r.status for r in planned.all()] == [OutboxStatus.PENDING]
+
+        # Released again; 31 seconds later the undo window has passed.
+        again = await ani.press(await ani.send_and_wait("/my"), 0, expect="edit")
+        assert again.message is not None
+        bot.clock.advance(seconds=31)
+        late = await ani.press(again.message, seen["undo"], expect="answer")
+        assert seen["passed"] in (late.answer.text or "")
+        async with bot.db() as session:
+            assert await session.scalar(select(ShiftSignup.id)) is None
+            assert await session.scalar(select(Shift.taken)) == 0

@@ -10,7 +10,7 @@ goes to the waitlist first (`waitlist.free_place`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -48,11 +48,15 @@ class ClaimResult:
         return self.signup_id is None
 
 
+UNDO_RELEASE_WINDOW = timedelta(seconds=30)  # "Undo" under a release takes the place back
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseResult:
     shift: ShiftView
     late: bool  # after the cutoff: the lead was told
     offered: bool  # the place went to the first on the waitlist
+    released_at: datetime | None = None  # when: the undo is judged from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +212,29 @@ async def release_signup(
             late=late,
         )
         await session.flush()
-        return ReleaseResult(await shift_view(session, shift), late, offered)
+        return ReleaseResult(await shift_view(session, shift), late, offered, now)
+
+
+async def undo_release(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    shift_id: int,
+    released_at: int,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> ClaimResult:
+    """"Undo" under a release: within `UNDO_RELEASE_WINDOW` of `released_at` (epoch seconds,
+    carried by the button) the place is claimed again through the same race-proof path as
+    any claim (new reminders planned); later, or when the place went to someone else (the
+    first in line got an offer), it is refused and nothing changes."""
+    at = datetime.fromtimestamp(released_at, UTC)
+    if not timedelta(0) <= now - at <= UNDO_RELEASE_WINDOW:
+        raise Conflict("shifts.undo_passed", seconds=int(UNDO_RELEASE_WINDOW.total_seconds()))
+    result = await claim_shift(sessionmaker, actor, shift_id, settings, now=now)
+    if result.full:
+        raise Conflict("shifts.undo_gone")
+    return result
 
 
 async def my_signups(
