@@ -12,7 +12,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.commands import CommandTable
+from bot.commands import CommandSpec, CommandTable
 from bot.context import GotongContext
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
@@ -26,6 +26,14 @@ DEFAULT_MENU_PERMISSIONS = {None, Permission.VOLUNTEER}
 
 def _menu(i18n: I18n, lang: str, names: list[str]) -> list[BotCommand]:
     return [BotCommand(name, i18n.t(lang, f"cmd.{name}")[:256]) for name in names]
+
+
+def _own_menu(i18n: I18n, actor: Actor, specs: list[CommandSpec]) -> list[BotCommand]:
+    """A person's menu: each command described for them (a lead's /team is their team's)."""
+    return [
+        BotCommand(c.name, i18n.t(actor.language, c.description_key_for(actor))[:256])
+        for c in specs
+    ]
 
 
 async def set_default_menus(
@@ -51,7 +59,7 @@ async def sync_person_menu(context: GotongContext, actor: Actor) -> None:
         if actor.role == Role.VOLUNTEER:
             await bot.delete_my_commands(scope=scope)
             return
-        names = [c.name for c in context.state.tables.commands.for_actor(actor) if c.menu]
-        await bot.set_my_commands(_menu(i18n, actor.language, names), scope=scope)
+        specs = [c for c in context.state.tables.commands.for_actor(actor) if c.menu]
+        await bot.set_my_commands(_own_menu(i18n, actor, specs), scope=scope)
     except TelegramError as exc:  # a menu is a convenience; never fail the action for it
         log.warning("could not set the menu of %s: %s", actor.telegram_id, exc)

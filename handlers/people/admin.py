@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.services.authz import GRANTABLE, Permission, can
+from bot.services.authz import GRANTABLE, Permission, can, is_team_scoped
 from bot.services.people import invites, roles, teams
 from bot.services.people import members as people
 from bot.services.people.members import Actor
@@ -142,6 +142,7 @@ async def cmd_team(update: Update, context: GotongContext, actor: Actor) -> None
     """`/team`, `/team create <name>`, `/team add <team> <@user> [lead]`, `/team <name>`."""
     reader = reader_for(context, actor)
     args = context.args or []
+    usage = "team.usage_lead" if is_team_scoped(actor) else "team.usage"  # leads create none
     if not args or args[0].lower() == "list":
         summaries = await teams.list_teams(context.db, actor)
         await send(update, context, team_list_lines(reader, summaries))
@@ -149,13 +150,13 @@ async def cmd_team(update: Update, context: GotongContext, actor: Actor) -> None
     verb = args[0].lower()
     if verb == "create":
         if len(args) < 2:
-            raise InvalidInput("team.usage")
+            raise InvalidInput(usage)
         summary = await teams.create_team(context.db, actor, " ".join(args[1:]))
         await send(update, context, reader.t("team.created", name=summary.name))
         return
     if verb == "add":
         if len(args) not in (3, 4) or (len(args) == 4 and args[3].lower() not in ("lead", "ketua")):
-            raise InvalidInput("team.usage")
+            raise InvalidInput(usage)
         as_lead = len(args) == 4
         name, team_name = await teams.add_member(
             context.db, actor, args[1], args[2], as_lead=as_lead
