@@ -203,18 +203,20 @@ def team_list_lines(reader: Reader, summaries: list[TeamSummary]) -> list[str]:
     for s in summaries:
         leads = ", ".join(s.leads) or "—"
         lines.append(reader.t("team.list_line", name=s.name, members=s.members, leads=leads))
+    lines.append(reader.t("team.list_hint"))
     return lines
 
 
 def team_members_lines(reader: Reader, team_name: str, members: list[MemberLine]) -> list[str]:
-    """A team's members, leads starred, with their @handle and role."""
+    """A team's members, leads starred, each with the @username (else the Telegram id)
+    that /promote and /team add take, and their role."""
     lines = [reader.t("team.members_title", team=team_name, count=len(members))]
     for m in members:
         lines.append(
             reader.t(
                 "team.member_line",
                 name=m.display_name + (" ★" if m.is_lead else ""),
-                handle=f" @{m.username}" if m.username else "",
+                ref=f"@{m.username}" if m.username else str(m.telegram_id),
                 role=reader.t(f"role.{m.role}"),
             )
         )

@@ -29,6 +29,7 @@ class TeamSummary:
 class MemberLine:
     display_name: str
     username: str | None
+    telegram_id: int  # what /promote takes when they have no @username
     role: Role
     is_lead: bool
 
@@ -167,7 +168,7 @@ async def team_members(
             .order_by(Membership.is_lead.desc(), func.lower(Person.first_name))
         )
         return team.name, [
-            MemberLine(p.display_name, p.username, p.role, lead) for p, lead in rows
+            MemberLine(p.display_name, p.username, p.telegram_id, p.role, lead) for p, lead in rows
         ]
 
 
