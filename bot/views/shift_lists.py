@@ -62,14 +62,26 @@ def release_button(label: str, signup_id: int) -> Button:
 
 
 def open_shifts(reader: Reader, result: ShiftPage) -> Screen:
-    """/shifts: one page of open shifts, a claim (or waitlist) button each."""
+    """/shifts: one page of open shifts, a claim (or waitlist) button each; the ones that can
+    be taken come first, full and clashing ones after them, marked."""
     if not result.shifts:
         return reader.t("shifts.none"), []
-    lines = [reader.t("shifts.list_title", page=result.page + 1, pages=result.pages)]
+    title = (reader.t("shifts.list_title", page=result.page + 1, pages=result.pages)
+             if result.pages > 1 else reader.t("shifts.list_title_one"))
+    lines = [title]
     keyboard: Keyboard = []
     for index, shift in enumerate(result.shifts, start=1 + result.page * PAGE_SIZE):
-        lines.append(shift_lines(reader, shift, index))
-        key = "shifts.btn_claim_n" if shift.free else "shifts.btn_wait_n"
+        block = shift_lines(reader, shift, index)
+        clash = result.clash(shift.id)
+        if clash is not None:
+            block += "\n" + reader.t("shifts.line_clash", title=clash)
+            key = "shifts.btn_clash_n"
+        elif not shift.free:
+            block += "\n" + reader.t("shifts.line_full")
+            key = "shifts.btn_wait_n"
+        else:
+            key = "shifts.btn_claim_n"
+        lines.append(block)
         label = button_label(shift.title, shift.starts_at, reader)
         keyboard.append([claim_button(reader.t(key, n=index, label=label), shift.id)])
     keyboard.append(page_row(reader, result.page, result.pages, ShiftsPage))

@@ -18,6 +18,7 @@ from bot.delivery.renderers import Renderer, param
 from bot.services.shifts.checkin import REMINDER_BUTTON_WITHIN
 from bot.services.shifts.common import ShiftView, shift_view
 from bot.services.shifts.tasks import TaskView, task_view
+from bot.views.formatting import format_datetime
 from bot.views.render import Button, Outgoing, Reader, truncate
 from bot.views.shift_buttons import (
     AcceptOffer,
@@ -80,7 +81,9 @@ def task_lines(reader: Reader, task: TaskView, number: int | None = None) -> str
 
 
 def button_label(text: str, when: datetime, reader: Reader) -> str:
-    return truncate(f"{text} · {reader.when(when)}", 60)
+    """A title and its time on a button: no year (lists look at the coming weeks)."""
+    moment = format_datetime(when, reader.lang, reader.tz, with_year=False)
+    return truncate(f"{text} · {moment}", 60)
 
 
 async def _open_shift(session: AsyncSession, row: OutboxMessage) -> Shift | None:

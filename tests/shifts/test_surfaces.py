@@ -43,6 +43,9 @@ SEEN = {
         "undo": "↩️ Undo", "undone": "Undone.", "yours": "You're on this shift",
         "undone_toast": "Undone: the place is yours again.",
         "passed": "The 30 seconds to undo have passed",
+        "heading": "<b>Open shifts</b>. Tap one to claim it.", "full": "(full)",
+        "clash": "(clash)", "clash_line": "Clashes with your shift <b>Door-knocking Tebet</b>",
+        "full_line": "Full: tap it to join the waitlist",
     },
     "id": {
         "expired": "sudah kedaluwarsa", "lapsed": "Tawaran ini sudah kedaluwarsa",
@@ -55,6 +58,10 @@ SEEN = {
         "yours": "Kamu terdaftar di shift ini",
         "undone_toast": "Diurungkan: tempatnya milikmu lagi.",
         "passed": "Waktu 30 detik untuk mengurungkan sudah lewat",
+        "heading": "<b>Shift terbuka</b>. Ketuk salah satu untuk mengambilnya.",
+        "full": "(penuh)", "clash": "(bentrok)",
+        "clash_line": "Bentrok dengan shift-mu <b>Door-knocking Tebet</b>",
+        "full_line": "Penuh: ketuk untuk masuk daftar tunggu",
     },
 }
 
@@ -196,3 +203,30 @@ async def test_a_release_can_be_undone_for_30_seconds(tmp_path: Path, lang: str)
         async with bot.db() as session:
             assert await session.scalar(select(ShiftSignup.id)) is None
             assert await session.scalar(select(Shift.taken)) == 0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_shifts_lists_what_can_be_taken_first(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        for line in ("Door-knocking Tebet | besok 08:00 | 3j | 2",
+                     "Phone bank | besok 09:00 | 3j | 2",
+                     "Flyers Blok M | besok 14:00 | 2j | 1",
+                     "Sweep Kemang | Sabtu 08:00 | 3j | 2"):
+            await bot.admin.send_and_wait(f"/newshift Jaksel | {line} | Pasar Tebet")
+        ani, budi = bot.user(2, "Ani", lang), bot.user(3, "Budi", lang)
+        await ani.press(await ani.send_and_wait("/shifts"), 0, expect="edit")  # Tebet
+        await budi.press(await budi.send_and_wait("/shifts"), 2, expect="edit")  # Flyers: full
+
+        listing = await ani.send_and_wait("/shifts")
+        html = listing.html or ""
+        assert html.startswith(seen["heading"])  # one page: no "page 1 of 1"
+        # Takeable first; then the clash and the full one, soonest first, each marked.
+        assert [b.split(" · ")[0] for b in listing.button_texts] == [
+            "1. Sweep Kemang", "⚠️ 2. Phone bank", "⏳ 3. Flyers Blok M"]
+        assert seen["clash"] in listing.button_texts[1]
+        assert seen["full"] in listing.button_texts[2]
+        assert not any("2026" in b for b in listing.button_texts)  # no year on the buttons
+        assert html.index("Sweep Kemang") < html.index("Phone bank") < html.index("Flyers Blok M")
+        assert seen["clash_line"] in html and seen["full_line"] in html
+        assert html.index(seen["clash_line"]) < html.index("Flyers Blok M")

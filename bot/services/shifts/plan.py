@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.config import Settings
 from bot.delivery.kinds import (
@@ -58,9 +59,16 @@ PAGE_SIZE = 5
 
 @dataclass(frozen=True, slots=True)
 class ShiftPage:
+    """A page of /shifts: the ones that can be taken first, then full ones and ones that
+    clash with the person's own shifts (`clashes`: shift id -> the title of the own shift)."""
+
     shifts: tuple[ShiftView, ...]
     page: int
     pages: int
+    clashes: tuple[tuple[int, str], ...] = ()
+
+    def clash(self, shift_id: int) -> str | None:
+        return next((title for sid, title in self.clashes if sid == shift_id), None)
 
 
 async def resolve_team_for(session: AsyncSession, actor: Actor, team_ref: str | None) -> int | None:
@@ -343,7 +351,9 @@ async def withdraw_shift(session: AsyncSession, shift: Shift, now: datetime) -> 
 async def open_shifts(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, *, now: datetime, page: int = 0
 ) -> ShiftPage:
-    """Upcoming open shifts the actor may take and has not taken, soonest first."""
+    """Upcoming open shifts the actor may take and has not taken: the ones with a free place
+    and no clash with the actor's own shifts first, soonest first; then the full and the
+    clashing ones, soonest first (each clash named)."""
     async with sessionmaker() as session:
         skills = await person_skill_ids(session, actor.person_id)
         mine = select(ShiftSignup.shift_id).where(ShiftSignup.person_id == actor.person_id)
@@ -356,12 +366,55 @@ async def open_shifts(
         total = await session.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         page = min(max(page, 0), pages - 1)
-        rows = await session.scalars(
+        own = aliased(Shift)
+        clashing = (
+            select(ShiftSignup.id)
+            .join(own, own.id == ShiftSignup.shift_id)
+            .where(
+                ShiftSignup.person_id == actor.person_id,
+                own.status == ShiftStatus.OPEN,
+                own.starts_at < Shift.ends_at,
+                own.ends_at > Shift.starts_at,
+            )
+            .correlate(Shift)
+            .exists()
+        )
+        blocked = case((or_(Shift.taken >= Shift.capacity, clashing), 1), else_=0)
+        rows = list(await session.scalars(
             select(Shift)
             .where(*where)
-            .order_by(Shift.starts_at, Shift.id)
+            .order_by(blocked, Shift.starts_at, Shift.id)
             .offset(page * PAGE_SIZE)
             .limit(PAGE_SIZE)
-        )
+        ))
         views = [await shift_view(session, s) for s in rows]
-        return ShiftPage(tuple(views), page, pages)
+        return ShiftPage(tuple(views), page, pages, await _clashes(session, actor, rows))
+
+
+async def _clashes(
+    session: AsyncSession, actor: Actor, shifts: list[Shift]
+) -> tuple[tuple[int, str], ...]:
+    """For each listed shift that overlaps one of the actor's own open shifts: its id and
+    the title of the earliest such own shift."""
+    if not shifts:
+        return ()
+    own = (
+        await session.execute(
+            select(Shift.title, Shift.starts_at, Shift.ends_at)
+            .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
+            .where(
+                ShiftSignup.person_id == actor.person_id,
+                Shift.status == ShiftStatus.OPEN,
+                Shift.starts_at < max(s.ends_at for s in shifts),
+                Shift.ends_at > min(s.starts_at for s in shifts),
+            )
+            .order_by(Shift.starts_at)
+        )
+    ).all()
+    found = []
+    for shift in shifts:
+        title = next((t for t, start, end in own
+                      if start < shift.ends_at and end > shift.starts_at), None)
+        if title is not None:
+            found.append((shift.id, title))
+    return tuple(found)
