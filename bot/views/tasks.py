@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.services.shifts.plan import PAGE_SIZE
 from bot.services.shifts.tasks import MyTask, Outcome, TaskPage, TaskView
 from bot.views.render import Button, Reader
-from bot.views.shift_buttons import ClaimTask, TaskDone, TasksPage
+from bot.views.shift_buttons import ClaimTask, ReleaseTask, TaskDone, TasksPage
 from bot.views.shift_lists import Screen, page_row
 from bot.views.shifts import button_label, task_lines
 
@@ -20,7 +20,8 @@ def open_tasks(reader: Reader, result: TaskPage) -> Screen:
     """/tasks: one page of open tasks, a claim button each."""
     if not result.tasks:
         return reader.t("tasks.none"), []
-    lines = [reader.t("tasks.list_title", page=result.page + 1, pages=result.pages)]
+    lines = [reader.t("tasks.list_title", page=result.page + 1, pages=result.pages)
+             if result.pages > 1 else reader.t("tasks.list_title_one")]
     keyboard: list[list[Button]] = []
     for index, task in enumerate(result.tasks, start=1 + result.page * PAGE_SIZE):
         lines.append(task_lines(reader, task, index))
@@ -31,8 +32,16 @@ def open_tasks(reader: Reader, result: TaskPage) -> Screen:
     return "\n\n".join(lines), keyboard
 
 
-def claimed(reader: Reader, task: TaskView) -> str:
-    return reader.t("tasks.claimed") + "\n" + task_lines(reader, task)
+def claimed(reader: Reader, task: TaskView, claim_id: int) -> Screen:
+    """The pressed /tasks list becomes the answer, as a shift claim's does: yours (done,
+    give back) and back to the list."""
+    text = reader.t("tasks.claimed") + "\n" + task_lines(reader, task)
+    keyboard = [
+        [Button(reader.t("tasks.btn_done"), TaskDone(claim_id).pack()),
+         Button(reader.t("tasks.btn_release"), ReleaseTask(claim_id).pack())],
+        [Button(reader.t("shifts.btn_prev"), TasksPage(0).pack())],
+    ]
+    return text, keyboard
 
 
 def released(reader: Reader, task: TaskView) -> str:

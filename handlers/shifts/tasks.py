@@ -94,9 +94,12 @@ async def on_claim_task(
     update: Update, context: GotongContext, actor: Actor, data: ClaimTask
 ) -> None:
     reader = reader_for(context, actor)
-    task, _ = await tasks.claim_task(context.db, actor, data.task_id, now=context.clock.now())
+    """Claim: the pressed list becomes the answer (edited in place, as for shifts)."""
+    task, claim_id = await tasks.claim_task(context.db, actor, data.task_id,
+                                            now=context.clock.now())
     await _query(update).answer(reader.plain("shifts.claimed_toast"))
-    await send(update, context, task_views.claimed(reader, task))
+    text, keyboard = task_views.claimed(reader, task, claim_id)
+    await edit_or_send(update, context, text, keyboard)
 
 
 @pressed(ReleaseTask, Permission.VOLUNTEER)

@@ -139,7 +139,7 @@ async def test_guided_flow_bad_input_refusals_and_task_done(tmp_path: Path) -> N
         made = await admin.send_and_wait("/newtask Jaksel | Door-knock RT 05 | besok 17:00 | 2")
         assert "Task #1 created" in made.text
         tasks = await ani.send_and_wait("/tasks")
-        claimed = await ani.press(tasks, 0, expect="message")
+        claimed = await ani.press(tasks, 0, expect="edit")
         assert claimed.message is not None and "The task is yours" in claimed.message.text
         finished = await ani.send_and_wait("/done 40 doors warm welcome")
         assert "done: 40 doors" in finished.text

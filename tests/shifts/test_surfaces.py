@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from models import (
     Shift,
     ShiftSignup,
     ShiftStatus,
+    TaskClaim,
+    TaskClaimStatus,
     Team,
     WaitlistEntry,
 )
@@ -32,7 +35,7 @@ from tests.support.harness import BotHarness, deliver, forged_press, start_harne
 PEOPLE = {2: "Ani", 3: "Budi"}
 LANGS = ["en", "id"]
 
-SEEN = {
+SEEN: dict[str, dict[str, Any]] = {
     "en": {
         "expired": "Your offer for", "lapsed": "This offer expired",
         "again": "⏳ Join the waitlist again",
@@ -46,6 +49,8 @@ SEEN = {
         "heading": "<b>Open shifts</b>. Tap one to claim it.", "full": "(full)",
         "clash": "(clash)", "clash_line": "Clashes with your shift <b>Door-knocking Tebet</b>",
         "full_line": "Full: tap it to join the waitlist",
+        "tasks": "<b>Open tasks</b>. Tap one to take it.", "task_yours": "The task is yours.",
+        "task_buttons": ["✅ Done", "↩️ Give back", "◀️ Back"],
     },
     "id": {
         "expired": "sudah kedaluwarsa", "lapsed": "Tawaran ini sudah kedaluwarsa",
@@ -62,6 +67,9 @@ SEEN = {
         "full": "(penuh)", "clash": "(bentrok)",
         "clash_line": "Bentrok dengan shift-mu <b>Door-knocking Tebet</b>",
         "full_line": "Penuh: ketuk untuk masuk daftar tunggu",
+        "tasks": "<b>Tugas terbuka</b>. Ketuk untuk mengambil.",
+        "task_yours": "Tugas ini milikmu.",
+        "task_buttons": ["✅ Selesai", "↩️ Kembalikan", "◀️ Kembali"],
     },
 }
 
@@ -230,3 +238,26 @@ async def test_shifts_lists_what_can_be_taken_first(tmp_path: Path, lang: str) -
         assert html.index("Sweep Kemang") < html.index("Phone bank") < html.index("Flyers Blok M")
         assert seen["clash_line"] in html and seen["full_line"] in html
         assert html.index(seen["clash_line"]) < html.index("Flyers Blok M")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_claiming_a_task_updates_the_tasks_list_in_place(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await bot.admin.send_and_wait("/newtask Jaksel | Door-knock RT 05 | besok 17:00 | 2")
+        ani = bot.user(2, "Ani", lang)
+        listing = await ani.send_and_wait("/tasks")
+        assert (listing.html or "").startswith(seen["tasks"])  # one page: no "page 1 of 1"
+        assert listing.button_texts[0].startswith("1. Door-knock RT 05 · ")
+        claimed = await ani.press(listing, 0, expect="edit")
+        assert claimed.message is not None
+        assert claimed.message.message_id == listing.message_id  # the list itself changed
+        assert seen["task_yours"] in claimed.message.text
+        assert "Door-knock RT 05" in claimed.message.text
+        assert claimed.message.button_texts == seen["task_buttons"]
+        assert len(ani.bot_messages()) == 1  # nothing new was sent
+        async with bot.db() as session:
+            claim = await session.scalar(select(TaskClaim))
+            assert claim is not None and claim.status == TaskClaimStatus.CLAIMED
