@@ -46,6 +46,7 @@ SEEN: dict[str, dict[str, Any]] = {
         "undo": "↩️ Undo", "undone": "Undone.", "yours": "You're on this shift",
         "undone_toast": "Undone: the place is yours again.",
         "passed": "The 30 seconds to undo have passed",
+        "gone": "Too late to undo: the place already went to the next person in line.",
         "heading": "<b>Open shifts</b>. Tap one to claim it.", "full": "(full)",
         "clash": "(clash)", "clash_line": "Clashes with your shift <b>Door-knocking Tebet</b>",
         "full_line": "Full: tap it to join the waitlist",
@@ -63,6 +64,7 @@ SEEN: dict[str, dict[str, Any]] = {
         "yours": "Kamu terdaftar di shift ini",
         "undone_toast": "Diurungkan: tempatnya milikmu lagi.",
         "passed": "Waktu 30 detik untuk mengurungkan sudah lewat",
+        "gone": "Sudah terlambat untuk mengurungkan: tempatnya sudah diberikan ke orang",
         "heading": "<b>Shift terbuka</b>. Ketuk salah satu untuk mengambilnya.",
         "full": "(penuh)", "clash": "(bentrok)",
         "clash_line": "Bentrok dengan shift-mu <b>Door-knocking Tebet</b>",
@@ -211,6 +213,30 @@ async def test_a_release_can_be_undone_for_30_seconds(tmp_path: Path, lang: str)
         async with bot.db() as session:
             assert await session.scalar(select(ShiftSignup.id)) is None
             assert await session.scalar(select(Shift.taken)) == 0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_no_undo_once_the_place_was_offered_to_the_waitlist(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await bot.admin.send_and_wait(
+            "/newshift Jaksel | Door-knocking Tebet | besok 08:00 | 3j | 1 | Pasar Tebet"
+        )
+        ani, budi = bot.user(2, "Ani", lang), bot.user(3, "Budi", lang)
+        await ani.press(await ani.send_and_wait("/shifts"), 0, expect="edit")
+        full = await budi.press(await budi.send_and_wait("/shifts"), 0, expect="edit")
+        assert full.message is not None
+        await budi.press(full.message, 0, expect="edit")  # Budi waits in line
+        released = await ani.press(await ani.send_and_wait("/my"), 0, expect="edit")
+        assert released.message is not None
+        late = await ani.press(released.message, seen["undo"], expect="answer")
+        assert seen["gone"] in (late.answer.text or "")
+        async with bot.db() as session:  # the place stays held for Budi's offer
+            assert await session.scalar(select(ShiftSignup.id)) is None
+            entry = await session.scalar(select(WaitlistEntry))
+            assert entry is not None and entry.status.value == "offered"
 
 
 @pytest.mark.parametrize("lang", LANGS)
