@@ -2,7 +2,8 @@
 
 `run` with a BOT_TOKEN talks to Telegram (or TELEGRAM_API_BASE_URL) by long
 polling, or by webhook when WEBHOOK_URL is set.  Without a token it starts the
-local sandbox Bot API and the bot against it, and opens a terminal chat.
+local sandbox Bot API and the bot against it, and opens a terminal chat; the
+sandbox's people and chats are kept for the next run (`--fresh` starts empty).
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bot", description="Gotong: campaign volunteer coordination on Telegram."
     )
     parser.add_argument("--version", action="version", version=f"gotong {__version__}")
+    fresh_help = "with no BOT_TOKEN: start the sandbox without the people and chats of before"
+    parser.add_argument("--fresh", action="store_true", help=fresh_help)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (default); with no BOT_TOKEN, in the local sandbox")
+    run_parser = sub.add_parser(
+        "run", help="run the bot (default); with no BOT_TOKEN, in the local sandbox"
+    )
+    run_parser.add_argument("--fresh", action="store_true", default=argparse.SUPPRESS,
+                            help=fresh_help)
     sandbox = sub.add_parser("sandbox", help="run only the sandbox Bot API server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
@@ -62,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args.command, args.file, settings)
-    return run(settings)
+    return run(settings, fresh=args.fresh)
 
 
 def _setup_logging(level: str, as_json: bool) -> None:
@@ -71,7 +78,7 @@ def _setup_logging(level: str, as_json: bool) -> None:
     setup_logging(level, as_json=as_json)
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, fresh: bool = False) -> int:
     if settings.auto_migrate:
         from bot import migrate as migrations
 
@@ -91,7 +98,7 @@ def run(settings: Settings) -> int:
         _setup_logging("WARNING", False)
         from sandbox.standalone import run_bot_in_sandbox
 
-        asyncio.run(run_bot_in_sandbox(settings))
+        asyncio.run(run_bot_in_sandbox(settings, fresh=fresh))
         return 0
     _setup_logging(settings.log_level, settings.log_json)
     from bot.app import build_application

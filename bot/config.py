@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # App's initData may be before its requests are refused (401).
     webapp_url: str | None = None
     webapp_init_data_max_age_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+    # Without a BOT_TOKEN: the sandbox's people and chats between runs (auto: next to the
+    # SQLite database; off: nothing kept; else a file path). See sandbox/persist.py.
+    sandbox_state: str = Field(default="auto", min_length=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

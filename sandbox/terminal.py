@@ -25,6 +25,7 @@ Type a message or a /command and press Enter: it goes to the bot as the current 
 Terminal commands:
   !N                       press button N of the latest bot message with buttons
   /as ID [NAME] [LANG]     become person ID (new people are called "User ID")
+  :people                  the people this sandbox knows (kept between runs)
   :loc LAT LON             share a location            :doc PATH   send a file
   :help                    this help                   :quit       leave (Ctrl-D too)"""
 
@@ -137,6 +138,8 @@ class TerminalChat:
                 await self._press(text[1:].strip())
             elif text == "/as" or text.startswith("/as "):
                 self._switch(text[3:].split())
+            elif text == ":people":
+                self._list_people()
             elif text.startswith(":loc"):
                 latitude, longitude = (float(v) for v in text.split()[1:3])
                 self.world.send_location(self.user, latitude, longitude)
@@ -158,6 +161,14 @@ class TerminalChat:
         )
         self.world.users[self.user.user_id] = self.user
         self.say(f"(you are now {self.user.first_name}, id {self.user.user_id})")
+
+    def _list_people(self) -> None:
+        people = sorted(self.world.users.values(), key=lambda u: u.user_id)
+        if not people:
+            self.say("(nobody yet: /as ID NAME LANG adds a person)")
+        for person in people:
+            you = " <- you" if person.user_id == self.user.user_id else ""
+            self.say(f"  {person.user_id} {person.first_name} ({person.language_code or '?'}){you}")
 
     def _send_file(self, path: str) -> None:
         file = Path(path).expanduser()

@@ -63,7 +63,7 @@ class SandboxWorld:
         # bot remembers the ids it handled (bot/ops/dedup.py): a sandbox restarted on the
         # same database must not start from the same number again.  Seconds × 10,000 grows
         # faster than any run here makes updates.
-        self._next_update_id = int(time.time()) * 10_000
+        self.next_update_id = int(time.time()) * 10_000
         self.allowed_updates: list[str] | None = None
         self.updates_signal = Signal()
         self.answers_signal = Signal()
@@ -196,8 +196,8 @@ class SandboxWorld:
                 return None
         elif kind in _DEFAULT_EXCLUDED_UPDATES:
             return None
-        update_id = self._next_update_id
-        self._next_update_id += 1
+        update_id = self.next_update_id
+        self.next_update_id += 1
         self.updates[update_id] = {"update_id": update_id, kind: payload}
         self.updates_signal.fire()
         return update_id
