@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
+from bot.services.shifts import claims as shift_claims
+from bot.services.shifts import plan
 from bot.views.shift_buttons import AcceptOffer
 from models import (
     Membership,
@@ -30,10 +34,12 @@ from models import (
 )
 from sandbox import SandboxMessage, SandboxUser, UserSpec
 from tests.conftest import T0
+from tests.shifts.factories import make_people, make_shift, make_team, settings
 from tests.support.harness import BotHarness, deliver, forged_press, start_harness
 
 PEOPLE = {2: "Ani", 3: "Budi"}
 LANGS = ["en", "id"]
+SETTINGS = settings()
 
 SEEN: dict[str, dict[str, Any]] = {
     "en": {
@@ -287,3 +293,24 @@ async def test_claiming_a_task_updates_the_tasks_list_in_place(
         async with bot.db() as session:
             claim = await session.scalar(select(TaskClaim))
             assert claim is not None and claim.status == TaskClaimStatus.CLAIMED
+
+
+async def test_open_shifts_orders_takeable_first_and_names_clashes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The ordering and the clash names on both databases (the query is a correlated EXISTS)."""
+    team = await make_team(sessionmaker)
+    (coord,) = await make_people(sessionmaker, 1, team_id=None, role=Role.COORDINATOR, first_id=1)
+    ani, budi = await make_people(sessionmaker, 2, team_id=team)
+    mine = await make_shift(sessionmaker, coord, now=T0, team_id=team, title="Mine")
+    clash = await make_shift(sessionmaker, coord, now=T0, team_id=team, title="Clash",
+                             start_in=timedelta(days=2, hours=1))
+    full = await make_shift(sessionmaker, coord, now=T0, team_id=team, title="Full",
+                            start_in=timedelta(days=2, hours=5), capacity=1)
+    later = await make_shift(sessionmaker, coord, now=T0, team_id=team, title="Later",
+                             start_in=timedelta(days=3))
+    await shift_claims.claim_shift(sessionmaker, ani, mine, SETTINGS, now=T0)
+    await shift_claims.claim_shift(sessionmaker, budi, full, SETTINGS, now=T0)
+    page = await plan.open_shifts(sessionmaker, ani, now=T0)
+    assert [s.id for s in page.shifts] == [later, clash, full]
+    assert page.clashes == ((clash, "Mine"),) and page.clash(full) is None
