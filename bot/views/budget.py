@@ -71,7 +71,11 @@ async def render_alert(
     spent = await line_spent(session, line.id)
     threshold = int(param(row, "threshold", 80))
     ratio = spent / line.planned_minor if line.planned_minor else 0.0
+    if threshold < 100 and spent >= line.planned_minor:
+        return None  # the 100 % alert (fired with this one or before) says it
     key = "budget.alert.over" if threshold >= 100 else "budget.alert.near"
+    if spent > line.planned_minor:
+        key = "budget.alert.over_by"  # ⚠️ over by …
     return Outgoing(
         reader.t(
             key,
@@ -80,6 +84,7 @@ async def render_alert(
             percent=reader.percent(ratio),
             spent=reader.money(spent, line.currency),
             planned=reader.money(line.planned_minor, line.currency),
+            over=reader.money(spent - line.planned_minor, line.currency),
         )
     )
 
@@ -94,13 +99,14 @@ def status_lines(reader: Reader, status: BudgetStatus) -> list[str]:
     for line in status.lines:
         lines.append(
             reader.t(
-                "budget.status.line",
+                "budget.status.line_over" if line.remaining < 0 else "budget.status.line",
                 category=line.category,
                 spent=reader.money(line.spent, money),
                 planned=reader.money(line.planned, money),
                 percent=reader.percent(line.ratio),
                 bar=progress_bar(line.ratio),
                 remaining=reader.money(line.remaining, money),
+                over=reader.money(-line.remaining, money),
             )
         )
         if line.pending:
@@ -111,11 +117,12 @@ def status_lines(reader: Reader, status: BudgetStatus) -> list[str]:
     lines += [
         "",
         reader.t(
-            "budget.status.total",
+            "budget.status.total_over" if status.remaining < 0 else "budget.status.total",
             spent=reader.money(status.spent, money),
             planned=reader.money(status.planned, money),
             percent=reader.percent(total_ratio),
             remaining=reader.money(status.remaining, money),
+            over=reader.money(-status.remaining, money),
         ),
         reader.t(
             "budget.status.balance",

@@ -102,19 +102,23 @@ def paid_text(reader: Reader, view: ExpenseView) -> str:
 
 
 def recorded_text(reader: Reader, view: ExpenseView) -> str:
-    """The answer to a recorded expense: a claim sent for review, or approved at once."""
-    key = (
-        "budget.expense.recorded_claim"
-        if view.status == ExpenseStatus.PENDING
-        else "budget.expense.recorded_approved"
-    )
-    return reader.t(
-        key,
+    """The answer to a recorded expense: a claim sent for review, or settled at once; and
+    ⚠️ how far it takes its line over the plan."""
+    claim = view.status == ExpenseStatus.PENDING
+    text = reader.t(
+        "budget.expense.recorded_claim" if claim else "budget.expense.recorded_approved",
         ref=ref(view),
         amount=reader.money(view.amount, view.currency),
         category=view.category,
         note=view.note or "—",
     )
+    if view.line_over_by > 0:
+        text += "\n" + reader.t(
+            "budget.expense.over_if_approved" if claim else "budget.expense.over_now",
+            category=view.category,
+            over=reader.money(view.line_over_by, view.currency),
+        )
+    return text
 
 
 def expense_review_text(reader: Reader, answers: Mapping[str, Any]) -> str:

@@ -150,11 +150,14 @@ async def test_coordinator_expense_is_approved_directly_but_not_by_themselves_la
     own = await expenses.record_expense(
         sessionmaker, coord, amount=JT, currency="IDR", category="Printing", note="", now=T0
     )
-    assert own.status == ExpenseStatus.APPROVED and own.reviewed_by == "Citra"
+    # Approved and settled by them at once: counted as spent, owed to nobody (issue #17).
+    assert own.status == ExpenseStatus.PAID and own.reviewed_by == "Citra" and own.self_settled
     assert await outbox_rows(sessionmaker, BUDGET_CLAIM_REVIEW.name) == []
     assert (await audits(sessionmaker, "budget.expense.record_approved"))[0]["after"][
         "status"
-    ] == "approved"
+    ] == "paid"
+    status = await budget.budget_status(sessionmaker)
+    assert (status.spent, status.owed, status.owed_count) == (JT, 0, 0)
 
 
 async def test_alerts_fire_once_at_80_and_100_percent(sessionmaker: SM) -> None:

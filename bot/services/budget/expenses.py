@@ -2,15 +2,16 @@
 
 A volunteer's expense is a claim: it waits for a coordinator, who is notified through the
 outbox with Approve / Reject buttons (reviewing is `claims`).  A coordinator's own expense
-is approved at once (recorded as approved by them).  Crossing 80 % or 100 % of a line
-alerts the coordinators once, in the same transaction as the change.  The guided
-/expense ends its flow in the transaction that records the expense (`ends`), so a second
-tap on "Save" records nothing.
+is approved and settled at once (approved and paid by them: nobody owes it to them, so it is
+never in the "to reimburse" list).  Recording tells how far the line is over its plan.
+Crossing 80 % or 100 % of a line alerts the coordinators once, in the same transaction as
+the change.  The guided /expense ends its flow in the transaction that records the expense
+(`ends`), so a second tap on "Save" records nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,10 @@ class ExpenseView:
     has_receipt: bool
     reviewed_by: str | None = None
     reject_reason: str | None = None
+    self_settled: bool = False  # a coordinator's own: approved and paid by them, owed to none
+    # Set as it is recorded: how far its line is over plan with it (a claim counted as if
+    # approved); 0 when within the plan.
+    line_over_by: int = 0
 
 
 def check_amount(amount: int) -> None:
@@ -118,6 +123,7 @@ async def expense_view(session: AsyncSession, expense_id: int) -> ExpenseView:
         has_receipt=expense.receipt_file_id is not None,
         reviewed_by=rev.display_name if rev is not None else None,
         reject_reason=expense.reject_reason,
+        self_settled=expense.paid_by_id is not None and expense.paid_by_id == expense.spent_by_id,
     )
 
 
@@ -158,10 +164,12 @@ async def record_expense(
             team_id=line.team_id,
             event_id=line.event_id,
             spent_by_id=actor.person_id,
-            status=ExpenseStatus.APPROVED if direct else ExpenseStatus.PENDING,
+            status=ExpenseStatus.PAID if direct else ExpenseStatus.PENDING,
             created_at=now,
             reviewed_by_id=actor.person_id if direct else None,
             reviewed_at=now if direct else None,
+            paid_by_id=actor.person_id if direct else None,
+            paid_at=now if direct else None,
         )
         if receipt is not None:
             expense.receipt_file_id = receipt.file_id
@@ -197,7 +205,9 @@ async def record_expense(
                     if person_id != actor.person_id
                 ],
             )
-        return await expense_view(session, expense.id)
+        spent = await line_spent(session, line.id) + (0 if direct else amount)
+        view = await expense_view(session, expense.id)
+        return replace(view, line_over_by=max(0, spent - line.planned_minor))
 
 
 async def fire_alerts(session: AsyncSession, line: BudgetLine, *, now: datetime) -> list[int]:
