@@ -25,7 +25,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.renderers import Renderer
 from bot.ops.runtime import Ops
 from bot.services.flows import Flow
-from bot.services.people.members import Actor, TelegramUser, load_actor
+from bot.services.people.members import Actor, TelegramUser, Visitor, load_visitor
 from bot.views.i18n import I18n
 from bot.views.people import ProfileSection as Section
 
@@ -67,7 +67,10 @@ class AppState:
 
 
 class GotongContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
-    """Adds typed access to the app state and a per-update cached actor."""
+    """Adds typed access to the app state and the update's actor and open flow.
+
+    PTB makes a new context for every update, so what it holds never outlives the update:
+    a role changed a moment ago is read again on the person's next update."""
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class GotongContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._actor: Actor | None = None
+        self._visitor: Visitor | None = None
 
     @property
     def state(self) -> AppState:
@@ -103,16 +107,26 @@ class GotongContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     async def actor(self, update: Update) -> Actor:
         """The person behind this update, registered on first contact; cached per update."""
         if self._actor is None:
+            self._actor = (await self._visit(update)).actor
+        return self._actor
+
+    async def open_flow(self, update: Update) -> Flow | None:
+        """The multi-step input the person was in when this update arrived (None: none),
+        read in the same query as the actor."""
+        return (await self._visit(update)).flow
+
+    async def _visit(self, update: Update) -> Visitor:
+        if self._visitor is None:
             user = update.effective_user
             assert user is not None, "actor() needs an update from a user"
-            self._actor = await load_actor(
+            self._visitor = await load_visitor(
                 self.db,
                 telegram_user(user),
                 admin_ids=frozenset(self.settings.admin_ids),
                 default_language=self.settings.default_language,
                 now=self.clock.now(),
             )
-        return self._actor
+        return self._visitor
 
     def set_actor(self, actor: Actor) -> None:
         """After a service changed the person (language, role), keep replies consistent."""

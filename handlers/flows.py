@@ -11,7 +11,6 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.context import GotongContext
-from bot.services import flows
 from bot.services.people.members import Actor
 from handlers.common import reader_for, send
 from handlers.feature import Feature
@@ -21,7 +20,7 @@ from handlers.guard import guarded
 @guarded()
 async def on_private_input(update: Update, context: GotongContext, actor: Actor) -> None:
     """Continues the person's flow, or tells them how to find the commands."""
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    flow = await context.open_flow(update)  # read with the actor: one query per update
     step = context.state.tables.flows.get(flow.flow) if flow is not None else None
     if flow is not None and step is not None:
         await step(update, context, actor, flow)

@@ -65,10 +65,14 @@ async def current_flow(
     sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, *, now: datetime
 ) -> Flow | None:
     async with sessionmaker() as session:
-        state = await session.get(FlowState, telegram_id)
-        if state is None or state.expires_at <= now:
-            return None
-        return Flow(state.flow, state.step, dict(state.data))
+        return open_flow(await session.get(FlowState, telegram_id), now)
+
+
+def open_flow(state: FlowState | None, now: datetime) -> Flow | None:
+    """The flow a `flow_state` row holds, unless there is none or it expired."""
+    if state is None or state.expires_at <= now:
+        return None
+    return Flow(state.flow, state.step, dict(state.data))
 
 
 async def end_flow(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
@@ -13,8 +13,9 @@ from sqlalchemy.orm import joinedload
 from bot.db import housekeeping
 from bot.errors import InvalidInput, NotFound
 from bot.languages import LANGUAGES, normalize_language
+from bot.services.flows import Flow, open_flow
 from bot.zones import is_known_zone
-from models import Membership, Person, Role
+from models import FlowState, Membership, Person, Role
 
 # Touch last_seen_at at most this often: saves a write on nearly every update.
 LAST_SEEN_GRANULARITY = timedelta(minutes=10)
@@ -140,18 +141,27 @@ def _names_changed(person: Person, user: TelegramUser) -> bool:
     )
 
 
-def _needs_upsert(
-    person: Person | None, user: TelegramUser, admin_ids: frozenset[int], now: datetime
-) -> bool:
-    """Whether `upsert_person` would change anything (keep the two in step)."""
+def _needs_upsert(person: Person | None, user: TelegramUser, admin_ids: frozenset[int]) -> bool:
+    """Whether `upsert_person` would change more than `last_seen_at` (keep the two in step)."""
     return (
         person is None
         or _names_changed(person, user)
         or bool(user.language_code and person.telegram_language != user.language_code)
         or (user.id in admin_ids and person.role != Role.ADMIN)
         or not person.reachable
-        or now - person.last_seen_at > LAST_SEEN_GRANULARITY
     )
+
+
+def _seen_long_ago(person: Person, now: datetime) -> bool:
+    return now - person.last_seen_at > LAST_SEEN_GRANULARITY
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who sent an update and the multi-step input they are in (None: none open)."""
+
+    actor: Actor
+    flow: Flow | None
 
 
 async def load_actor(
@@ -162,25 +172,74 @@ async def load_actor(
     default_language: str,
     now: datetime,
 ) -> Actor:
-    """The person behind an update, registered on first contact.
+    """The person behind an update, registered on first contact (`load_visitor`'s actor)."""
+    visitor = await load_visitor(
+        sessionmaker, user, admin_ids=admin_ids, default_language=default_language, now=now
+    )
+    return visitor.actor
 
-    Nearly every update comes from someone known whose row needs no change (last_seen_at
-    moves at most every few minutes), so it is read in a read-only session first: on
-    SQLite that skips the writer queue, which every button press would otherwise join.
-    Only when something changes does a write transaction run `upsert_person` (which reads
+
+async def load_visitor(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    user: TelegramUser,
+    *,
+    admin_ids: frozenset[int],
+    default_language: str,
+    now: datetime,
+) -> Visitor:
+    """The person behind an update (registered on first contact) and their open flow.
+
+    One round trip on nearly every update: the person, their memberships and teams and
+    their flow_state row in one joined SELECT, in a read-only session (on SQLite that
+    skips the writer queue, which every button press would otherwise join).  Nothing is
+    written when nothing changed: `last_seen_at` moves at most every
+    `LAST_SEEN_GRANULARITY`, in one UPDATE; only a new person or changed names, language,
+    admin right or reachability run `upsert_person` in a write transaction (which reads
     the row again under the write lock, so two first contacts cannot both insert).
+    Nothing is cached across updates: a role changed a moment ago is read on the next.
     """
     async with sessionmaker() as session:
-        # One round trip: the person, their memberships and teams in one joined SELECT
-        # (the relationship's default, selectin, costs a second query on every update).
         found = await session.execute(
-            select(Person)
+            select(Person, FlowState)
+            .outerjoin(FlowState, FlowState.telegram_id == Person.telegram_id)
             .where(Person.telegram_id == user.id)
             .options(joinedload(Person.memberships).joinedload(Membership.team))
         )
-        known = found.unique().scalar_one_or_none()
-        if known is not None and not _needs_upsert(known, user, admin_ids, now):
-            return actor_from(known, default_language)
+        row = found.unique().one_or_none()
+        known, state = (row[0], row[1]) if row is not None else (None, None)
+        flow = open_flow(state, now)
+        actor = (
+            None if known is None or _needs_upsert(known, user, admin_ids)
+            else actor_from(known, default_language)
+        )
+        seen_long_ago = known is not None and _seen_long_ago(known, now)
+    if actor is None:
+        return Visitor(await _upsert(sessionmaker, user, admin_ids, default_language, now), flow)
+    if seen_long_ago:
+        await _touch(sessionmaker, actor.person_id, now)
+    return Visitor(actor, flow)
+
+
+async def _touch(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: int, now: datetime
+) -> None:
+    """Marks the person seen now: one UPDATE, upkeep rather than the update's work."""
+    with housekeeping():
+        async with sessionmaker.begin() as session:
+            await session.execute(
+                update(Person)
+                .where(Person.id == person_id, Person.last_seen_at < now)
+                .values(last_seen_at=now)
+            )
+
+
+async def _upsert(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    user: TelegramUser,
+    admin_ids: frozenset[int],
+    default_language: str,
+    now: datetime,
+) -> Actor:
     # Upkeep, not the update's work: it does not mark the update handled (bot/ops/dedup.py).
     # Two first contacts at once (a redelivered copy at another replica, on PostgreSQL) can
     # both insert: the loser's unique violation means the person exists now; read it again.
