@@ -120,6 +120,8 @@ CASES = [
     Case("shwa1 someone else's offer", "budi", lambda o: f"shwa1:{o['offer_ani']}", NOT_YOURS),
     Case("shwd1 someone else's offer", "budi", lambda o: f"shwd1:{o['offer_ani']}", NOT_YOURS),
     Case("shin1 someone else's place", "budi", lambda o: f"shin1:{o['signup_ani']}", STALE),
+    # Undo of a release nobody made (budi never held a place on it): nothing to undo.
+    Case("shu1 nothing released", "budi", lambda o: f"shu1:{o['shift_a']}:0", "passed"),
     # ---- tasks (handlers/shifts/tasks.py)
     Case("tkc1 other team", "citra", lambda o: f"tkc1:{o['task_a']}", OTHER_TEAM),
     Case("tkr1 someone else's claim", "budi", lambda o: f"tkr1:{o['claim_ani']}", NOT_YOURS),
@@ -133,6 +135,9 @@ CASES = [
     Case("cit1 volunteer", "budi", lambda o: f"cit1:{o['signup_ani']}:1", NOT_ALLOWED),
     # ---- shift creation (handlers/shifts/create.py)
     Case("shrp1 other team", "bima", lambda o: f"shrp1:{o['shift_a']}:d", OTHER_TEAM),
+    Case("shxy1 other team", "bima", lambda o: f"shxy1:{o['shift_a']}", OTHER_TEAM),
+    Case("shxy1 volunteer", "ani", lambda o: f"shxy1:{o['shift_a']}", NOT_ALLOWED),
+    Case("shxn1 volunteer", "ani", lambda o: f"shxn1:{o['shift_a']}", NOT_ALLOWED),
     Case("nft1 other team, in own flow", "lina", lambda o: f"nft1:{o['team_b']}", OTHER_TEAM),
     Case("nft1 all teams, lead", "lina", lambda o: "nft1:", CAMPAIGN),
     Case("nfs1 volunteer", "ani", lambda o: "nfs1:", NOT_ALLOWED),
