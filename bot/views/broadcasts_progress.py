@@ -41,15 +41,14 @@ def progress_text(reader: Reader, view: ProgressView) -> str:
             "broadcast.progress_done",
             id=view.id,
             sent=reader.number(view.sent),
-            failed=reader.number(view.failed - view.blocked),
-            blocked=reader.number(view.blocked),
+            failed=reader.number(view.failed),  # the report says why, reason by reason
             total=reader.number(view.total),
         )
     return reader.t(
         "broadcast.progress",
         id=view.id,
         sent=reader.number(view.sent),
-        failed=reader.number(view.failed + view.blocked),
+        failed=reader.number(view.failed),  # the blocked ones are among them
         remaining=reader.number(view.remaining),
         total=reader.number(view.total),
         eta=eta_text(reader, view.eta_seconds),

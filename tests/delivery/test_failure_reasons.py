@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.broadcasts import ProgressView
 from bot.delivery.failures import Reason, detail_of, failure, reason_of, unreachable
 from bot.services.broadcasts import FailureLine, FailurePage
 from bot.views import broadcasts as views
+from bot.views.broadcasts_progress import progress_text
 from bot.views.i18n import I18n
 from bot.views.render import Reader
 from models import Broadcast, Membership, OutboxMessage, OutboxStatus, Person, Role, Team
@@ -95,6 +97,25 @@ def test_every_reason_has_words_and_the_list_shows_them(lang: str) -> None:
     page = FailurePage(7, lines[:2], 0, 300, [(Reason.BLOCKED, 290), (Reason.OTHER, 10)])
     summary = list(views.failures_screen(reader, page).text)[1]
     assert summary == f"{words['blocked']}: 290 · {words['other']}: 10"
+
+
+@pytest.mark.parametrize(
+    ("lang", "running", "finished"),
+    [
+        ("en", "Failed: 3\n", "finished: 5 of 10 delivered, 3 not delivered."),
+        ("id", "Gagal: 3\n", "selesai: 5 dari 10 terkirim, 3 tidak terkirim."),
+    ],
+)
+def test_progress_counts_each_failure_once(lang: str, running: str, finished: str) -> None:
+    """3 failed, 2 of them blocked: 3 not delivered, not 5 (running) or "2 blocked" for
+    what may be deleted accounts (finished; the report says why)."""
+    reader = Reader(I18n(lang), lang, "Asia/Jakarta", "IDR", T0)
+    view = ProgressView(1, 10, 20, lang, None, total=10, sent=5, failed=3, blocked=2,
+                        skipped=0, remaining=2, eta_seconds=1, done=False, as_of=T0)
+    assert running in progress_text(reader, view)
+    done = ProgressView(1, 10, 20, lang, None, total=10, sent=5, failed=3, blocked=2,
+                        skipped=2, remaining=0, eta_seconds=0, done=True, as_of=T0)
+    assert progress_text(reader, done).endswith(finished)
 
 
 async def test_giving_up_after_5xx_stores_too_many_retries(
