@@ -25,6 +25,7 @@ def reader_for(context: GotongContext, actor: Actor) -> Reader:
         actor.timezone or settings.timezone,
         settings.currency,
         context.clock.now(),
+        campaign_tz=settings.timezone,
     )
 
 

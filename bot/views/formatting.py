@@ -34,6 +34,7 @@ __all__ = [
     "format_time",
     "format_time_range",
     "progress_bar",
+    "zone_label",
 ]
 
 
@@ -82,6 +83,12 @@ def format_datetime(
     """Date and time like "Sab, 5 Des 2026 14.00" (id) / "Sat, 5 Dec 2026, 14:00" (en)."""
     loc = _date_locale(locale)
     return _join(format_date(dt, locale, tz, with_year=with_year), format_time(dt, locale, tz), loc)
+
+
+def zone_label(dt: datetime, tz: ZoneInfo | str) -> str:
+    """The zone's short name at that moment: "WITA" for Asia/Makassar, "CET" in a Berlin
+    winter (the tz database's abbreviation, or its "+04" style offset where it has none)."""
+    return _local(dt, tz).tzname() or str(tz)
 
 
 def format_time_range(

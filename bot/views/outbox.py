@@ -44,7 +44,8 @@ class OutboxRendering:
 
     def reader(self, language: str | None, timezone: str | None, now: datetime) -> Reader:
         return Reader(
-            self.i18n, language or self.language, timezone or self.timezone, self.currency, now
+            self.i18n, language or self.language, timezone or self.timezone, self.currency, now,
+            campaign_tz=self.timezone,
         )
 
     async def row(

@@ -86,6 +86,8 @@ class Reader:
 
     `now` is the moment the text is written for (the app's clock: a test's moved clock
     too), so a renderer can tell whether an event has begun without a clock of its own.
+    `campaign_tz` is the campaign's zone: a reader on another one (/tz WITA) reads times
+    with their zone's label ("10:00 WITA"); the campaign's own stay unlabelled.
     """
 
     i18n: I18n
@@ -93,6 +95,12 @@ class Reader:
     tz: str
     currency: str
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    campaign_tz: str | None = None
+
+    def _zoned(self, text: str, moment: datetime) -> str:
+        if self.campaign_tz is None or self.campaign_tz == self.tz:
+            return text
+        return f"{text} {formatting.zone_label(moment, self.tz)}"
 
     def t(self, key: str, /, **params: Any) -> str:
         """A message text: Telegram HTML (an `Html` value), parameters escaped."""
@@ -103,10 +111,10 @@ class Reader:
         return to_plain(self.t(key, **params), CALLBACK_ANSWER_LIMIT)
 
     def when(self, moment: datetime) -> str:
-        return formatting.format_datetime(moment, self.lang, self.tz)
+        return self._zoned(formatting.format_datetime(moment, self.lang, self.tz), moment)
 
     def time_range(self, start: datetime, end: datetime) -> str:
-        return formatting.format_time_range(start, end, self.lang, self.tz)
+        return self._zoned(formatting.format_time_range(start, end, self.lang, self.tz), start)
 
     def date(self, moment: datetime) -> str:
         return formatting.format_date(moment, self.lang, self.tz)

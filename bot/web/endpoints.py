@@ -45,6 +45,7 @@ class WebEnv:
             actor.timezone or self.settings.timezone,
             self.settings.currency,
             self.clock.now(),
+            campaign_tz=self.settings.timezone,
         )
 
     def quiet(self) -> QuietHours:
