@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
-from bot.services.authz import Permission
+from bot.services.authz import Permission, refusal
 from bot.services.csv_export import csv_bytes
 from bot.services.events.events import set_rsvp
 from bot.services.events.geo import haversine_m
@@ -122,7 +122,7 @@ async def renudge_unconfirmed(
     async with sessionmaker.begin() as session:
         event = await load_event(session, event_id)
         if not may_run(actor, event):
-            raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+            raise refusal(actor, Permission.CHECK_IN_OTHERS, event.team_id)
         if event.status == EventStatus.CANCELLED or event.starts_at <= now:
             raise Conflict("events.is_over", title=event.title)
         rows = await session.execute(
@@ -155,7 +155,7 @@ async def checkin_code(
     async with sessionmaker() as session:
         event = await load_event(session, event_id)
         if not may_run(actor, event):
-            raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+            raise refusal(actor, Permission.CHECK_IN_OTHERS, event.team_id)
         if event.status == EventStatus.CANCELLED:
             raise Conflict("events.is_cancelled", title=event.title)
         return CheckinCode(event.id, event.title, event.checkin_token)
@@ -282,7 +282,7 @@ async def check_in_other(
             raise NotFound("events.stale")
         event = await load_event(session, rsvp.event_id)
         if not may_check_in_others(actor, event):
-            raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+            raise refusal(actor, Permission.CHECK_IN_OTHERS, event.team_id)
         _check_window(event, now)
         person = await session.get(Person, rsvp.person_id)
         assert person is not None
@@ -334,7 +334,7 @@ async def _lines(session: AsyncSession, event: Event) -> Roster:
 
 def _may_read_roster(actor: Actor, event: Event) -> None:
     if not may_run(actor, event):
-        raise NotAllowed(permission=Permission.CHECK_IN_OTHERS.value)
+        raise refusal(actor, Permission.CHECK_IN_OTHERS, event.team_id)
 
 
 async def roster(

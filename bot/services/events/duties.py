@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.authz import Permission, can, is_team_scoped
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services.authz import Permission, can, is_team_scoped, refusal
 from bot.services.people.members import Actor
 from bot.services.people.skills import person_skill_ids
 from bot.services.shifts.common import eligibility_filter
@@ -97,7 +97,7 @@ async def staffable_event(
     if event is None:
         raise NotFound("events.not_found", id=event_id)
     if not may_staff(actor, event.team_id):
-        raise NotAllowed(permission=Permission.MANAGE_EVENTS.value)
+        raise refusal(actor, Permission.MANAGE_SHIFTS, event.team_id)
     if event.status == EventStatus.CANCELLED:
         raise Conflict("events.is_cancelled", title=event.title)
     if event.ends_at <= now:
