@@ -111,8 +111,8 @@ async def api_cancel_event(request: web.Request, env: WebEnv, actor: Actor) -> A
     async def change(stamp: datetime) -> Any:
         return await event_service.cancel_event(env.sessionmaker, actor, event_id, now=stamp)
 
-    _, told = await versions.guarded_change(
+    done = await versions.guarded_change(
         env.sessionmaker, actor, Event, event_id, version, env.clock.now(), change
     )
     card = event_json(env.reader(actor), await week.planned_event(env.sessionmaker, event_id))
-    return {**card, "told": told}
+    return {**card, "told": done.told}

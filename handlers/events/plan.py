@@ -11,11 +11,13 @@ questions in one transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from bot.commands import CommandSpec
@@ -43,6 +45,7 @@ from handlers.feature import Feature
 from handlers.guard import guarded
 from handlers.guided import Answer, GuidedFlow, Step, Turn
 
+log = logging.getLogger(__name__)
 FLOW_NEW = "newevent"
 ALL_WORDS = {"all", "semua", "everyone", "-", ""}
 
@@ -381,6 +384,12 @@ async def cb_cancel_yes(
     assert update.callback_query is not None
     done = await events.cancel_event(context.db, actor, data.event_id, now=context.clock.now())
     await update.callback_query.answer()
+    for chat_id, message_id in done.invitations:
+        # The invitation's RSVP buttons go away; the notice (outbox) says why.
+        try:
+            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        except TelegramError as exc:  # deleted by the person, or too old: nothing to take off
+            log.info("cancelled event %d: invitation buttons stay (%s)", data.event_id, exc)
     text = views.cancelled(done.event.title, done.told, reader_for(context, actor))
     await edit_or_send(update, context, text)
 

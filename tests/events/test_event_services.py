@@ -176,7 +176,7 @@ async def test_cancel_withdraws_and_notifies(
     ani = await person(sessionmaker, 2)
     event_id = await new_event(sessionmaker, coord)
     await events.rsvp(sessionmaker, ani, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
-    _, told = await events.cancel_event(sessionmaker, coord, event_id, now=T0)
+    told = (await events.cancel_event(sessionmaker, coord, event_id, now=T0)).told
     assert told == 1
     pending = await rows(sessionmaker, status=OutboxStatus.PENDING)
     assert [(r.kind, r.chat_id) for r in pending] == [(messages.KIND_CANCELLED, 2)]

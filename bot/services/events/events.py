@@ -29,6 +29,7 @@ from bot.services.events.messages import (
     plan_rsvp,
     replan_all,
     send_invitations,
+    sent_invitations,
     tell_cancelled,
     tell_update,
     withdraw_all,
@@ -223,18 +224,22 @@ class Cancelled(NamedTuple):
 
     event: EventView
     told: int
+    # Where the invitations landed: (chat_id, message_id), their RSVP buttons to take off.
+    invitations: tuple[tuple[int, int], ...] = ()
 
 
 async def cancel_event(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int, *, now: datetime
 ) -> Cancelled:
-    """Cancels the event, withdraws every pending message of it and tells the attendees."""
+    """Cancels the event, withdraws every pending message of it and tells the attendees and
+    the invited who have not said "no"; returns where the invitations landed."""
     require(actor, Permission.MANAGE_EVENTS)
     async with sessionmaker.begin() as session:
         event = await load_event(session, event_id)
         _open_for_change(event, now)
         event.status = EventStatus.CANCELLED
         event.cancelled_at = now
+        invitations = await sent_invitations(session, event.id)
         await withdraw_all(session, event.id)
         # The event's duty shifts go with it: no reminder for a shift at a cancelled event.
         event_shifts = await session.scalars(
@@ -242,7 +247,7 @@ async def cancel_event(
         )
         for shift in list(event_shifts):
             await withdraw_shift(session, shift, now)
-        told = await tell_cancelled(session, event.id, now)
+        told = await tell_cancelled(session, event.id, now, {chat for chat, _ in invitations})
         audit.record(
             session,
             action="event.cancel",
@@ -250,7 +255,7 @@ async def cancel_event(
             target_type="event",
             target_id=event.id,
         )
-        return Cancelled(await view_of(session, event, actor), told)
+        return Cancelled(await view_of(session, event, actor), told, tuple(invitations))
 
 
 # ---- invite ------------------------------------------------------------------------------------

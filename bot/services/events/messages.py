@@ -24,8 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery import kinds
 from bot.delivery.kinds import event_cause, event_plan_cause, rsvp_cause
-from bot.delivery.outbox import NewMessage, enqueue, replan, replan_many, withdraw
-from models import Event, EventRsvp, Membership, Person, RsvpStatus
+from bot.delivery.outbox import (
+    NewMessage,
+    enqueue,
+    replan,
+    replan_many,
+    sent_messages,
+    withdraw,
+)
+from models import Event, EventInvitation, EventRsvp, Membership, Person, RsvpStatus
 
 KIND_INVITE = kinds.EVENT_INVITE.name
 KIND_REMINDER = kinds.EVENT_REMINDER.name
@@ -223,16 +230,48 @@ async def tell_update(
     )
 
 
-async def tell_cancelled(session: AsyncSession, event_id: int, now: datetime) -> int:
-    """The event is off, to everyone Going or Maybe (no cause: nothing withdraws it)."""
+async def sent_invitations(session: AsyncSession, event_id: int) -> list[tuple[int, int]]:
+    """(chat_id, message_id) of the event's invitations that went out (their RSVP buttons
+    are taken off once the event is cancelled)."""
+    return await sent_messages(session, event_cause(event_id), kinds.EVENT_INVITE.name)
+
+
+async def _told_of_cancel(
+    session: AsyncSession, event_id: int, invited_chats: set[int]
+) -> list[tuple[int, int, int]]:
+    """(person id, telegram id, rsvp id or 0) of everyone to tell the event is off: whoever
+    answered Going or Maybe, and whoever saw the invitation and has not answered "no"."""
+    told = {a.person_id: (a.person_id, a.telegram_id, a.rsvp_id)
+            for a in await attendees(session, event_id)}
+    declined = select(EventRsvp.person_id).where(
+        EventRsvp.event_id == event_id, EventRsvp.status == RsvpStatus.DECLINED
+    )
+    rows = await session.execute(
+        select(Person.id, Person.telegram_id)
+        .join(EventInvitation, EventInvitation.person_id == Person.id)
+        .where(EventInvitation.event_id == event_id, Person.id.not_in(declined))
+        .order_by(Person.id)
+    )
+    for pid, tg in rows:
+        if int(tg) in invited_chats:
+            told.setdefault(int(pid), (int(pid), int(tg), 0))
+    return sorted(told.values())
+
+
+async def tell_cancelled(
+    session: AsyncSession, event_id: int, now: datetime, invited_chats: set[int] | None = None
+) -> int:
+    """The event is off, to everyone Going or Maybe and to the invited who have not said
+    "no" (`invited_chats`: where an invitation went out); no cause: nothing withdraws it."""
     return await enqueue(
         session,
         [
             kinds.EVENT_CANCELLED.message(
-                chat_id=a.telegram_id, person_id=a.person_id, due_at=now,
-                params={"event_id": event_id}, event_id=event_id, rsvp_id=a.rsvp_id,
+                chat_id=tg, person_id=pid, due_at=now,
+                params={"event_id": event_id}, event_id=event_id,
+                rsvp_id=rsvp_id or f"p{pid}",
             )
-            for a in await attendees(session, event_id)
+            for pid, tg, rsvp_id in await _told_of_cancel(session, event_id, invited_chats or set())
         ],
     )
 

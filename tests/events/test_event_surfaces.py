@@ -1,0 +1,126 @@
+"""What people see around events (issue #17), in English and Indonesian, through the real
+bot on the sandbox: a cancellation told to everyone invited who has not said no (their
+invitation buttons taken off), duties that move with their event, duty holders counted as
+coming, "who hasn't confirmed" on the card, and one message for a confirmation and a
+reminder due together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.views.events import AnswerOnCard
+from models import Event, Membership, OutboxMessage, Person, Role, RsvpStatus, Team
+from sandbox import SandboxMessage, SandboxUser, UserSpec
+from tests.conftest import T0
+from tests.support.harness import BotHarness, deliver, forged_press, start_harness
+
+PEOPLE = {2: "Ani", 3: "Budi", 4: "Citra"}
+LANGS = ["en", "id"]
+START = T0 + timedelta(days=3)  # Sunday 29 Nov 2026, 10:00 Jakarta
+NEW_EVENT = "/newevent Rally | 2026-11-29 10:00 | 3h | GOR Senayan | Jaksel"
+
+SEEN: dict[str, dict[str, Any]] = {
+    "en": {
+        "invited": "You're invited", "going": 0, "cant": 2,
+        "ask": "Everyone going, and everyone invited who hasn't said no, will be told.",
+        "yes": "Yes, cancel it", "done": "2 people will be told",
+        "notice": "has been cancelled", "closed": "has been cancelled, so answers are closed",
+    },
+    "id": {
+        "invited": "Kamu diundang", "going": 0, "cant": 2,
+        "ask": "semua yang diundang dan belum menjawab tidak, akan diberi tahu.",
+        "yes": "Ya, batalkan", "done": "2 orang akan diberi tahu",
+        "notice": "dibatalkan. Mohon maaf", "closed": "sudah dibatalkan, jadi jawaban ditutup",
+    },
+}
+
+
+@asynccontextmanager
+async def harness(tmp_path: Path, lang: str) -> AsyncIterator[BotHarness]:
+    url = f"sqlite+aiosqlite:///{tmp_path / f'event-surfaces-{lang}.sqlite3'}"
+    async with start_harness(url, clock=FrozenClock(T0)) as bot:
+        async with bot.db.begin() as session:
+            team = Team(name="Jaksel", name_key="jaksel")
+            session.add(team)
+            await session.flush()
+            for tid, name in PEOPLE.items():
+                person = Person(telegram_id=tid, first_name=name, role=Role.VOLUNTEER,
+                                language=lang, memberships=[])
+                session.add(person)
+                await session.flush()
+                session.add(Membership(person_id=person.id, team_id=team.id))
+                bot.sandbox.world.private_chat(UserSpec(tid, name))
+        yield bot
+
+
+def fresh(user: SandboxUser, message: SandboxMessage) -> SandboxMessage:
+    """The message as the person sees it now (after edits)."""
+    return next(m for m in user.messages() if m.message_id == message.message_id)
+
+
+async def invited_event(bot: BotHarness, lang: str) -> dict[int, SandboxMessage]:
+    """The Rally for Jaksel, its invitation delivered to Ani, Budi and Citra."""
+    admin = bot.admin
+    users = {tid: bot.user(tid, name, lang) for tid, name in PEOPLE.items()}
+    for user in users.values():
+        await user.send_and_wait("/help")  # each has read their chat up to here
+    card = await admin.send_and_wait(NEW_EVENT)
+    pick = await admin.press(card, "📣 Invite", expect="message")
+    assert pick.message is not None
+    await admin.press(pick.message, "Jaksel", expect="edit")
+    await deliver(bot)
+    invitations = {}
+    for tid, user in users.items():
+        invitation = await user.next_message()
+        assert SEEN[lang]["invited"] in invitation.text
+        invitations[tid] = invitation
+    return invitations
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_cancelling_tells_the_invited_and_takes_their_buttons_off(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        invitations = await invited_event(bot, lang)
+        ani, budi, citra = (bot.user(t) for t in PEOPLE)
+        await ani.press(invitations[2], seen["going"], expect="edit")
+        await budi.press(invitations[3], seen["cant"], expect="edit")
+        # Citra has not answered: she is told too; Budi said no: he is not.
+        async with bot.db.begin() as session:
+            admin = await session.scalar(select(Person).where(Person.telegram_id == 1))
+            assert admin is not None
+            admin.language = lang
+        asked = await bot.admin.send_and_wait("/cancelevent 1")
+        assert seen["ask"] in asked.text
+        done = await bot.admin.press(asked, seen["yes"], expect="edit")
+        assert done.message is not None and seen["done"] in done.message.text
+        await deliver(bot)
+        for user in (ani, citra):
+            notice = await user.next_message()
+            assert seen["notice"] in notice.text and "Rally" in notice.text
+        async with bot.db() as session:
+            told = set(await session.scalars(
+                select(OutboxMessage.chat_id).where(OutboxMessage.kind == "event.cancelled")
+            ))
+        assert told == {2, 4}
+        # Every invitation that went out lost its Going / Maybe / Can't.
+        for tid, invitation in invitations.items():
+            assert fresh(bot.user(tid), invitation).button_texts == []
+        # A client that still shows the old buttons hears that the event is off.
+        answer = await forged_press(
+            bot, 4, invitations[4], AnswerOnCard(RsvpStatus.GOING, 1).pack()
+        )
+        assert seen["closed"] in answer
+        async with bot.db() as session:
+            event = await session.scalar(select(Event))
+            assert event is not None and event.going_count == 1
