@@ -26,10 +26,10 @@ from bot.delivery.broadcasts import Held
 from bot.delivery.message import CAPTION_LIMIT, TEXT_LIMIT
 from bot.delivery.outbox import enqueue, withdraw
 from bot.delivery.quiet import QuietHours
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.audiences import AudienceKind
-from bot.services.authz import Permission, is_team_scoped, require
+from bot.services.authz import Permission, is_team_scoped, refusal, require
 from bot.services.broadcasts.catalog import AUDIENCES, targets
 from bot.services.people.members import Actor
 from models import Broadcast, BroadcastStatus
@@ -148,7 +148,7 @@ def _spec(actor: Actor, kind: str) -> AudienceKind:
     if spec is None:
         raise NotFound("broadcast.unknown_audience")
     if is_team_scoped(actor) and not spec.team_scoped:
-        raise NotAllowed(permission=Permission.BROADCAST.value)
+        raise refusal(actor, Permission.BROADCAST, None)  # the whole campaign's audience
     return spec
 
 

@@ -22,8 +22,8 @@ from typing import TypeVar
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import Conflict, DomainError, NotAllowed, NotFound
-from bot.services.authz import Permission, is_team_scoped, require
+from bot.errors import Conflict, DomainError, NotFound
+from bot.services.authz import Permission, require, require_team
 from bot.services.people.members import Actor
 from models import Event, Shift
 
@@ -45,9 +45,7 @@ def parse_version(value: object) -> datetime:
 
 def _check_may_change(actor: Actor, model: Model, row: Shift | Event) -> None:
     if model is Shift:
-        if row.team_id is None and is_team_scoped(actor):
-            raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
-        require(actor, Permission.MANAGE_SHIFTS, row.team_id)
+        require_team(actor, Permission.MANAGE_SHIFTS, row.team_id)
     else:
         require(actor, Permission.MANAGE_EVENTS)
 

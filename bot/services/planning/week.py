@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotAllowed, NotFound
-from bot.services.authz import Permission, can, is_team_scoped
+from bot.services.authz import Permission, can, is_team_scoped, refusal
 from bot.services.people.members import Actor
 from models import (
     Event,
@@ -123,7 +123,7 @@ async def week_plan(
     """Shifts and events from `start` for `weeks` weeks, of one team or all one may plan."""
     scope = planning_scope(actor)
     if team_id is not None and scope is not None and team_id not in scope:
-        raise NotAllowed(permission=Permission.MANAGE_SHIFTS.value)
+        raise refusal(actor, Permission.MANAGE_SHIFTS, team_id)
     end = start + timedelta(weeks=max(1, min(weeks, MAX_WEEKS)))
     teams_filter: frozenset[int] | None = frozenset({team_id}) if team_id is not None else scope
     async with sessionmaker() as session:
