@@ -97,7 +97,9 @@ class Reader:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     campaign_tz: str | None = None
 
-    def _zoned(self, text: str, moment: datetime) -> str:
+    def zoned(self, text: str, moment: datetime) -> str:
+        """`text` (a time at `moment`) with the reader's zone label when it is not the
+        campaign's."""
         if self.campaign_tz is None or self.campaign_tz == self.tz:
             return text
         return f"{text} {formatting.zone_label(moment, self.tz)}"
@@ -111,10 +113,10 @@ class Reader:
         return to_plain(self.t(key, **params), CALLBACK_ANSWER_LIMIT)
 
     def when(self, moment: datetime) -> str:
-        return self._zoned(formatting.format_datetime(moment, self.lang, self.tz), moment)
+        return self.zoned(formatting.format_datetime(moment, self.lang, self.tz), moment)
 
     def time_range(self, start: datetime, end: datetime) -> str:
-        return self._zoned(formatting.format_time_range(start, end, self.lang, self.tz), start)
+        return self.zoned(formatting.format_time_range(start, end, self.lang, self.tz), start)
 
     def date(self, moment: datetime) -> str:
         return formatting.format_date(moment, self.lang, self.tz)

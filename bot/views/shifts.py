@@ -81,9 +81,10 @@ def task_lines(reader: Reader, task: TaskView, number: int | None = None) -> str
 
 
 def button_label(text: str, when: datetime, reader: Reader) -> str:
-    """A title and its time on a button: no year (lists look at the coming weeks)."""
-    moment = format_datetime(when, reader.lang, reader.tz, with_year=False)
-    return truncate(f"{text} · {moment}", 60)
+    """A title and its time on a button: no year (lists look at the coming weeks); a long
+    title is shortened, never the time (nor its zone label)."""
+    moment = reader.zoned(format_datetime(when, reader.lang, reader.tz, with_year=False), when)
+    return f"{truncate(text, max(1, 60 - len(moment) - 3))} · {moment}"
 
 
 async def _open_shift(session: AsyncSession, row: OutboxMessage) -> Shift | None:

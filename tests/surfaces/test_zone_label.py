@@ -46,6 +46,8 @@ async def test_times_carry_the_zone_only_off_the_campaign_zone(
     assert f"10{sep}00–13{sep}00" in home_list.text and "WIB" not in home_list.text
     assert f"11{sep}00 WITA" in moved.text
     assert f"11{sep}00–14{sep}00 WITA" in wita_list.text
+    assert any(f"11{sep}00 WITA" in label for label in wita_list.button_texts)
+    assert not any("WI" in label for label in home_list.button_texts)
     assert f"10{sep}00" in back.text and "WIB" not in back.text
 
 
