@@ -375,8 +375,11 @@ def created_head(reader: Reader) -> str:
     return reader.t("events.created")
 
 
-def edited_head(told: int, reader: Reader) -> str:
-    return reader.t("events.edited", count=told)
+def edited_head(told: int, reader: Reader, duties_moved: int = 0) -> str:
+    head = reader.t("events.edited", count=told)
+    if duties_moved:  # its roles moved with it, and the people on them were told
+        head += "\n" + reader.t("events.duties_moved", count=duties_moved)
+    return head
 
 
 def edit_help(event_id: int, reader: Reader) -> str:

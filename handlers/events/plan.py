@@ -337,7 +337,7 @@ async def cmd_editevent(update: Update, context: GotongContext, actor: Actor) ->
     edited = await events.edit_event(
         context.db, actor, event_id, changes, timing=_timing(context), now=context.clock.now()
     )
-    head = views.edited_head(edited.told, reader_for(context, actor))
+    head = views.edited_head(edited.told, reader_for(context, actor), edited.duties_moved)
     await _show_card(update, context, actor, edited.event, head)
 
 

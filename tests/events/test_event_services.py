@@ -146,9 +146,10 @@ async def test_edit_moves_reminders_and_tells_attendees(
     event_id = await new_event(sessionmaker, coord)
     await events.rsvp(sessionmaker, ani, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
     later = START + timedelta(days=1, hours=2)
-    view, told = await events.edit_event(
+    edited = await events.edit_event(
         sessionmaker, coord, event_id, {"start": later}, timing=TIMING, now=T0
     )
+    view, told = edited.event, edited.told
     assert view.starts_at == later and view.ends_at == later + timedelta(hours=3)
     assert told == 1
     pending = await rows(sessionmaker, person_id=ani.person_id, status=OutboxStatus.PENDING)

@@ -17,7 +17,18 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.views.events import AnswerOnCard
-from models import Event, Membership, OutboxMessage, Person, Role, RsvpStatus, Team
+from models import (
+    Event,
+    Membership,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Role,
+    RsvpStatus,
+    Shift,
+    ShiftStatus,
+    Team,
+)
 from sandbox import SandboxMessage, SandboxUser, UserSpec
 from tests.conftest import T0
 from tests.support.harness import BotHarness, deliver, forged_press, start_harness
@@ -33,12 +44,16 @@ SEEN: dict[str, dict[str, Any]] = {
         "ask": "Everyone going, and everyone invited who hasn't said no, will be told.",
         "yes": "Yes, cancel it", "done": "2 people will be told",
         "notice": "has been cancelled", "closed": "has been cancelled, so answers are closed",
+        "moved_head": "Its role moved with it by the same time",
+        "shift_changed": "Your shift changed</b> (time)", "new_time": "Mon, 30 Nov, 08:00–10:00",
     },
     "id": {
         "invited": "Kamu diundang", "going": 0, "cant": 2,
         "ask": "semua yang diundang dan belum menjawab tidak, akan diberi tahu.",
         "yes": "Ya, batalkan", "done": "2 orang akan diberi tahu",
         "notice": "dibatalkan. Mohon maaf", "closed": "sudah dibatalkan, jadi jawaban ditutup",
+        "moved_head": "1 peran ikut pindah dengan selisih waktu yang sama",
+        "shift_changed": "Shift-mu berubah</b> (waktu)", "new_time": "Sen, 30 Nov 08.00–10.00",
     },
 }
 
@@ -96,10 +111,7 @@ async def test_cancelling_tells_the_invited_and_takes_their_buttons_off(
         await ani.press(invitations[2], seen["going"], expect="edit")
         await budi.press(invitations[3], seen["cant"], expect="edit")
         # Citra has not answered: she is told too; Budi said no: he is not.
-        async with bot.db.begin() as session:
-            admin = await session.scalar(select(Person).where(Person.telegram_id == 1))
-            assert admin is not None
-            admin.language = lang
+        await set_admin_language(bot, lang)
         asked = await bot.admin.send_and_wait("/cancelevent 1")
         assert seen["ask"] in asked.text
         done = await bot.admin.press(asked, seen["yes"], expect="edit")
@@ -124,3 +136,64 @@ async def test_cancelling_tells_the_invited_and_takes_their_buttons_off(
         async with bot.db() as session:
             event = await session.scalar(select(Event))
             assert event is not None and event.going_count == 1
+
+
+async def add_duty(bot: BotHarness, title: str, before: timedelta, hours: int = 2) -> int:
+    """A role of event 1 (the Rally), starting `before` its start."""
+    async with bot.db.begin() as session:
+        event = await session.get(Event, 1)
+        assert event is not None
+        shift = Shift(title=title, team_id=event.team_id, event_id=event.id, place="GOR",
+                      starts_at=event.starts_at - before,
+                      ends_at=event.starts_at - before + timedelta(hours=hours), capacity=4,
+                      taken=0, status=ShiftStatus.OPEN, created_at=bot.clock.now(),
+                      updated_at=bot.clock.now())
+        session.add(shift)
+        await session.flush()
+        return shift.id
+
+
+async def claim_first_shift(user: SandboxUser) -> None:
+    listing = await user.send_and_wait("/shifts")
+    await user.press(listing, 0, expect="edit")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_moving_an_event_moves_its_duties_and_tells_their_people(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await set_admin_language(bot, lang)
+        ani = bot.user(2, "Ani", lang)
+        await bot.admin.send_and_wait(NEW_EVENT)
+        shift_id = await add_duty(bot, "Set-up crew", timedelta(hours=1))
+        await claim_first_shift(ani)
+        await deliver(bot)  # nothing due yet
+        # A day later and an hour earlier: 30 Nov 09:00; the set-up crew an hour before.
+        edited = await bot.admin.send_and_wait("/editevent 1 start 2026-11-30 09:00")
+        assert seen["moved_head"] in edited.text
+        await deliver(bot)
+        notice = await ani.next_message(predicate=lambda m: "Set-up crew" in m.text)
+        assert seen["shift_changed"] in (notice.html or "") and seen["new_time"] in notice.text
+        moved = START + timedelta(days=1, hours=-1)
+        async with bot.db() as session:
+            shift = await session.get(Shift, shift_id)
+            assert shift is not None
+            assert shift.starts_at == moved - timedelta(hours=1)
+            reminders = sorted(
+                (r.due_at for r in await session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.kind == "shift.reminder",
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                ))),
+            )
+        assert reminders == [shift.starts_at - timedelta(hours=24),
+                             shift.starts_at - timedelta(hours=2)]
+
+
+async def set_admin_language(bot: BotHarness, lang: str) -> None:
+    await bot.admin.send_and_wait("/help")  # registered
+    async with bot.db.begin() as session:
+        admin = await session.scalar(select(Person).where(Person.telegram_id == 1))
+        assert admin is not None
+        admin.language = lang

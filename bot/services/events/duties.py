@@ -19,19 +19,22 @@ so the shifts services can use it without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.kinds import SHIFT_CHANGED, signup_cause
+from bot.delivery.outbox import enqueue, replan
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.authz import Permission, can, is_team_scoped, refusal
 from bot.services.people.members import Actor
 from bot.services.people.skills import person_skill_ids
-from bot.services.shifts.common import eligibility_filter
+from bot.services.shifts.common import eligibility_filter, reminder_plan
 from bot.services.shifts.parsing import MAX_SHIFT_LENGTH
-from models import Event, EventStatus, Shift, ShiftSignup, ShiftStatus
+from models import Event, EventStatus, Person, Shift, ShiftSignup, ShiftStatus
 
 EVENT_WINDOW = timedelta(days=1)
 MAX_CARD_DUTIES = 10
@@ -167,3 +170,43 @@ async def duties_offered(
         .limit(MAX_OFFERS)
     )
     return tuple(_duty(s) for s in rows)
+
+
+async def move_duties(
+    session: AsyncSession,
+    event_id: int,
+    by: timedelta,
+    reminder_offsets: Sequence[int],
+    now: datetime,
+) -> int:
+    """The event moved by `by`: its duties (not cancelled) move with it, keeping their place
+    around it (setting up an hour before stays an hour before); everyone on them has their
+    reminders planned anew for the new time (`outbox.replan`) and is told ("your shift
+    changed: time").  Returns how many duties moved."""
+    shifts = list(await session.scalars(
+        select(Shift)
+        .where(Shift.event_id == event_id, Shift.status != ShiftStatus.CANCELLED)
+        .order_by(Shift.id)
+        .with_for_update()
+    ))
+    for shift in shifts:
+        shift.starts_at, shift.ends_at = shift.starts_at + by, shift.ends_at + by
+        shift.updated_at = now
+        people = (await session.execute(
+            select(ShiftSignup.id, Person.id, Person.telegram_id)
+            .join(Person, Person.id == ShiftSignup.person_id)
+            .where(ShiftSignup.shift_id == shift.id)
+            .order_by(ShiftSignup.id)
+        )).all()
+        for signup_id, person_id, telegram_id in people:
+            await replan(session, signup_cause(signup_id), reminder_plan(
+                reminder_offsets, signup_id, person_id, telegram_id, shift, now
+            ))
+        await enqueue(session, [
+            SHIFT_CHANGED.message(
+                chat_id=telegram_id, person_id=person_id, due_at=now,
+                params={"shift_id": shift.id, "what": ["time"]}, shift_id=shift.id, stamp=now,
+            )
+            for _, person_id, telegram_id in people
+        ])
+    return len(shifts)

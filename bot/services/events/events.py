@@ -22,7 +22,7 @@ from bot.services import audit
 from bot.services.authz import Permission, can, require
 from bot.services.broadcasts.catalog import recipients
 from bot.services.events.drafts import EventDraft, validate_draft
-from bot.services.events.duties import DutyView, duties_offered
+from bot.services.events.duties import DutyView, duties_offered, move_duties
 from bot.services.events.messages import (
     Timing,
     plan_escalation,
@@ -70,10 +70,12 @@ class RsvpResult:
 
 
 class Edited(NamedTuple):
-    """The edited event and how many attendees were queued a "what changed" message."""
+    """The edited event, how many attendees were queued a "what changed" message, and how
+    many of its duties moved with it (their people told)."""
 
     event: EventView
     told: int
+    duties_moved: int = 0
 
 
 # ---- create ------------------------------------------------------------------------------------
@@ -203,8 +205,13 @@ async def edit_event(
         event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
         event.capacity = draft.capacity
         event.updated_at = now
+        moved = 0
         if before["starts_at"] != event.starts_at:
             await replan_all(session, event, timing, now)
+            moved = await move_duties(
+                session, event.id, event.starts_at - before["starts_at"],
+                timing.shift_reminder_offsets_hours, now,
+            )
         diff = _what_changed(before, event, changes)
         told = await tell_update(session, event.id, diff, now) if diff else 0
         audit.record(
@@ -215,7 +222,7 @@ async def edit_event(
             target_id=event.id,
             fields=sorted(changes),
         )
-        return Edited(await view_of(session, event, actor), told)
+        return Edited(await view_of(session, event, actor), told, moved)
 
 
 # ---- cancel ------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Timing:
     reminder_offsets_hours: tuple[int, ...] = (24, 2)
     confirmation_hours_before: int = 24
     nudge_after_hours: int = 6
+    # The event's duties are shifts: their reminders are re-planned when the event moves.
+    shift_reminder_offsets_hours: tuple[int, ...] = (24, 2)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Timing:
@@ -58,6 +60,7 @@ class Timing:
             tuple(settings.event_reminder_offsets_hours),
             settings.confirmation_hours_before,
             settings.confirmation_nudge_after_hours,
+            tuple(settings.shift_reminder_offsets_hours),
         )
 
     def confirm_at(self, starts_at: datetime) -> datetime:

@@ -6,6 +6,7 @@ it?" and "who is the lead here?" the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,8 +132,22 @@ def reminder_messages(
     now: datetime,
 ) -> list[NewMessage]:
     """One reminder per configured offset that still lies ahead."""
+    return reminder_plan(
+        settings.shift_reminder_offsets_hours, signup_id, person_id, telegram_id, shift, now
+    )
+
+
+def reminder_plan(
+    offsets: Sequence[int],
+    signup_id: int,
+    person_id: int,
+    telegram_id: int,
+    shift: Shift,
+    now: datetime,
+) -> list[NewMessage]:
+    """One reminder per offset (hours before the start) that still lies ahead."""
     messages = []
-    for hours in settings.shift_reminder_offsets_hours:
+    for hours in offsets:
         due = shift.starts_at - timedelta(hours=hours)
         if due <= now:
             continue
