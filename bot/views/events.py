@@ -108,6 +108,14 @@ class Renudge(CallbackData):
     event_id: int
 
 
+@callback("evuc")
+@dataclass(frozen=True, slots=True)
+class ShowUnconfirmed(CallbackData):
+    """"Who hasn't confirmed" on the organiser's card: the names, at any time."""
+
+    event_id: int
+
+
 @callback("evqr")
 @dataclass(frozen=True, slots=True)
 class ShowQr(CallbackData):
@@ -160,8 +168,10 @@ def _my_answer_line(view: EventView, reader: Reader) -> str | None:
 
 def _counts_line(view: EventView, reader: Reader) -> str:
     c = view.counts
+    roles = reader.t("events.card_on_roles", count=c.on_duty) if c.on_duty else ""
     return reader.t(
         "events.card_counts",
+        roles=Html(roles),
         going=c.going,
         confirmed=c.confirmed,
         unconfirmed=c.unconfirmed,
@@ -240,6 +250,7 @@ def manager_buttons(view: EventView, reader: Reader) -> list[list[Button]]:
             Button(reader.t("events.btn_checkin_list"), CheckinList(e).pack()),
             Button(reader.t("events.btn_roster"), SendRoster(e).pack()),
         ],
+        [Button(reader.plain("events.btn_unconfirmed"), ShowUnconfirmed(e).pack())],
         [
             Button(reader.t("events.btn_edit"), EditHelp(e).pack()),
             Button(reader.t("events.btn_cancel"), AskCancel(e).pack()),

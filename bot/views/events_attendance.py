@@ -7,8 +7,10 @@ The attendance use cases (`bot.services.events.attendance`) return frozen data
 
 from __future__ import annotations
 
-from bot.services.events.attendance import CheckinResult, Roster
-from bot.views.events import CheckInPerson
+from bot.services.events.attendance import CheckinResult, Roster, Unconfirmed
+from bot.views.events import CheckInPerson, OpenEvent, Renudge
+from bot.views.events_outbox import MAX_ESCALATION_NAMES as MAX_UNCONFIRMED_NAMES
+from bot.views.events_outbox import mention
 from bot.views.render import Button, Outgoing, Reader
 from models import RsvpStatus
 
@@ -31,7 +33,9 @@ def checked_in_other(result: CheckinResult, reader: Reader) -> str:
 
 def checkin_list(roster: Roster, reader: Reader) -> Outgoing:
     """Everyone Going or Maybe, one button each (✅ checked in, ⬜ not yet)."""
-    people = [p for p in roster.lines if p.status != RsvpStatus.DECLINED][:MAX_LIST_BUTTONS]
+    # Those on its roles only (no answer, `rsvp_id` 0) check in on their shift.
+    people = [p for p in roster.lines
+              if p.status != RsvpStatus.DECLINED and p.rsvp_id][:MAX_LIST_BUTTONS]
     if not people:
         return Outgoing(reader.t("events.checkin_list_empty"))
     buttons = [
@@ -41,6 +45,25 @@ def checkin_list(roster: Roster, reader: Reader) -> Outgoing:
     ]
     rows = [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
     return Outgoing(reader.t("events.checkin_list_title", title=roster.title), rows)
+
+
+def unconfirmed_list(found: Unconfirmed, reader: Reader) -> Outgoing:
+    """The card's "who hasn't confirmed": names to tap, "ask them again" for coordinators."""
+    if not found.people:
+        return Outgoing(reader.t("events.all_confirmed", title=found.title))
+    when = reader.time_range(found.starts_at, found.ends_at)
+    lines = [reader.t("events.escalation", title=found.title, when=when,
+                      count=len(found.people))]
+    for p in found.people[:MAX_UNCONFIRMED_NAMES]:
+        handle = f" @{p.username}" if p.username else ""
+        lines.append(reader.t("events.escalation_line", name=mention(p), handle=handle))
+    if len(found.people) > MAX_UNCONFIRMED_NAMES:
+        lines.append(reader.t("events.and_more", count=len(found.people) - MAX_UNCONFIRMED_NAMES))
+    rows: list[list[Button]] = []
+    if found.can_renudge:
+        rows.append([Button(reader.plain("events.btn_renudge"), Renudge(found.event_id).pack())])
+    rows.append([Button(reader.plain("events.btn_back_to_card"), OpenEvent(found.event_id).pack())])
+    return Outgoing("\n".join(lines), rows)
 
 
 def confirmation_answer(title: str, coming: bool, reader: Reader) -> str:

@@ -175,6 +175,17 @@ async def cb_checkin_person(
     await _show_checkin_list(update, context, actor, result.event_id)
 
 
+@pressed(views.ShowUnconfirmed, Permission.CHECK_IN_OTHERS)
+async def cb_unconfirmed(
+    update: Update, context: GotongContext, actor: Actor, data: views.ShowUnconfirmed
+) -> None:
+    """🔔 on the card: who said Going and has not confirmed, at any time."""
+    found = await attendance.unconfirmed(context.db, actor, data.event_id)
+    await _answer(update)
+    out = texts.unconfirmed_list(found, reader_for(context, actor))
+    await edit_or_send(update, context, out.text, out.keyboard)
+
+
 # ---- files -----------------------------------------------------------------------------
 async def _send_roster(update: Update, context: GotongContext, actor: Actor, event_id: int) -> None:
     reader = reader_for(context, actor)
@@ -267,6 +278,7 @@ FEATURE = Feature(
     ],
     buttons=[
         cb_qr, cb_checkin_list, cb_checkin_person, cb_roster, cb_event_ics, cb_location_start,
+        cb_unconfirmed,
     ],
     commands=[
         CommandSpec("calendar", Permission.VOLUNTEER),

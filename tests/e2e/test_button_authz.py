@@ -166,6 +166,8 @@ CASES = [
     Case("evcl1 other team", "bima", lambda o: f"evcl1:{o['event_a']}", OTHER_TEAM),
     Case("evci1 other team", "bima", lambda o: f"evci1:{o['rsvp_ani']}", OTHER_TEAM),
     Case("evcsv1 other team", "bima", lambda o: f"evcsv1:{o['event_a']}", NO_EVENT),
+    Case("evuc1 other team", "bima", lambda o: f"evuc1:{o['event_a']}", NO_EVENT),
+    Case("evuc1 volunteer", "ani", lambda o: f"evuc1:{o['event_a']}", NOT_ALLOWED),
     Case("evics1 other team's event", "citra", lambda o: f"evics1:{o['event_a']}", NO_EVENT),
     Case("evloc1 other team's event", "citra", lambda o: f"evloc1:{o['event_a']}", NO_EVENT),
     # ---- budget (handlers/budget_claims.py) and guided flows (handlers/guided.py)

@@ -40,20 +40,24 @@ NEW_EVENT = "/newevent Rally | 2026-11-29 10:00 | 3h | GOR Senayan | Jaksel"
 
 SEEN: dict[str, dict[str, Any]] = {
     "en": {
-        "invited": "You're invited", "going": 0, "cant": 2,
+        "invited": "You're invited", "invite": "📣 Invite", "going": 0, "cant": 2,
         "ask": "Everyone going, and everyone invited who hasn't said no, will be told.",
         "yes": "Yes, cancel it", "done": "2 people will be told",
         "notice": "has been cancelled", "closed": "has been cancelled, so answers are closed",
         "moved_head": "Its role moved with it by the same time",
         "shift_changed": "Your shift changed</b> (time)", "new_time": "Mon, 30 Nov, 08:00–10:00",
+        "counts": "2 going (0 confirmed, 1 not yet, 1 on its roles)",
+        "who": "🔔 Who hasn't confirmed", "silent": "1 person said they're going but hasn't",
     },
     "id": {
-        "invited": "Kamu diundang", "going": 0, "cant": 2,
+        "invited": "Kamu diundang", "invite": "📣 Undang", "going": 0, "cant": 2,
         "ask": "semua yang diundang dan belum menjawab tidak, akan diberi tahu.",
         "yes": "Ya, batalkan", "done": "2 orang akan diberi tahu",
         "notice": "dibatalkan. Mohon maaf", "closed": "sudah dibatalkan, jadi jawaban ditutup",
         "moved_head": "1 peran ikut pindah dengan selisih waktu yang sama",
         "shift_changed": "Shift-mu berubah</b> (waktu)", "new_time": "Sen, 30 Nov 08.00–10.00",
+        "counts": "2 datang (0 sudah konfirmasi, 1 belum, 1 bertugas di perannya)",
+        "who": "🔔 Siapa yang belum konfirmasi", "silent": "1 orang bilang akan datang tapi belum",
     },
 }
 
@@ -88,7 +92,7 @@ async def invited_event(bot: BotHarness, lang: str) -> dict[int, SandboxMessage]
     for user in users.values():
         await user.send_and_wait("/help")  # each has read their chat up to here
     card = await admin.send_and_wait(NEW_EVENT)
-    pick = await admin.press(card, "📣 Invite", expect="message")
+    pick = await admin.press(card, SEEN[lang]["invite"], expect="message")
     assert pick.message is not None
     await admin.press(pick.message, "Jaksel", expect="edit")
     await deliver(bot)
@@ -106,12 +110,12 @@ async def test_cancelling_tells_the_invited_and_takes_their_buttons_off(
 ) -> None:
     seen = SEEN[lang]
     async with harness(tmp_path, lang) as bot:
+        await set_admin_language(bot, lang)
         invitations = await invited_event(bot, lang)
         ani, budi, citra = (bot.user(t) for t in PEOPLE)
         await ani.press(invitations[2], seen["going"], expect="edit")
         await budi.press(invitations[3], seen["cant"], expect="edit")
         # Citra has not answered: she is told too; Budi said no: he is not.
-        await set_admin_language(bot, lang)
         asked = await bot.admin.send_and_wait("/cancelevent 1")
         assert seen["ask"] in asked.text
         done = await bot.admin.press(asked, seen["yes"], expect="edit")
@@ -197,3 +201,39 @@ async def set_admin_language(bot: BotHarness, lang: str) -> None:
         admin = await session.scalar(select(Person).where(Person.telegram_id == 1))
         assert admin is not None
         admin.language = lang
+
+
+def document_text(bot: BotHarness, message: SandboxMessage) -> str:
+    file_id = message.document["file_id"]  # type: ignore[index]
+    stored = bot.sandbox.world.files.get(file_id)
+    assert stored is not None
+    return bytes(stored.content).decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_duty_holders_count_as_coming_and_the_card_names_the_unconfirmed(
+    tmp_path: Path, lang: str
+) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await set_admin_language(bot, lang)
+        invitations = await invited_event(bot, lang)
+        await add_duty(bot, "Registration desk", timedelta(hours=1))
+        ani, budi = bot.user(2), bot.user(3)
+        await claim_first_shift(ani)  # Ani is on a role and never answered the invitation
+        await budi.press(invitations[3], seen["going"], expect="edit")  # Budi: Going
+        listing = await bot.admin.send_and_wait("/events")
+        card = await bot.admin.press(listing, "📅 1", expect="edit")
+        assert card.message is not None and seen["counts"] in card.message.text
+        # The roster has Ani, as the role's; the check-in list only those who answered.
+        roster = document_text(bot, await bot.admin.send_and_wait("/roster 1"))
+        assert "Ani,,going,no,no,no,Registration desk" in roster
+        assert "Budi,,going,no,no,no," in roster
+        checkin = await bot.admin.send_and_wait("/checkin 1")
+        assert [b.split(" ", 1)[1] for b in checkin.button_texts] == ["Budi"]
+        # "Who hasn't confirmed", on demand: Budi, not Ani.
+        who = await bot.admin.press(card.message, seen["who"], expect="edit")
+        assert who.message is not None
+        assert seen["silent"] in who.message.text
+        assert "Budi" in who.message.text and "Ani" not in who.message.text
+        assert who.answer.text in (None, "")

@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit
-from bot.services.authz import Permission, refusal
+from bot.services.authz import Permission, can, refusal
 from bot.services.csv_export import csv_bytes
+from bot.services.events.duties import duty_only
 from bot.services.events.events import set_rsvp
 from bot.services.events.geo import haversine_m
 from bot.services.events.messages import Attendee, Timing, plan_rsvp, renudge, withdraw_rsvp
-from bot.services.events.reading import load_event
+from bot.services.events.reading import PersonRef, load_event, unconfirmed_people
 from bot.services.events.visibility import may_check_in_others, may_run, require_visible
 from bot.services.people.members import Actor
 from bot.services.people.reliability import reliability_of
@@ -136,6 +137,31 @@ async def renudge_unconfirmed(
         )
         unconfirmed = [Attendee(int(r), int(p), int(t)) for r, p, t in rows]
         return await renudge(session, event.id, unconfirmed, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Unconfirmed:
+    """Those Going who have not confirmed, on the organiser's demand (the card's button)."""
+
+    event_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    people: tuple[PersonRef, ...]
+    can_renudge: bool  # "ask them again now" is the coordinators'
+
+
+async def unconfirmed(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, event_id: int
+) -> Unconfirmed:
+    """Who said Going but has not confirmed yet: for whoever runs the event, at any time."""
+    async with sessionmaker() as session:
+        event = await load_event(session, event_id)
+        await require_visible(session, actor, event)
+        _may_read_roster(actor, event)
+        people = await unconfirmed_people(session, event.id)
+        return Unconfirmed(event.id, event.title, event.starts_at, event.ends_at,
+                           tuple(people), can(actor, Permission.MANAGE_EVENTS))
 
 
 # ---- the check-in code -------------------------------------------------------------------
@@ -329,7 +355,21 @@ async def _lines(session: AsyncSession, event: Event) -> Roster:
             r.no_show,
         )
         for r, p in rows
-    ))
+    ) + await _duty_only_lines(session, event.id))
+
+
+async def _duty_only_lines(session: AsyncSession, event_id: int) -> tuple[RosterLine, ...]:
+    """Those on one of the event's roles who did not answer Going: coming, as its roles
+    (no answer of theirs to check in: `rsvp_id` 0; they check in on their shift)."""
+    people = await session.scalars(
+        select(Person).where(Person.id.in_(duty_only(event_id))).order_by(Person.first_name,
+                                                                          Person.id)
+    )
+    return tuple(
+        RosterLine(0, p.id, p.telegram_id, p.display_name, p.username, RsvpStatus.GOING,
+                   False, False, False)
+        for p in people
+    )
 
 
 def _may_read_roster(actor: Actor, event: Event) -> None:

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.kinds import SHIFT_CHANGED, signup_cause
@@ -34,7 +35,16 @@ from bot.services.people.members import Actor
 from bot.services.people.skills import person_skill_ids
 from bot.services.shifts.common import eligibility_filter, reminder_plan
 from bot.services.shifts.parsing import MAX_SHIFT_LENGTH
-from models import Event, EventStatus, Person, Shift, ShiftSignup, ShiftStatus
+from models import (
+    Event,
+    EventRsvp,
+    EventStatus,
+    Person,
+    RsvpStatus,
+    Shift,
+    ShiftSignup,
+    ShiftStatus,
+)
 
 EVENT_WINDOW = timedelta(days=1)
 MAX_CARD_DUTIES = 10
@@ -210,3 +220,21 @@ async def move_duties(
             for _, person_id, telegram_id in people
         ])
     return len(shifts)
+
+
+def duty_only(event_id: int) -> Select[Any]:
+    """People holding one of the event's duties (not cancelled) without a Going answer: they
+    are coming too (on the card's numbers, in the roster and in /summary)."""
+    going = select(EventRsvp.person_id).where(
+        EventRsvp.event_id == event_id, EventRsvp.status == RsvpStatus.GOING
+    )
+    return (
+        select(ShiftSignup.person_id)
+        .join(Shift, Shift.id == ShiftSignup.shift_id)
+        .where(
+            Shift.event_id == event_id,
+            Shift.status != ShiftStatus.CANCELLED,
+            ShiftSignup.person_id.not_in(going),
+        )
+        .distinct()
+    )

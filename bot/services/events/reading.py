@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import Conflict, NotFound
 from bot.services.authz import Permission, require
-from bot.services.events.duties import DutyView, duties_of, may_staff
+from bot.services.events.duties import DutyView, duties_of, duty_only, may_staff
 from bot.services.events.visibility import may_run, require_visible, visible_filter
 from bot.services.people.members import Actor
 from models import Event, EventRsvp, EventStatus, Person, RsvpStatus, Team
@@ -33,6 +33,8 @@ class Counts:
     unconfirmed: int = 0
     checked_in: int = 0
     no_shows: int = 0
+    # Of `going`: people on one of the event's roles who did not answer Going themselves.
+    on_duty: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,11 @@ async def counts_for(session: AsyncSession, event_id: int) -> Counts:
         )
     ).one()
     going, maybe, declined, confirmed, checked_in, no_shows = (int(v or 0) for v in row)
-    return Counts(going, maybe, declined, confirmed, going - confirmed, checked_in, no_shows)
+    on_duty = int(await session.scalar(
+        select(func.count()).select_from(duty_only(event_id).subquery())
+    ) or 0)
+    return Counts(going + on_duty, maybe, declined, confirmed, going - confirmed, checked_in,
+                  no_shows, on_duty)
 
 
 async def _answer_of(session: AsyncSession, event_id: int, person_id: int) -> EventRsvp | None:
