@@ -47,6 +47,7 @@ SEEN: dict[str, dict[str, Any]] = {
         "moved_head": "Its role moved with it by the same time",
         "shift_changed": "Your shift changed</b> (time)", "new_time": "Mon, 30 Nov, 08:00–10:00",
         "counts": "2 going (0 confirmed, 1 not yet, 1 on its roles)",
+        "summary": "· going 2 ·",
         "who": "🔔 Who hasn't confirmed", "silent": "1 person said they're going but hasn't",
     },
     "id": {
@@ -57,6 +58,7 @@ SEEN: dict[str, dict[str, Any]] = {
         "moved_head": "1 peran ikut pindah dengan selisih waktu yang sama",
         "shift_changed": "Shift-mu berubah</b> (waktu)", "new_time": "Sen, 30 Nov 08.00–10.00",
         "counts": "2 datang (0 sudah konfirmasi, 1 belum, 1 bertugas di perannya)",
+        "summary": "· hadir 2 ·",
         "who": "🔔 Siapa yang belum konfirmasi", "silent": "1 orang bilang akan datang tapi belum",
     },
 }
@@ -225,6 +227,8 @@ async def test_duty_holders_count_as_coming_and_the_card_names_the_unconfirmed(
         listing = await bot.admin.send_and_wait("/events")
         card = await bot.admin.press(listing, "📅 1", expect="edit")
         assert card.message is not None and seen["counts"] in card.message.text
+        summary = await bot.admin.send_and_wait("/summary")
+        assert seen["summary"] in summary.text
         # The roster has Ani, as the role's; the check-in list only those who answered.
         roster = document_text(bot, await bot.admin.send_and_wait("/roster 1"))
         assert "Ani,,going,no,no,no,Registration desk" in roster

@@ -238,3 +238,23 @@ def duty_only(event_id: int) -> Select[Any]:
         )
         .distinct()
     )
+
+
+def duty_only_pairs() -> Select[int | None, int]:
+    """(event_id, person_id) of everyone on a role of an event (not cancelled) who did not
+    answer Going to it: coming all the same (/summary counts them with the Going)."""
+    going = (
+        select(EventRsvp.id)
+        .where(
+            EventRsvp.event_id == Shift.event_id,
+            EventRsvp.person_id == ShiftSignup.person_id,
+            EventRsvp.status == RsvpStatus.GOING,
+        )
+        .exists()
+    )
+    return (
+        select(Shift.event_id.label("event_id"), ShiftSignup.person_id.label("person_id"))
+        .join(Shift, Shift.id == ShiftSignup.shift_id)
+        .where(Shift.event_id.is_not(None), Shift.status != ShiftStatus.CANCELLED, ~going)
+        .distinct()
+    )

@@ -10,7 +10,7 @@ not touch the volunteer's own last_seen_at, hence the second condition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import NotFound
 from bot.services.authz import Permission, require
 from bot.services.budget.lines import BudgetStatus, status_in
+from bot.services.events.duties import duty_only_pairs
 from bot.services.people.members import Actor
 from bot.services.people.reliability import (
     Reliability,
@@ -226,7 +227,22 @@ async def event_stats(session: AsyncSession, teams: Scope, now: datetime) -> Eve
     if teams is not None:
         query = query.where(Event.team_id.in_(teams))
     row = (await session.execute(query)).one()
-    return EventStats(*(_n(v) for v in row))
+    stats = EventStats(*(_n(v) for v in row))
+    # People on an event's roles are coming too, answer or not.
+    pairs = duty_only_pairs().subquery()
+    on_duty = (
+        select(func.count())
+        .select_from(pairs)
+        .join(Event, Event.id == pairs.c.event_id)
+        .where(
+            Event.status == EventStatus.SCHEDULED,
+            Event.starts_at >= now - EVENT_LOOKBACK,
+            Event.starts_at < now + SHIFT_HORIZON,
+        )
+    )
+    if teams is not None:
+        on_duty = on_duty.where(Event.team_id.in_(teams))
+    return replace(stats, going=stats.going + _n(await session.scalar(on_duty)))
 
 
 async def _upcoming_events(
@@ -335,6 +351,10 @@ async def event_detail(
             )
         ).one()
         going, maybe, declined, confirmed, checked_in, no_show = (_n(v) for v in row)
+        pairs = duty_only_pairs().subquery()
+        going += _n(await session.scalar(  # those on its roles are coming too
+            select(func.count()).select_from(pairs).where(pairs.c.event_id == event_id)
+        ))
         return EventDetail(
             event.id,
             event.title,
