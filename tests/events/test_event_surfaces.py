@@ -47,7 +47,9 @@ SEEN: dict[str, dict[str, Any]] = {
         "moved_head": "Its role moved with it by the same time",
         "shift_changed": "Your shift changed</b> (time)", "new_time": "Mon, 30 Nov, 08:00–10:00",
         "counts": "2 going (0 confirmed, 1 not yet, 1 on its roles)",
-        "summary": "· going 2 ·",
+        "summary": "· going 2 ·", "cal2": "📆 2 upcoming events and shifts",
+        "cal3": "📆 3 upcoming events and shifts",
+        "cal0": "You have no upcoming events or shifts",
         "who": "🔔 Who hasn't confirmed", "silent": "1 person said they're going but hasn't",
     },
     "id": {
@@ -58,7 +60,9 @@ SEEN: dict[str, dict[str, Any]] = {
         "moved_head": "1 peran ikut pindah dengan selisih waktu yang sama",
         "shift_changed": "Shift-mu berubah</b> (waktu)", "new_time": "Sen, 30 Nov 08.00–10.00",
         "counts": "2 datang (0 sudah konfirmasi, 1 belum, 1 bertugas di perannya)",
-        "summary": "· hadir 2 ·",
+        "summary": "· hadir 2 ·", "cal2": "📆 2 acara dan shift mendatang",
+        "cal3": "📆 3 acara dan shift mendatang",
+        "cal0": "Kamu belum punya acara atau shift mendatang",
         "who": "🔔 Siapa yang belum konfirmasi", "silent": "1 orang bilang akan datang tapi belum",
     },
 }
@@ -241,3 +245,49 @@ async def test_duty_holders_count_as_coming_and_the_card_names_the_unconfirmed(
         assert seen["silent"] in who.message.text
         assert "Budi" in who.message.text and "Ani" not in who.message.text
         assert who.answer.text in (None, "")
+
+
+def calendar_uids(bot: BotHarness, message: SandboxMessage) -> set[str]:
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(document_text(bot, message))
+    return {str(item["uid"]).split("@")[0] for item in cal.walk("VEVENT")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_calendar_has_what_a_lead_or_coordinator_runs(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await set_admin_language(bot, lang)
+        await bot.admin.send_and_wait(NEW_EVENT)
+        setup = await add_duty(bot, "Set-up crew", timedelta(hours=1))
+        async with bot.db.begin() as session:
+            jaktim = Team(name="Jaktim", name_key="jaktim")
+            session.add(jaktim)
+            await session.flush()
+            flyers = Shift(title="Flyers Jaktim", team_id=jaktim.id, place="Pasar",
+                           starts_at=START, ends_at=START + timedelta(hours=2), capacity=3,
+                           taken=0, status=ShiftStatus.OPEN, created_at=T0, updated_at=T0)
+            session.add(flyers)
+            budi = await session.scalar(select(Person).where(Person.telegram_id == 3))
+            assert budi is not None
+            budi.role = Role.LEAD
+            membership = await session.scalar(
+                select(Membership).where(Membership.person_id == budi.id)
+            )
+            assert membership is not None
+            membership.is_lead = True
+            await session.flush()
+            flyers_id = flyers.id
+        # Budi leads Jaksel: its event and its role, though he attends neither.
+        lead = await bot.user(3, "Budi", lang).send_and_wait("/calendar")
+        assert seen["cal2"] in lead.text
+        assert calendar_uids(bot, lead) == {"event-1", f"shift-{setup}"}
+        # The coordinator runs everything, Jaktim's shift too.
+        coordinator = await bot.admin.send_and_wait("/calendar")
+        assert seen["cal3"] in coordinator.text
+        assert calendar_uids(bot, coordinator) == {"event-1", f"shift-{setup}",
+                                                   f"shift-{flyers_id}"}
+        # A volunteer who attends nothing has nothing in it.
+        nothing = await bot.user(2, "Ani", lang).send_and_wait("/calendar")
+        assert seen["cal0"] in nothing.text

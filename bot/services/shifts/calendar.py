@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFound
+from bot.services.authz import Permission, can, is_team_scoped
 from bot.services.events.reading import load_event
 from bot.services.events.visibility import may_see
 from bot.services.people.members import Actor
@@ -23,6 +24,7 @@ from models import Event, EventRsvp, EventStatus, RsvpStatus, Shift, ShiftSignup
 
 PRODID = "-//Gotong//Campaign volunteer bot//EN"
 UID_DOMAIN = "gotong.bot"
+MAX_RUN_ENTRIES = 300  # of events, and of shifts, that a coordinator's file carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,17 @@ def _event_entry(event: Event) -> CalendarEntry:
     )
 
 
+def _shift_entry(s: Shift) -> CalendarEntry:
+    return CalendarEntry(
+        uid=f"shift-{s.id}@{UID_DOMAIN}",
+        title=s.title,
+        starts_at=s.starts_at,
+        ends_at=s.ends_at,
+        place=s.place or None,
+        description=s.notes or None,
+    )
+
+
 async def _shift_entries(
     session: AsyncSession, person_id: int, now: datetime
 ) -> list[CalendarEntry]:
@@ -100,17 +113,33 @@ async def _shift_entries(
         )
         .order_by(Shift.starts_at)
     )
-    return [
-        CalendarEntry(
-            uid=f"shift-{s.id}@{UID_DOMAIN}",
-            title=s.title,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            place=s.place or None,
-            description=s.notes or None,
-        )
-        for s in await session.scalars(query)
-    ]
+    return [_shift_entry(s) for s in await session.scalars(query)]
+
+
+async def _run_entries(session: AsyncSession, actor: Actor, now: datetime) -> list[CalendarEntry]:
+    """The upcoming events and shifts this person runs: a lead their teams', a coordinator
+    (or admin) all of them; nothing for anyone else."""
+    teams: frozenset[int] | None
+    if is_team_scoped(actor):
+        teams = actor.lead_team_ids
+        if not teams:
+            return []
+    elif can(actor, Permission.MANAGE_EVENTS):
+        teams = None
+    else:
+        return []
+    events = select(Event).where(Event.status == EventStatus.SCHEDULED, Event.ends_at > now)
+    shifts = select(Shift).where(Shift.status != ShiftStatus.CANCELLED, Shift.ends_at > now)
+    if teams is not None:
+        events = events.where(Event.team_id.in_(teams))
+        shifts = shifts.where(Shift.team_id.in_(teams))
+    found = [_event_entry(e) for e in await session.scalars(
+        events.order_by(Event.starts_at, Event.id).limit(MAX_RUN_ENTRIES)
+    )]
+    found += [_shift_entry(s) for s in await session.scalars(
+        shifts.order_by(Shift.starts_at, Shift.id).limit(MAX_RUN_ENTRIES)
+    )]
+    return found
 
 
 async def my_calendar(
@@ -121,7 +150,8 @@ async def my_calendar(
     alarm_before: timedelta,
     now: datetime,
 ) -> tuple[int, bytes]:
-    """(how many entries, the .ics) of my events (Going or Maybe) and shifts not over yet."""
+    """(how many entries, the .ics) of my events (Going or Maybe) and shifts not over yet,
+    and those I run (a lead: their teams'; a coordinator: all)."""
     async with sessionmaker() as session:
         events = await session.scalars(
             select(Event)
@@ -136,7 +166,9 @@ async def my_calendar(
         )
         entries = [_event_entry(e) for e in events]
         entries += await _shift_entries(session, actor.person_id, now)
-    entries.sort(key=lambda e: e.starts_at)
+        entries += await _run_entries(session, actor, now)
+    # One entry each (an event I attend and run is one), soonest first.
+    entries = sorted({e.uid: e for e in entries}.values(), key=lambda e: (e.starts_at, e.uid))
     return len(entries), build_ics(entries, tz, alarm_before)
 
 
