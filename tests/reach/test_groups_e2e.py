@@ -85,7 +85,7 @@ async def test_a_lead_links_a_group_members_claim_there_the_post_shows_full(
         # A lead of another team may not link this one either.
         other_lead = await bot.user(VOLUNTEER_ELSEWHERE).send_and_wait(
             f"/linkteam@{username} Jaksel", chat_id=GROUP)
-        assert "your role doesn't allow that" in other_lead.text
+        assert "This is for another team" in other_lead.text
         async with bot.db() as session:
             assert await session.scalar(select(TeamGroup.id)) is None
         linked = await bot.user(LEAD).send_and_wait(f"/linkteam@{username} Jaksel",
