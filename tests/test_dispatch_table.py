@@ -66,11 +66,11 @@ def dispatch_table(features: list[Feature]) -> Iterator[str]:
     yield "== deep links (/start <prefix>…)"
     yield from (f"  {p:<20} {_name(h)}" for p, h in sorted(tables.deep_links.items()))
     yield "== /me sections"
-    yield from (f"  {_name(s)}" for s in tables.profile_sections)
+    yield from (f"  {_name(s.load)} -> {_name(s.render)}" for s in tables.profile_sections)
     yield "== jobs"
     for job in jobs_of(features):
         when = (f"every {job.interval}" if isinstance(job, Every)
-                else f"daily ({_name(job.at)})" if isinstance(job, Daily) else "?")
+                else f"daily at {job.at.__qualname__}" if isinstance(job, Daily) else "?")
         yield f"  {job.name:<24} {when:<28} {_name(job.run)}"
     yield "== outbox kinds and their renderers"
     yield from (f"  {kind:<28} {_name(r)}" for kind, r in sorted(tables.renderers.items()))

@@ -201,7 +201,11 @@ def missed_digests(now: datetime, settings: Any) -> tuple[bool, bool]:
 
 
 def _digest_time(name: str) -> Callable[[Settings], time]:
-    return lambda settings: settings.clock_setting(name).replace(tzinfo=settings.tz)
+    def at(settings: Settings) -> time:
+        return settings.clock_setting(name).replace(tzinfo=settings.tz)
+
+    at.__qualname__ = f"settings.{name}"  # what the dispatch table prints
+    return at
 
 
 def _weekly_day(settings: Settings) -> tuple[int, ...]:
