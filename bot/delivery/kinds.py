@@ -154,7 +154,9 @@ SHIFT_CHANGED = Kind("shift.changed", "shift-chg:{shift_id}:{person_id}:{stamp}"
 # No cause: withdrawing the shift's messages must not withdraw the notice that it is off.
 SHIFT_CANCELLED = Kind("shift.cancelled", "shift-cancel:{shift_id}:{person_id}", None,
                        PRIORITY_INTERACTIVE, urgent=True)
-SHIFT_FREE_NUDGE = Kind("shift.free_nudge", "shift-free:{shift_id}:{person_id}", _SHIFT,
+# One a person and local day, whatever the number of open shifts (it lists them); no cause:
+# the renderer drops the shifts that closed or filled, and skips the message when none is left.
+SHIFT_FREE_NUDGE = Kind("shift.free_nudge", "shift-free-day:{person_id}:{day}", None,
                         PRIORITY_BULK)
 TASK_NUDGE = Kind("task.nudge", "task-nudge:{claim_id}:{hours}", "taskclaim:{claim_id}")
 TASK_OVERDUE = Kind("task.overdue", "task-overdue:{claim_id}:{person_id}",

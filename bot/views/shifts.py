@@ -224,20 +224,37 @@ async def render_cover_taken(
 async def render_free_nudge(
     session: AsyncSession, row: OutboxMessage, person: Person | None, reader: Reader
 ) -> Outgoing | None:
-    shift = await _open_shift(session, row)
-    if shift is None or shift.taken >= shift.capacity:
-        return None
+    """The day's one nudge: the listed shifts still open, ahead, not full and not yours,
+    each with its claim button (None when none is left).  Older rows name one `shift_id`."""
+    ids = [int(i) for i in param(row, "shift_ids", None) or [param(row, "shift_id", 0)]]
+    mine: set[int] = set()
     if person is not None:
-        already = await session.scalar(
-            select(ShiftSignup.id).where(
-                ShiftSignup.shift_id == shift.id, ShiftSignup.person_id == person.id
+        mine = set(
+            await session.scalars(
+                select(ShiftSignup.shift_id).where(
+                    ShiftSignup.person_id == person.id, ShiftSignup.shift_id.in_(ids)
+                )
             )
         )
-        if already is not None:
-            return None
-    view = await shift_view(session, shift)
-    text = reader.t("shifts.free_nudge") + "\n" + shift_lines(reader, view)
-    return Outgoing(text, [[Button(reader.t("shifts.btn_claim"), ClaimShift(shift.id).pack())]])
+    lines = [reader.t("shifts.free_nudge")]
+    keyboard: list[list[Button]] = []
+    for shift_id in ids:
+        shift = await session.get(Shift, shift_id)
+        if shift is None or shift.status != ShiftStatus.OPEN or shift.id in mine:
+            continue
+        if shift.taken >= shift.capacity or shift.starts_at <= row.due_at:
+            continue
+        view = await shift_view(session, shift)
+        number = len(keyboard) + 1
+        lines.append(shift_lines(reader, view, number))
+        label = button_label(shift.title, shift.starts_at, reader)
+        keyboard.append(
+            [Button(reader.plain("shifts.btn_claim_n", n=number, label=label),
+                    ClaimShift(shift.id).pack())]
+        )
+    if not keyboard:
+        return None
+    return Outgoing("\n".join(lines), keyboard)
 
 
 async def _claimed_task(session: AsyncSession, row: OutboxMessage) -> tuple[TaskClaim, Task] | None:

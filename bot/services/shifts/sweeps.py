@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery.kinds import SHIFT_FREE_NUDGE, TASK_OVERDUE
 from bot.delivery.outbox import enqueue
 from bot.services.shifts.checkin import mark_no_shows
-from bot.services.shifts.common import coordinator_targets, eligible_people, lead_targets
+from bot.services.shifts.common import (
+    COORDINATOR_ROLES,
+    coordinator_targets,
+    eligible_people,
+    lead_targets,
+)
 from bot.services.shifts.waitlist import ExpiredOffer, expire_offers
 from models import (
+    Membership,
     Person,
     Shift,
     ShiftSignup,
@@ -30,7 +37,10 @@ from models import (
     WaitlistEntry,
 )
 
-FREE_NUDGE_WINDOW = timedelta(hours=48)
+# "Starts soon" is true within a day; one nudge lists at most this many shifts.
+FREE_NUDGE_WINDOW = timedelta(hours=24)
+FREE_NUDGE_MAX = 5
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,46 +53,87 @@ class SweepReport:
 
 
 async def nudge_free_places(
-    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, tz: ZoneInfo = _UTC
 ) -> int:
-    """Shifts within 48 h with free places: one nudge per shift and eligible person, ever."""
-    total = 0
-    async with sessionmaker() as session:
+    """Shifts starting within 24 h with free places: at most one nudge per person and local
+    day (in their zone, else `tz`), listing up to `FREE_NUDGE_MAX` of the shifts they could
+    take.  Never to the shift's creator, its team's leads or the coordinators; not urgent, so
+    the outbox holds it through the person's quiet hours."""
+    async with sessionmaker.begin() as session:
         shifts = list(
             await session.scalars(
-                select(Shift).where(
+                select(Shift)
+                .where(
                     Shift.status == ShiftStatus.OPEN,
                     Shift.starts_at > now,
                     Shift.starts_at <= now + FREE_NUDGE_WINDOW,
                     Shift.taken < Shift.capacity,
                 )
+                .order_by(Shift.starts_at, Shift.id)
             )
         )
-    for shift in shifts:
-        async with sessionmaker.begin() as session:
-            on_shift = select(ShiftSignup.person_id).where(ShiftSignup.shift_id == shift.id)
-            queued = select(WaitlistEntry.person_id).where(WaitlistEntry.shift_id == shift.id)
-            people = (
-                await session.execute(
-                    eligible_people(shift.team_id, shift.skill_id).where(
-                        Person.id.not_in(on_shift), Person.id.not_in(queued)
-                    )
+        offers: dict[int, tuple[int, str | None, list[int]]] = {}
+        for shift in shifts:
+            for person_id, telegram_id, zone in (await session.execute(_could_take(shift))).all():
+                _, _, ids = offers.setdefault(person_id, (telegram_id, zone, []))
+                if len(ids) < FREE_NUDGE_MAX:
+                    ids.append(shift.id)
+        return await enqueue(
+            session,
+            [
+                SHIFT_FREE_NUDGE.message(
+                    chat_id=telegram_id,
+                    person_id=person_id,
+                    due_at=now,
+                    params={"shift_ids": ids},
+                    day=now.astimezone(_zone(zone, tz)).date().isoformat(),
                 )
-            ).all()
-            total += await enqueue(
-                session,
-                [
-                    SHIFT_FREE_NUDGE.message(
-                        chat_id=telegram_id,
-                        person_id=person_id,
-                        due_at=now,
-                        params={"shift_id": shift.id},
-                        shift_id=shift.id,
-                    )
-                    for person_id, telegram_id in people
-                ],
-            )
-    return total
+                for person_id, (telegram_id, zone, ids) in offers.items()
+            ],
+        )
+
+
+def _zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else default
+    except (ValueError, KeyError):
+        return default
+
+
+def _could_take(shift: Shift) -> Select[int, int, str | None]:
+    """(person id, telegram id, zone) of the people who could take a place on the shift: its
+    team's members (with its skill), not on it or its waitlist, not on a clashing shift, not
+    its creator, not its team's leads nor a coordinator."""
+    on_shift = select(ShiftSignup.person_id).where(ShiftSignup.shift_id == shift.id)
+    queued = select(WaitlistEntry.person_id).where(WaitlistEntry.shift_id == shift.id)
+    clashing = (
+        select(ShiftSignup.person_id)
+        .join(Shift, Shift.id == ShiftSignup.shift_id)
+        .where(
+            Shift.status == ShiftStatus.OPEN,
+            Shift.starts_at < shift.ends_at,
+            Shift.ends_at > shift.starts_at,
+        )
+    )
+    stmt = (
+        eligible_people(shift.team_id, shift.skill_id)
+        .add_columns(Person.timezone)
+        .where(
+            Person.id.not_in(on_shift),
+            Person.id.not_in(queued),
+            Person.id.not_in(clashing),
+            Person.role.not_in(COORDINATOR_ROLES),
+        )
+        .order_by(Person.id)
+    )
+    if shift.created_by_id is not None:
+        stmt = stmt.where(Person.id != shift.created_by_id)
+    if shift.team_id is not None:
+        leads = select(Membership.person_id).where(
+            Membership.team_id == shift.team_id, Membership.is_lead.is_(True)
+        )
+        stmt = stmt.where(Person.id.not_in(leads))
+    return stmt
 
 
 async def escalate_overdue(
@@ -136,7 +187,7 @@ async def sweep(
     expired = await expire_offers(sessionmaker, settings, now=now)
     return SweepReport(
         len(expired),
-        await nudge_free_places(sessionmaker, now=now),
+        await nudge_free_places(sessionmaker, now=now, tz=settings.tz),
         await escalate_overdue(sessionmaker, now=now),
         await mark_no_shows(sessionmaker, now=now),
         tuple(expired),
