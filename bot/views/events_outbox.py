@@ -9,8 +9,9 @@ None when it does not, so the dispatcher skips a row the situation overtook.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,12 +34,14 @@ from bot.services.events.reading import (
     view_for_person,
 )
 from bot.views.events import AnswerOnCard, Confirm, Renudge, card_lines, rsvp_buttons
+from bot.views.formatting import format_time
 from bot.views.i18n import Html, escape
 from bot.views.render import Button, Outgoing, Reader
 from models import Event, OutboxMessage, Person, RsvpStatus
 
 MAX_ESCALATION_NAMES = 40
 MAX_MESSAGE_BUTTONS = 5
+SOON_IN_HOURS = timedelta(hours=6)  # up to this, "in 6 hours"; beyond, "today at 18:00"
 
 
 def _event_id(row: OutboxMessage) -> int:
@@ -153,10 +156,33 @@ async def render_confirm(
     text = reader.t(
         "events.confirm_ask",
         title=event.title,
+        soon=Html(how_soon(event.starts_at, reader)),
         when=reader.time_range(event.starts_at, event.ends_at),
         place=event.place or reader.t("events.no_place"),
     )
-    return Outgoing(text, confirm_keyboard(reader, rsvp_id))
+    keyboard = confirm_keyboard(reader, rsvp_id)
+    view = await view_for_person(session, event, person)
+    if view.map_url:  # the question stands in for the reminder due with it
+        keyboard.append([Button(reader.t("events.btn_map"), url=view.map_url)])
+    return Outgoing(text, keyboard)
+
+
+def how_soon(start: datetime, reader: Reader) -> str:
+    """When it starts, as the reader would say it: "in 40 minutes", "in 6 hours", "today at
+    18:00", "tomorrow at 10:00" (days in the reader's zone), or "on Sun, 29 Nov"."""
+    left = start - reader.now
+    if left < timedelta(hours=1):
+        return reader.t("events.soon_minutes", count=max(1, int(left.total_seconds() // 60)))
+    if left <= SOON_IN_HOURS:
+        return reader.t("events.soon_hours", count=round(left.total_seconds() / 3600))
+    zone = ZoneInfo(reader.tz)
+    days = (start.astimezone(zone).date() - reader.now.astimezone(zone).date()).days
+    at = reader.zoned(format_time(start, reader.lang, reader.tz), start)
+    if days == 0:
+        return reader.t("events.soon_today", time=at)
+    if days == 1:
+        return reader.t("events.soon_tomorrow", time=at)
+    return reader.t("events.soon_on", day=reader.date(start))
 
 
 async def render_nudge(

@@ -64,8 +64,8 @@ async def test_moved_earlier_sends_no_day_before_reminder_at_once(
     reminders = [(hours, due) for kind, hours, due in pending if kind == messages.KIND_REMINDER]
     assert reminders == [(2, moved - timedelta(hours=2))]  # no "24 h" due now
     cancelled = await _rows(sessionmaker, ani.person_id, OutboxStatus.CANCELLED)
+    # (The old plan had no "24 h" reminder: the confirmation question due then stood for it.)
     assert {(h, d) for k, h, d in cancelled if k == messages.KIND_REMINDER} == {
-        (24, start - timedelta(hours=24)),
         (2, start - timedelta(hours=2)),
     }
     # The escalation for the old time is withdrawn; the new time leaves it no room.
@@ -97,10 +97,8 @@ async def test_moved_after_the_two_hour_reminder_went_out_gets_a_new_one(
                             now=now)
     pending = await _rows(sessionmaker, ani.person_id, OutboxStatus.PENDING)
     reminders = [(hours, due) for kind, hours, due in pending if kind == messages.KIND_REMINDER]
-    assert reminders == [
-        (24, moved - timedelta(hours=24)),
-        (2, moved - timedelta(hours=2)),
-    ]
+    # The "24 h" one is the confirmation question due then (one message, not two).
+    assert reminders == [(2, moved - timedelta(hours=2))]
     # The organiser's escalation follows the event: one pending, for the new time.
     assert await _escalations(sessionmaker) == [TIMING.escalate_at(moved)]
 

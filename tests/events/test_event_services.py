@@ -96,8 +96,8 @@ async def test_rsvp_schedules_reminders_and_capacity_holds(
     result = await events.rsvp(sessionmaker, ani, event_id, RsvpStatus.GOING, timing=TIMING, now=T0)
     assert result.changed and result.event.going_count == 1
     mine = await rows(sessionmaker, person_id=ani.person_id)
+    # No "24 h" reminder beside the confirmation question due at the same time: one message.
     assert [(r.kind, r.due_at) for r in mine] == [
-        (messages.KIND_REMINDER, START - timedelta(hours=24)),
         (messages.KIND_CONFIRM, START - timedelta(hours=24)),
         (messages.KIND_NUDGE, START - timedelta(hours=18)),
         (messages.KIND_REMINDER, START - timedelta(hours=2)),
@@ -154,11 +154,10 @@ async def test_edit_moves_reminders_and_tells_attendees(
     assert told == 1
     pending = await rows(sessionmaker, person_id=ani.person_id, status=OutboxStatus.PENDING)
     reminders = [r.due_at for r in pending if r.kind == messages.KIND_REMINDER]
-    assert reminders == [later - timedelta(hours=24), later - timedelta(hours=2)]
+    assert reminders == [later - timedelta(hours=2)]  # the 24 h one is the confirmation
     assert [r.kind for r in pending if r.kind == messages.KIND_UPDATE] == [messages.KIND_UPDATE]
     old = await rows(sessionmaker, person_id=ani.person_id, status=OutboxStatus.CANCELLED)
     assert {r.due_at for r in old if r.kind == messages.KIND_REMINDER} == {
-        START - timedelta(hours=24),
         START - timedelta(hours=2),
     }
     # The update message shows the old and new times in the reader's timezone.

@@ -49,6 +49,9 @@ SEEN: dict[str, dict[str, Any]] = {
         "counts": "2 going (0 confirmed, 1 not yet, 1 on its roles)",
         "summary": "· going 2 ·", "cal2": "📆 2 upcoming events and shifts",
         "cal3": "📆 3 upcoming events and shifts",
+        "tomorrow": "<b>Rally</b> is tomorrow at 10:00: Sun, 29 Nov, 10:00–13:00, GOR Senayan.",
+        "in6": "<b>Rally</b> is in 6 hours: Thu, 26 Nov, 18:00–20:00, GOR Senayan.",
+        "confirm_buttons": ["👍 Confirm", "❌ Can't come"],
         "cal0": "You have no upcoming events or shifts",
         "who": "🔔 Who hasn't confirmed", "silent": "1 person said they're going but hasn't",
     },
@@ -62,6 +65,9 @@ SEEN: dict[str, dict[str, Any]] = {
         "counts": "2 datang (0 sudah konfirmasi, 1 belum, 1 bertugas di perannya)",
         "summary": "· hadir 2 ·", "cal2": "📆 2 acara dan shift mendatang",
         "cal3": "📆 3 acara dan shift mendatang",
+        "tomorrow": "<b>Rally</b> besok pukul 10.00: Min, 29 Nov 10.00–13.00, GOR Senayan.",
+        "in6": "<b>Rally</b> 6 jam lagi: Kam, 26 Nov 18.00–20.00, GOR Senayan.",
+        "confirm_buttons": ["👍 Konfirmasi", "❌ Tidak bisa datang"],
         "cal0": "Kamu belum punya acara atau shift mendatang",
         "who": "🔔 Siapa yang belum konfirmasi", "silent": "1 orang bilang akan datang tapi belum",
     },
@@ -69,9 +75,9 @@ SEEN: dict[str, dict[str, Any]] = {
 
 
 @asynccontextmanager
-async def harness(tmp_path: Path, lang: str) -> AsyncIterator[BotHarness]:
+async def harness(tmp_path: Path, lang: str, **settings: Any) -> AsyncIterator[BotHarness]:
     url = f"sqlite+aiosqlite:///{tmp_path / f'event-surfaces-{lang}.sqlite3'}"
-    async with start_harness(url, clock=FrozenClock(T0)) as bot:
+    async with start_harness(url, clock=FrozenClock(T0), **settings) as bot:
         async with bot.db.begin() as session:
             team = Team(name="Jaksel", name_key="jaksel")
             session.add(team)
@@ -91,13 +97,15 @@ def fresh(user: SandboxUser, message: SandboxMessage) -> SandboxMessage:
     return next(m for m in user.messages() if m.message_id == message.message_id)
 
 
-async def invited_event(bot: BotHarness, lang: str) -> dict[int, SandboxMessage]:
+async def invited_event(
+    bot: BotHarness, lang: str, command: str = NEW_EVENT
+) -> dict[int, SandboxMessage]:
     """The Rally for Jaksel, its invitation delivered to Ani, Budi and Citra."""
     admin = bot.admin
     users = {tid: bot.user(tid, name, lang) for tid, name in PEOPLE.items()}
     for user in users.values():
         await user.send_and_wait("/help")  # each has read their chat up to here
-    card = await admin.send_and_wait(NEW_EVENT)
+    card = await admin.send_and_wait(command)
     pick = await admin.press(card, SEEN[lang]["invite"], expect="message")
     assert pick.message is not None
     await admin.press(pick.message, "Jaksel", expect="edit")
@@ -291,3 +299,44 @@ async def test_calendar_has_what_a_lead_or_coordinator_runs(tmp_path: Path, lang
         # A volunteer who attends nothing has nothing in it.
         nothing = await bot.user(2, "Ani", lang).send_and_wait("/calendar")
         assert seen["cal0"] in nothing.text
+
+
+def bot_messages_after(user: SandboxUser, message: SandboxMessage) -> list[SandboxMessage]:
+    return [m for m in user.messages() if m.from_bot and m.message_id > message.message_id]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_day_before_question_is_the_reminder_too(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang) as bot:
+        await set_admin_language(bot, lang)
+        invitations = await invited_event(bot, lang)
+        ani = bot.user(2)
+        going = await ani.press(invitations[2], seen["going"], expect="edit")
+        assert going.message is not None
+        bot.clock.set(START - timedelta(hours=24))  # Saturday 10:00: reminder and question due
+        await deliver(bot)
+        (question,) = bot_messages_after(ani, invitations[2])  # one message, not two
+        assert seen["tomorrow"] in (question.html or "")
+        assert question.button_texts == seen["confirm_buttons"]
+        async with bot.db() as session:
+            sent = list(await session.scalars(select(OutboxMessage.kind).where(
+                OutboxMessage.chat_id == 2, OutboxMessage.status == OutboxStatus.SENT,
+            )))
+        assert sorted(sent) == ["event.confirm", "event.invite"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_short_window_question_says_in_how_many_hours(tmp_path: Path, lang: str) -> None:
+    seen = SEEN[lang]
+    async with harness(tmp_path, lang, confirmation_hours_before=6) as bot:
+        await set_admin_language(bot, lang)
+        tonight = "/newevent Rally | 2026-11-26 18:00 | 2h | GOR Senayan | Jaksel"
+        invitations = await invited_event(bot, lang, tonight)
+        ani = bot.user(2)
+        await ani.press(invitations[2], seen["going"], expect="edit")  # 8 h before
+        bot.clock.set(T0 + timedelta(hours=2))  # 12:00, six hours before
+        await deliver(bot)
+        (question,) = bot_messages_after(ani, invitations[2])
+        assert seen["in6"] in (question.html or "")
+        assert "tomorrow" not in question.text and "besok" not in question.text

@@ -42,6 +42,9 @@ KIND_ESCALATION = kinds.EVENT_ESCALATION.name
 KIND_UPDATE = kinds.EVENT_UPDATE.name
 KIND_CANCELLED = kinds.EVENT_CANCELLED.name
 URGENT_WITHIN_HOURS = 2  # a reminder this close to the start may break quiet hours
+# A reminder due this close to the confirmation question is left out: one message, not two
+# in the same second (the question carries the time, the place and the map).
+MERGE_WITHIN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +88,20 @@ class Attendee:
 def plan_rsvp_messages(
     event: Event, rsvp: EventRsvp | GoingAnswer, chat_id: int, timing: Timing, now: datetime
 ) -> list[NewMessage]:
-    """The reminders, confirmation and nudge one Going answer needs, from now on."""
+    """The reminders, confirmation and nudge one Going answer needs, from now on (a reminder
+    due with the confirmation question is the question)."""
     start = event.starts_at
     common: dict[str, Any] = {
         "chat_id": chat_id, "person_id": rsvp.person_id, "rsvp_id": rsvp.id, "starts": start,
     }
     params = {"event_id": event.id, "rsvp_id": rsvp.id}
     out: list[NewMessage] = []
+    confirm_due = max(timing.confirm_at(start), now)
+    asking = rsvp.confirmed_at is None and confirm_due < start
     for hours in timing.reminder_offsets_hours:
         due = start - timedelta(hours=hours)
+        if asking and abs(due - confirm_due) <= MERGE_WITHIN:
+            continue  # the confirmation question due then says all a reminder would
         if due > now:
             out.append(
                 kinds.EVENT_REMINDER.message(
@@ -102,7 +110,6 @@ def plan_rsvp_messages(
                 )
             )
     if rsvp.confirmed_at is None:
-        confirm_due = max(timing.confirm_at(start), now)
         nudge_due = confirm_due + timedelta(hours=timing.nudge_after_hours)
         if confirm_due < start:
             out.append(kinds.EVENT_CONFIRM.message(due_at=confirm_due, params=params, **common))
