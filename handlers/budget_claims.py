@@ -7,10 +7,13 @@ claimant is told it, and a claim decided by someone else meanwhile ends the ques
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.context import GotongContext
 from bot.errors import DomainError, InvalidInput
@@ -30,8 +33,10 @@ from bot.views.budget_claims import (
     my_claims_lines,
     owed_keyboard,
     owed_text,
+    paid_keyboard,
     paid_text,
     receipt_caption,
+    rejected_text,
     review_keyboard,
 )
 from handlers.buttons import pressed
@@ -39,6 +44,8 @@ from handlers.common import edit_or_send, reader_for, send
 from handlers.guard import guarded
 from handlers.guided import Answer, GuidedFlow, Step, Turn
 from models import ExpenseStatus
+
+log = logging.getLogger(__name__)
 
 FLOW_REJECT = "budget_reject"
 LIST_LIMIT = 10
@@ -49,25 +56,30 @@ LIST_LIMIT = 10
 async def cb_claim_approve(
     update: Update, context: GotongContext, actor: Actor, data: ApproveClaim
 ) -> None:
-    """Approve: the card then says it was approved (a second reviewer is told who won)."""
+    """Approve: the card then says it was approved and offers Mark paid (a second reviewer
+    is told who won)."""
     query = update.callback_query
     assert query is not None
     reader = reader_for(context, actor)
     view = await claims.approve_claim(context.db, actor, data.expense_id, now=context.clock.now())
     await query.answer(reader.plain("budget.claim.approved_toast"))
-    await edit_or_send(update, context, approved_text(reader, view))
+    await edit_or_send(update, context, approved_text(reader, view), owed_keyboard(reader, view))
 
 
 @pressed(RejectClaim, Permission.RECORD_EXPENSE)
 async def cb_claim_reject(
     update: Update, context: GotongContext, actor: Actor, data: RejectClaim
 ) -> None:
-    """Reject: first the reason, asked below the card (the card stays as it was)."""
+    """Reject: first the reason, asked below the card (the card stays as it was until the
+    reason is saved; the flow keeps where the card is, to edit it then)."""
     query = update.callback_query
     assert query is not None
     view = await claims.check_reviewable(context.db, actor, data.expense_id)
     await query.answer()
-    await REJECT.start(update, context, actor, {"expense_id": view.id}, edit=False)
+    start: dict[str, Any] = {"expense_id": view.id}
+    if query.message is not None:
+        start.update(card_chat=query.message.chat.id, card_message=query.message.message_id)
+    await REJECT.start(update, context, actor, start, edit=False)
 
 
 @pressed(PayClaim, Permission.RECORD_EXPENSE)
@@ -80,7 +92,7 @@ async def cb_claim_paid(
     reader = reader_for(context, actor)
     view = await claims.mark_paid(context.db, actor, data.expense_id, now=context.clock.now())
     await query.answer(reader.plain("budget.claim.paid_toast"))
-    await edit_or_send(update, context, paid_text(reader, view))
+    await edit_or_send(update, context, paid_text(reader, view), paid_keyboard(reader, view))
 
 
 @pressed(ShowReceipt, Permission.RECORD_EXPENSE)
@@ -132,11 +144,26 @@ async def reject_with_reason(turn: Turn) -> None:
         # Decided by someone else meanwhile (or voided): the question is over.
         await flows.end_flow(turn.context.db, turn.actor.telegram_id)
         raise
+    await _edit_card(turn, rejected_text(turn.reader, view, reason))
     await send(
         turn.update,
         turn.context,
         turn.reader.t("budget.claim.rejected", ref=f"E{view.id}", reason=reason),
     )
+
+
+async def _edit_card(turn: Turn, text: str) -> None:
+    """The card whose Reject started the flow now says so, without its buttons."""
+    chat_id, message_id = turn.data.get("card_chat"), turn.data.get("card_message")
+    if chat_id is None or message_id is None:
+        return
+    try:
+        await turn.context.bot.edit_message_text(
+            text, chat_id=int(chat_id), message_id=int(message_id), parse_mode=ParseMode.HTML,
+            reply_markup=None, disable_web_page_preview=True,
+        )
+    except TelegramError as exc:  # deleted by the reviewer, or too old: the reply says it
+        log.info("claim card %s/%s not edited (%s)", chat_id, message_id, exc)
 
 
 REJECT = GuidedFlow(

@@ -79,6 +79,12 @@ def approved_text(reader: Reader, view: ExpenseView) -> str:
     return claim_text(reader, view) + "\n\n" + reader.t("budget.claim.approved")
 
 
+def rejected_text(reader: Reader, view: ExpenseView, reason: str) -> str:
+    """The reviewer's card once the claim is rejected: it says why, and has no buttons."""
+    return claim_text(reader, view) + "\n\n" + reader.t("budget.claim.rejected_card",
+                                                         reason=reason)
+
+
 def owed_text(reader: Reader, view: ExpenseView) -> str:
     return reader.t(
         "budget.claim.owed_line",
@@ -91,6 +97,8 @@ def owed_text(reader: Reader, view: ExpenseView) -> str:
 
 
 def owed_keyboard(reader: Reader, view: ExpenseView) -> list[list[Button]]:
+    """An approved claim's buttons (on /claims and on the card just approved): Mark paid,
+    and the receipt."""
     row = [Button(reader.t("budget.btn.paid"), PayClaim(view.id).pack())]
     if view.has_receipt:
         row.append(Button(reader.t("budget.btn.receipt"), ShowReceipt(view.id).pack()))
@@ -99,6 +107,13 @@ def owed_keyboard(reader: Reader, view: ExpenseView) -> list[list[Button]]:
 
 def paid_text(reader: Reader, view: ExpenseView) -> str:
     return owed_text(reader, view) + "\n\n" + reader.t("budget.claim.paid", ref=ref(view))
+
+
+def paid_keyboard(reader: Reader, view: ExpenseView) -> list[list[Button]]:
+    """A paid claim's card: only the receipt is left to look at (if there is one)."""
+    if not view.has_receipt:
+        return []
+    return [[Button(reader.plain("budget.btn.receipt"), ShowReceipt(view.id).pack())]]
 
 
 def recorded_text(reader: Reader, view: ExpenseView) -> str:
