@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, NotAllowed
 from bot.services.shifts.repeat import repeat_shift
+from bot.views.i18n import I18n
+from bot.views.render import to_plain
 from models import Role, Shift, Team
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team
@@ -72,7 +74,8 @@ async def test_coordinator_creates_a_week_of_shifts_in_three_taps(tmp_path: Path
         created = await admin.send_and_wait(
             "/newshift Jaksel | Posko pagi | besok 08:00 | 3j | 5 | Pasar Tebet"
         )
-        assert "Every day this week" in " ".join(created.button_texts)
+        # The button says what it does: the six days after the shift's, whatever the weekday.
+        assert "Each of the next 6 days" in " ".join(created.button_texts)
         week = await admin.press(created, 1, expect="message")
         assert week.message is not None and "6 copies of Posko pagi" in week.message.text
         twice = await admin.press(created, 1, expect="message")
@@ -82,3 +85,11 @@ async def test_coordinator_creates_a_week_of_shifts_in_three_taps(tmp_path: Path
         assert "Ani" in (await admin.send_and_wait("/team add Jaksel 2")).text
         listing = await volunteer.send_and_wait("/shifts")
         assert listing.text.count("Posko pagi") == 5  # first page of 7 shifts
+
+
+def test_the_repeat_buttons_say_what_they_do_in_both_languages() -> None:
+    """'Every day this week' made six copies whatever the weekday: the label says so now."""
+    i18n = I18n()
+    assert to_plain(i18n.t("en", "shift_repeat.btn_daily_week")) == "📅 Each of the next 6 days"
+    assert to_plain(i18n.t("id", "shift_repeat.btn_daily_week")) == "📅 Tiap hari, 6 hari ke depan"
+    assert "minggu ini" not in i18n.t("id", "shift_repeat.btn_daily_week")
