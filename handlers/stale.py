@@ -1,6 +1,6 @@
 """The answer to a button no handler knows: an old version's button, a modified client.
 
-Registered last (`CATCH_ALL_MODULES` in bot/app.py): every callback query must be
+Listed last (`CATCH_ALL` in bot/features.py): every callback query must be
 answered, or the person's app keeps its spinner running and nothing tells them why.
 """
 

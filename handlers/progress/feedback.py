@@ -1,6 +1,6 @@
 """Evaluating the campaign: rating buttons, comments, /feedback, /report pdf, /summary A vs B.
 
-Registered before `handlers.progress.summary` in `bot.app.FEATURE_MODULES`: the `/report pdf ...`
+Listed before `handlers.progress.summary` in `bot/features.py`: the `/report pdf ...`
 and `/summary A vs B` handlers match only those forms, everything else falls through to
 progress's own /report and /summary.
 """

@@ -3,7 +3,7 @@ Claim / Going taps on the bot's own posts, and the job that keeps posts' fill le
 
 Works with privacy mode on: the bot then sees only commands addressed to it
 (`/linkteam@bot Jaksel`, which PTB's CommandHandler matches) and taps on its own posts.
-Registered before the private-only flow router (`bot.app.FEATURE_MODULES`).
+Listed before the private-only flow router (`bot/features.py`).
 """
 
 from __future__ import annotations
