@@ -33,8 +33,7 @@ from bot.views.people import ProfileSection as Section
 FlowStep = Callable[[Update, "GotongContext", Actor, Flow], Awaitable[None]]
 # A `/start <payload>` link: called with the payload after its prefix.
 DeepLinkHandler = Callable[[Update, "GotongContext", str], Awaitable[None]]
-# A /me section: a loader (services, plain data) and its view (bot.views.people), or
-# meanwhile an older one that renders its own lines.
+# A /me section: a loader (services, plain data) and its view (bot.views.people).
 ProfileSection = Section[Any]
 
 

@@ -55,8 +55,8 @@ def bot_features(extra: Iterable[Feature] = ()) -> list[Feature]:
 
 
 def tables_of(features: Sequence[Feature]) -> FeatureTables:
-    """Merges the declarations; a name declared twice keeps the first (and is an error for
-    flows and deep links, whose second declaration would never run)."""
+    """Merges the declarations.  A command declared twice keeps the first; a flow, deep link
+    or outbox kind declared twice is an error (the second would never run)."""
     flows_: dict[str, Any] = {}
     links: dict[str, Any] = {}
     renderers: dict[str, Any] = {}
