@@ -21,6 +21,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, filters
 
+from bot.commands import CommandSpec
 from bot.config import Settings
 from bot.context import GotongContext
 from bot.services.authz import Permission, can
@@ -56,7 +57,9 @@ async def cmd_app(update: Update, context: GotongContext, actor: Actor) -> None:
 
 
 FEATURE = Feature(
-    "webapp", handlers=[CommandHandler("app", cmd_app, filters=filters.ChatType.PRIVATE)]
+    "webapp",
+    handlers=[CommandHandler("app", cmd_app, filters=filters.ChatType.PRIVATE)],
+    commands=[CommandSpec("app", group="everyday")],  # in /help wherever the web app runs
 )
 
 

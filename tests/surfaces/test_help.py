@@ -85,3 +85,21 @@ def test_every_command_has_a_known_help_group_and_every_group_a_heading() -> Non
     for lang in ("en", "id"):
         for group in (*HELP_GROUPS, "other"):
             assert f"help.group.{group}" in catalogs[lang]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+async def test_help_offers_the_app_where_the_web_app_runs(tmp_path: Path, lang: str) -> None:
+    """`/app` (the Mini App's entry, bot/web/telegram.py) is in everyone's /help when the
+    bot runs with its web app, and not when it runs without."""
+    from bot.web import telegram as web_telegram
+
+    catalog = load_catalogs()[lang]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}"
+    async with start_harness(url, clock=FrozenClock(T0),
+                             extra_features=[web_telegram.FEATURE]) as bot:
+        volunteer = bot.user(3, "Ani", lang)
+        with_app = lines_of((await volunteer.send_and_wait("/help")).text)
+    assert f"/app — {to_plain(catalog['cmd.app'])}" in with_app
+    async with start_harness(url, clock=FrozenClock(T0)) as bot:
+        without = (await bot.user(3, "Ani", lang).send_and_wait("/help")).text
+    assert "/app" not in without
