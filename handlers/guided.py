@@ -259,11 +259,12 @@ def _declared(context: GotongContext, name: str) -> GuidedFlow | None:
 
 
 async def _open(
-    context: GotongContext, actor: Actor, name: str, step: str | None = None
+    update: Update, context: GotongContext, name: str, step: str | None = None
 ) -> tuple[GuidedFlow, Flow] | None:
-    """The person's running flow, if it is the one the button belongs to (at its step)."""
+    """The person's running flow, if it is the one the button belongs to (at its step);
+    read with the actor, in the update's one query."""
     guided = _declared(context, name)
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    flow = await context.open_flow(update)
     if guided is None or flow is None or flow.flow != name:
         return None
     if step is not None and flow.step != step:
@@ -276,7 +277,7 @@ async def cb_flow_choice(
     update: Update, context: GotongContext, actor: Actor, data: FlowChoice
 ) -> None:
     """A choice under a question: the answer to that step."""
-    found = await _open(context, actor, data.flow, data.step)
+    found = await _open(update, context, data.flow, data.step)
     if found is None:
         raise StaleButton()
     guided, flow = found
@@ -288,7 +289,7 @@ async def cb_flow_skip(
     update: Update, context: GotongContext, actor: Actor, data: FlowSkip
 ) -> None:
     """"Skip": the step is left unanswered and the flow goes on."""
-    found = await _open(context, actor, data.flow, data.step)
+    found = await _open(update, context, data.flow, data.step)
     if found is None:
         raise StaleButton()
     guided, flow = found
@@ -300,7 +301,7 @@ async def cb_flow_save(
     update: Update, context: GotongContext, actor: Actor, data: FlowSave
 ) -> None:
     """"Save": the final write; a second tap finds the flow over and is told so."""
-    found = await _open(context, actor, data.flow)
+    found = await _open(update, context, data.flow)
     if found is None:
         raise FlowGone()
     guided, flow = found
@@ -312,7 +313,7 @@ async def cb_flow_cancel(
     update: Update, context: GotongContext, actor: Actor, data: FlowCancel
 ) -> None:
     """"Stop": the flow ends and nothing is saved."""
-    if await _open(context, actor, data.flow) is None:
+    if await _open(update, context, data.flow) is None:
         raise StaleButton()
     await flows.end_flow(context.db, actor.telegram_id)
     query = update.callback_query

@@ -86,9 +86,9 @@ async def on_import_input(
     await send(update, context, lines, preview_keyboard(reader, preview))
 
 
-async def _pending(context: GotongContext, actor: Actor, digest: str) -> Flow:
+async def _pending(update: Update, context: GotongContext, digest: str) -> Flow:
     """This person's import waiting for a yes or no, of the very file the button names."""
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    flow = await context.open_flow(update)  # read with the actor
     if (flow is None or flow.flow != FLOW or flow.step != STEP_CONFIRM
             or flow.data.get("digest") != digest):
         raise InvalidInput("imports.stale")
@@ -101,7 +101,7 @@ async def cb_import_cancel(
 ) -> None:
     query = update.callback_query
     assert query is not None
-    await _pending(context, actor, data.digest)
+    await _pending(update, context, data.digest)
     await query.answer()
     await flows.end_flow(context.db, actor.telegram_id)
     await edit_or_send(update, context, reader_for(context, actor).t("imports.cancelled"))
@@ -114,7 +114,7 @@ async def cb_import_confirm(
     """Imports the file this person previewed; the links file comes back."""
     query = update.callback_query
     assert query is not None
-    flow = await _pending(context, actor, data.digest)
+    flow = await _pending(update, context, data.digest)
     reader = reader_for(context, actor)
     await query.answer()
     content = await _download(context, str(flow.data["file_id"]))

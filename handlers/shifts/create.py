@@ -277,7 +277,7 @@ async def on_duty_at_event_time(
     """"Same time as the event": the role's start and end are the event's."""
     now = context.clock.now()
     slot = await event_shifts.event_slot(context.db, actor, data.event_id, now=now)
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=now)
+    flow = await context.open_flow(update)  # read with the actor
     if (
         flow is None or flow.flow != FLOW_SHIFT or flow.step != "start"
         or flow.data.get("event") != slot.event_id
@@ -311,9 +311,9 @@ async def _create_task(
     await send(update, context, create_views.task_created(reader_for(context, actor), created))
 
 
-async def _flow_answer(context: GotongContext, actor: Actor) -> Flow:
+async def _flow_answer(update: Update, context: GotongContext) -> Flow:
     """The guided /newshift or /newtask this button answers, or the button is stale."""
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    flow = await context.open_flow(update)  # read with the actor
     if flow is None or flow.flow not in (FLOW_SHIFT, FLOW_TASK):
         raise StaleButton()
     return flow
@@ -324,7 +324,7 @@ async def on_new_for_team(
     update: Update, context: GotongContext, actor: Actor, data: NewForTeam
 ) -> None:
     """The flow's team: refused at the tap when it is not this person's to plan."""
-    flow = await _flow_answer(context, actor)
+    flow = await _flow_answer(update, context)
     shifts.check_team_choice(actor, data.team_id)
     await _query(update).answer()
     if flow.step != "team":
@@ -338,7 +338,7 @@ async def on_new_with_skill(
     update: Update, context: GotongContext, actor: Actor, data: NewWithSkill
 ) -> None:
     """The flow's skill (or none): the shift or task is created."""
-    flow = await _flow_answer(context, actor)
+    flow = await _flow_answer(update, context)
     await _query(update).answer()
     if flow.step != "skill":
         raise StaleButton()

@@ -117,7 +117,7 @@ async def on_task_done(
 ) -> None:
     """Done: with the numbers /done was given (several open tasks: this one was picked),
     else marked done and asked for numbers, a note or a photo."""
-    flow = await flows.current_flow(context.db, actor.telegram_id, now=context.clock.now())
+    flow = await context.open_flow(update)  # read with the actor
     await _query(update).answer()
     if flow is not None and flow.flow == FLOW_PICK:
         saved = flow.data
