@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.delivery.message import CAPTION_LIMIT, TEXT_LIMIT
 from bot.money import format_money
 from bot.views import formatting
+from bot.views.callbacks import CALLBACK_DATA_LIMIT
 from bot.views.i18n import Html, I18n
 
-TELEGRAM_TEXT_LIMIT = 4096
-TELEGRAM_CAPTION_LIMIT = 1024
-CALLBACK_DATA_LIMIT = 64
+TELEGRAM_TEXT_LIMIT = TEXT_LIMIT
+TELEGRAM_CAPTION_LIMIT = CAPTION_LIMIT
 CALLBACK_ANSWER_LIMIT = 200  # characters of a toast or alert (Telegram refuses more)
 BUTTON_TEXT_LIMIT = 64  # characters: longer labels are cut by the apps anyway
 
