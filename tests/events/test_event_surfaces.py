@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.views.events import AnswerOnCard
 from models import (
     Event,
@@ -29,9 +28,15 @@ from models import (
     ShiftStatus,
     Team,
 )
-from sandbox import SandboxMessage, SandboxUser, UserSpec
+from sandbox import SandboxMessage, SandboxUser
 from tests.conftest import T0
-from tests.support.harness import BotHarness, deliver, forged_press, start_harness
+from tests.support.harness import (
+    BotHarness,
+    deliver,
+    forged_press,
+    fresh,
+    team_of_volunteers,
+)
 
 PEOPLE = {2: "Ani", 3: "Budi", 4: "Citra"}
 LANGS = ["en", "id"]
@@ -77,24 +82,8 @@ SEEN: dict[str, dict[str, Any]] = {
 @asynccontextmanager
 async def harness(tmp_path: Path, lang: str, **settings: Any) -> AsyncIterator[BotHarness]:
     url = f"sqlite+aiosqlite:///{tmp_path / f'event-surfaces-{lang}.sqlite3'}"
-    async with start_harness(url, clock=FrozenClock(T0), **settings) as bot:
-        async with bot.db.begin() as session:
-            team = Team(name="Jaksel", name_key="jaksel")
-            session.add(team)
-            await session.flush()
-            for tid, name in PEOPLE.items():
-                person = Person(telegram_id=tid, first_name=name, role=Role.VOLUNTEER,
-                                language=lang, memberships=[])
-                session.add(person)
-                await session.flush()
-                session.add(Membership(person_id=person.id, team_id=team.id))
-                bot.sandbox.world.private_chat(UserSpec(tid, name))
+    async with team_of_volunteers(url, lang, PEOPLE, **settings) as bot:
         yield bot
-
-
-def fresh(user: SandboxUser, message: SandboxMessage) -> SandboxMessage:
-    """The message as the person sees it now (after edits)."""
-    return next(m for m in user.messages() if m.message_id == message.message_id)
 
 
 async def invited_event(

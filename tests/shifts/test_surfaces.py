@@ -14,12 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.services.shifts import claims as shift_claims
 from bot.services.shifts import plan
 from bot.views.shift_buttons import AcceptOffer
 from models import (
-    Membership,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -29,13 +27,17 @@ from models import (
     ShiftStatus,
     TaskClaim,
     TaskClaimStatus,
-    Team,
     WaitlistEntry,
 )
-from sandbox import SandboxMessage, SandboxUser, UserSpec
 from tests.conftest import T0
 from tests.shifts.factories import make_people, make_shift, make_team, settings
-from tests.support.harness import BotHarness, deliver, forged_press, start_harness
+from tests.support.harness import (
+    BotHarness,
+    deliver,
+    forged_press,
+    fresh,
+    team_of_volunteers,
+)
 
 PEOPLE = {2: "Ani", 3: "Budi"}
 LANGS = ["en", "id"]
@@ -85,24 +87,8 @@ SEEN: dict[str, dict[str, Any]] = {
 @asynccontextmanager
 async def harness(tmp_path: Path, lang: str) -> AsyncIterator[BotHarness]:
     url = f"sqlite+aiosqlite:///{tmp_path / f'surfaces-{lang}.sqlite3'}"
-    async with start_harness(url, clock=FrozenClock(T0)) as bot:
-        async with bot.db.begin() as session:
-            team = Team(name="Jaksel", name_key="jaksel")
-            session.add(team)
-            await session.flush()
-            for tid, name in PEOPLE.items():
-                person = Person(telegram_id=tid, first_name=name, role=Role.VOLUNTEER,
-                                language=lang, memberships=[])
-                session.add(person)
-                await session.flush()
-                session.add(Membership(person_id=person.id, team_id=team.id))
-                bot.sandbox.world.private_chat(UserSpec(tid, name))
+    async with team_of_volunteers(url, lang, PEOPLE) as bot:
         yield bot
-
-
-def fresh(user: SandboxUser, message: SandboxMessage) -> SandboxMessage:
-    """The message as the person sees it now (after edits)."""
-    return next(m for m in user.messages() if m.message_id == message.message_id)
 
 
 async def run_sweep(bot: BotHarness) -> None:

@@ -173,3 +173,33 @@ async def deliver(bot: BotHarness) -> None:
     dispatcher = bot.app.bot_data.dispatcher
     assert dispatcher is not None, "the delivery engine starts with the app"
     await dispatcher.run_once()
+
+
+@asynccontextmanager
+async def team_of_volunteers(
+    url: str, lang: str, people: dict[int, str], *, clock: FrozenClock | None = None,
+    **settings: Any,
+) -> AsyncIterator[BotHarness]:
+    """The bot at T0 with team Jaksel and `people` (telegram id -> first name) in it as
+    volunteers speaking `lang`, each with a private chat open."""
+    from models import Membership, Person, Role, Team
+    from sandbox import UserSpec
+
+    async with start_harness(url, clock=clock or FrozenClock(T0), **settings) as bot:
+        async with bot.db.begin() as session:
+            team = Team(name="Jaksel", name_key="jaksel")
+            session.add(team)
+            await session.flush()
+            for tid, name in people.items():
+                person = Person(telegram_id=tid, first_name=name, role=Role.VOLUNTEER,
+                                language=lang, memberships=[])
+                session.add(person)
+                await session.flush()
+                session.add(Membership(person_id=person.id, team_id=team.id))
+                bot.sandbox.world.private_chat(UserSpec(tid, name))
+        yield bot
+
+
+def fresh(user: SandboxUser, message: Any) -> Any:
+    """The message as the person sees it now (after edits)."""
+    return next(m for m in user.messages() if m.message_id == message.message_id)
