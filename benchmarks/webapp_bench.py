@@ -80,7 +80,7 @@ def first_render_ms(app_url: str, profile: Path) -> float | None:
 
 async def main(volunteers: int, runs: int, calls: int) -> None:
     raw, gzipped = page_weight()
-    print(f"page weight (index.html + app.js + app.css): {raw / 1024:.1f} KB raw, "
+    print(f"page weight (index.html, app.css and the scripts): {raw / 1024:.1f} KB raw, "
           f"{gzipped / 1024:.1f} KB gzipped")
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'webapp.sqlite3'}"

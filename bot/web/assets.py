@@ -1,6 +1,7 @@
 """The Mini App's pages: a few static files, gzipped once at start, served with ETags.
 
-No build step and no framework: `index.html`, `app.js`, `app.css` are the whole page set
+No build step and no framework: `index.html`, `app.css`, `app.js` (the shared helpers and
+start-up) and one script per page (`PAGE_SCRIPTS`, loaded before it) are the whole page set
 (the browser sandbox's chat, `sandbox/static/chat.*`, borrows `app.css`).  Telegram's own
 `telegram-web-app.js` is linked only when a public WEBAPP_URL is set (inside Telegram);
 the page reads initData and theme colours from the URL fragment Telegram passes either
@@ -77,11 +78,14 @@ def serve(asset: Asset, *, cache: str = "no-cache") -> Handler:
 def add_static_routes(app: web.Application, *, telegram_script: bool) -> None:
     index = load_asset("index.html", telegram_script=telegram_script)
     app.router.add_get("/", serve(index))
-    for name in ("app.js", "app.css"):
+    for name in PAGE_FILES[1:]:
         app.router.add_get(f"/{name}", serve(load_asset(name)))
 
 
-PAGE_FILES = ("index.html", "app.js", "app.css")
+# One script per page, so a page's code is read (and changed) on its own; deferred
+# classic scripts run in document order and share their globals, app.js (start) last.
+PAGE_SCRIPTS = ("planner.js", "people.js", "dashboard.js", "composer.js", "my.js")
+PAGE_FILES = ("index.html", "app.css", *PAGE_SCRIPTS, "app.js")
 
 
 def page_weight() -> tuple[int, int]:
