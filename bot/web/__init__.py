@@ -22,7 +22,16 @@ MOUNT = "/app/"
 def env_of(application: Any) -> WebEnv:
     state = application.bot_data
     assert state.settings is not None and state.sessionmaker is not None
-    return WebEnv(state.settings, state.sessionmaker, state.i18n, state.clock)
+    return WebEnv(state.settings, state.sessionmaker, state.i18n, state.clock,
+                  bot_username=lambda: _username(application))
+
+
+def _username(application: Any) -> str | None:
+    """The bot's @username: known once the bot is initialised (getMe), None before."""
+    try:
+        return str(application.bot.username)
+    except RuntimeError:
+        return None
 
 
 def make_web_app(application: Any) -> web.Application:

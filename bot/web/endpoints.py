@@ -32,6 +32,8 @@ class WebEnv:
     sessionmaker: async_sessionmaker[AsyncSession]
     i18n: I18n
     clock: Clock
+    # The bot's @username once it is known (t.me deep links: invites); None before that.
+    bot_username: Callable[[], str | None] = field(default=lambda: None)
 
     @property
     def token(self) -> str:
