@@ -10,8 +10,9 @@ back places through this module, so neither needs the other.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import Row, Select, and_, case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -20,7 +21,7 @@ from bot.errors import Conflict, NotFound
 from bot.services.people.members import Actor
 from bot.services.people.skills import person_skill_ids
 from bot.services.shifts.common import reminder_messages
-from models import Person, Shift, ShiftSignup, ShiftStatus
+from models import Person, PersonSkill, Shift, ShiftSignup, ShiftStatus, Skill, Team
 
 
 async def check_claimable(
@@ -45,32 +46,42 @@ async def check_claimable(
         await session.execute(
             select(Person.id).where(Person.id == actor.person_id).with_for_update()
         )
-    # One round trip for both refusals: this very shift (already mine) sorts first, else the
-    # first open shift of mine that overlaps it (the clash to name).
-    mine = (
-        await session.execute(
-            select(Shift.id, Shift.title)
-            .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
-            .where(
-                ShiftSignup.person_id == actor.person_id,
-                or_(
-                    Shift.id == shift.id,
-                    and_(
-                        Shift.status == ShiftStatus.OPEN,
-                        Shift.starts_at < shift.ends_at,
-                        Shift.ends_at > shift.starts_at,
-                    ),
+    await refuse_mine(session, actor.person_id, shift.id, shift.starts_at, shift.ends_at)
+    return shift
+
+
+def mine_clause(person_id: int, shift_id: int, starts_at: datetime, ends_at: datetime) -> Select:
+    """The person's signups that stand in the way of this claim: this very shift (already
+    mine) sorts first, else the first open shift of mine that overlaps it (the clash)."""
+    return (
+        select(Shift.id, Shift.title)
+        .join(ShiftSignup, ShiftSignup.shift_id == Shift.id)
+        .where(
+            ShiftSignup.person_id == person_id,
+            or_(
+                Shift.id == shift_id,
+                and_(
+                    Shift.status == ShiftStatus.OPEN,
+                    Shift.starts_at < ends_at,
+                    Shift.ends_at > starts_at,
                 ),
-            )
-            .order_by(case((Shift.id == shift.id, 0), else_=1), Shift.starts_at)
-            .limit(1)
+            ),
         )
-    ).first()
-    if mine is not None and mine.id == shift.id:
+        .order_by(case((Shift.id == shift_id, 0), else_=1), Shift.starts_at)
+        .limit(1)
+    )
+
+
+async def refuse_mine(
+    session: AsyncSession, person_id: int, shift_id: int, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Raises "already yours" or "clashes with <shift>" when one of the person's signups is
+    in the way (one round trip for both refusals); returns when none is."""
+    mine = (await session.execute(mine_clause(person_id, shift_id, starts_at, ends_at))).first()
+    if mine is not None and mine.id == shift_id:
         raise Conflict("shifts.already_yours")
     if mine is not None:
         raise Conflict("shifts.overlap", title=mine.title, id=mine.id)
-    return shift
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -118,3 +129,67 @@ async def give_back_place(session: AsyncSession, shift: Shift) -> None:
         .execution_options(synchronize_session=False)
     )
     await session.refresh(shift)
+
+
+# ---- the claim's own statements (claims.claim_shift: the rally's hot path) ---------------
+def claim_read(person_id: int, shift_id: int) -> Select:
+    """One SELECT for everything a claim checks and its answer shows: the shift, its team's
+    and skill's names and whether the person has that skill.  On PostgreSQL it also locks
+    the person's row (`FOR UPDATE OF person`): one person's claims queue here, so two
+    overlapping claims racing each other cannot both pass the overlap check that follows
+    (SQLite renders no FOR UPDATE: its writers are serial already)."""
+    has_skill = (
+        select(PersonSkill.person_id)
+        .where(PersonSkill.person_id == person_id, PersonSkill.skill_id == Shift.skill_id)
+        .exists()
+    )
+    return (
+        select(
+            Shift.id, Shift.title, Shift.team_id, Team.name.label("team_name"), Shift.place,
+            Shift.starts_at, Shift.ends_at, Shift.capacity, Shift.taken, Shift.skill_id,
+            Skill.name.label("skill_name"), Shift.notes, Shift.status,
+            has_skill.label("has_skill"),
+        )
+        .select_from(Shift)
+        .join(Person, Person.id == person_id)
+        .outerjoin(Team, Team.id == Shift.team_id)
+        .outerjoin(Skill, Skill.id == Shift.skill_id)
+        .where(Shift.id == shift_id)
+        .with_for_update(of=Person)
+    )
+
+
+def refuse_unclaimable(actor: Actor, row: Row[Any] | None, now: datetime) -> Row[Any]:
+    """`check_claimable`'s refusals, in its order, judged on `claim_read`'s row (no query)."""
+    if row is None:
+        raise NotFound("shifts.not_found")
+    if row.status == ShiftStatus.CANCELLED:
+        raise Conflict("shifts.cancelled")
+    if row.starts_at <= now:
+        raise Conflict("shifts.past")
+    if row.team_id is not None and row.team_id not in actor.team_ids:
+        raise Conflict("shifts.not_your_team")
+    if row.skill_id is not None and not row.has_skill:
+        raise Conflict("shifts.needs_skill")
+    return row
+
+
+async def insert_signup_unless_mine(
+    session: AsyncSession, person_id: int, row: Row[Any], now: datetime
+) -> int | None:
+    """Inserts the signup only if none of the person's signups is in the way (this shift,
+    or an open one that overlaps it): the check and the insert in one statement.  The new
+    signup's id, or None when one was in the way (`refuse_mine` then names it)."""
+    in_the_way = mine_clause(person_id, row.id, row.starts_at, row.ends_at).exists()
+    values = select(
+        literal(row.id, ShiftSignup.shift_id.type),
+        literal(person_id, ShiftSignup.person_id.type),
+        literal(now, ShiftSignup.created_at.type),
+        literal(False, ShiftSignup.no_show.type),
+    ).where(~in_the_way)
+    signup_id = await session.scalar(
+        insert(ShiftSignup)
+        .from_select(["shift_id", "person_id", "created_at", "no_show"], values)
+        .returning(ShiftSignup.id)
+    )
+    return None if signup_id is None else int(signup_id)

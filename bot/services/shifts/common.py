@@ -128,7 +128,7 @@ def reminder_messages(
     signup_id: int,
     person_id: int,
     telegram_id: int,
-    shift: Shift,
+    shift: Shift | ShiftView,
     now: datetime,
 ) -> list[NewMessage]:
     """One reminder per configured offset that still lies ahead."""
@@ -142,7 +142,7 @@ def reminder_plan(
     signup_id: int,
     person_id: int,
     telegram_id: int,
-    shift: Shift,
+    shift: Shift | ShiftView,
     now: datetime,
 ) -> list[NewMessage]:
     """One reminder per offset (hours before the start) that still lies ahead."""
