@@ -96,7 +96,8 @@ def build_application(
             log.warning("no job queue: reminders, sweeps and digests will not run")
         for feature in features:
             for action in feature.on_start:
-                await action(state)
+                # The running app's state: it holds the dispatcher started just above.
+                await action(app.bot_data)
         ops.gate_jobs(app)  # periodic jobs: leader only (bot/ops/leader.py)
         log.info("Gotong is up as @%s", app.bot.username)
 

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     autopilot_wave_factor: int = Field(default=3, ge=1, le=20)
     autopilot_weekly_hours_limit: int = Field(default=20, ge=1, le=168)
 
+    # Team group chats: "2 places left" posts for shifts starting within the window, and
+    # the morning digest for the groups that want it (campaign timezone).
+    group_places_left_hours: int = Field(default=36, ge=1, le=24 * 14)
+    group_places_left_threshold: int = Field(default=2, ge=1, le=50)
+    group_digest_time: str = "07:00"
+
     # The coordinator's Mini App (bot/web): its public https URL (menu button, "Plan in the
     # app" buttons; empty = no buttons, the pages are still served), and how old a Mini
     # App's initData may be before its requests are refused (401).
@@ -189,7 +195,8 @@ class Settings(BaseSettings):
         return url
 
     @field_validator(
-        "quiet_hours_start", "quiet_hours_end", "daily_digest_time", "weekly_digest_time"
+        "quiet_hours_start", "quiet_hours_end", "daily_digest_time", "weekly_digest_time",
+        "group_digest_time",
     )
     @classmethod
     def _clock(cls, value: str) -> str:

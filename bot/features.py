@@ -21,7 +21,7 @@ from handlers.events import attendance, plan
 from handlers.feature import Daily, Every, Feature, Job
 from handlers.people import admin, skills, start, timezone
 from handlers.progress import feedback, summary
-from handlers.reach import autopilot, groups, imports
+from handlers.reach import autopilot, group_news, groups, imports
 from handlers.shifts import checkin, create, lists, tasks
 
 FEATURES: tuple[Feature, ...] = (
@@ -41,6 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     feedback.FEATURE,  # before progress: it takes /report pdf and /summary A vs B
     summary.FEATURE,
     groups.FEATURE,  # group chats: before the private-only flow router
+    group_news.FEATURE,  # their digest, "places left" posts, a group become a supergroup
     imports.FEATURE,
     autopilot.FEATURE,
 )

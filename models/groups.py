@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, utcnow
@@ -24,6 +24,8 @@ class TeamGroup(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(128), default="")
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The team wants the day's digest posted here each morning (`/groupdigest on`).
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class GroupPost(IdMixin, Base):
@@ -33,7 +35,7 @@ class GroupPost(IdMixin, Base):
     __table_args__ = (UniqueConstraint("chat_id", "kind", "target_id"),)
 
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "shift" | "event"
+    kind: Mapped[str] = mapped_column(String(16))  # "shift" | "event" | "left" | "series"
     target_id: Mapped[int] = mapped_column(BigInteger)
     # The outbox row that posts it (its telegram_message_id is the post to edit).
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -42,3 +44,6 @@ class GroupPost(IdMixin, Base):
     # Until when the post is kept up to date (the shift's or event's start).
     live_until: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A shift listed in a series post (a repeated shift): the series post's id.  Such a row
+    # is not a message of its own; it lets the series post's Claim buttons work.
+    part_of: Mapped[int | None] = mapped_column(BigInteger, index=True)

@@ -112,6 +112,9 @@ class ApiCore:
 
     def _check_reachable(self, chat: Chat) -> None:
         if chat.is_group:
+            if chat.migrated_to is not None:
+                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               migrate_to_chat_id=chat.migrated_to)
             if chat.bot_removed:
                 raise forbidden("bot was kicked from the group chat")
             return

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 
 from sandbox.errors import SandboxError, SandboxTimeout
+from sandbox.migration import migrate_group
 from sandbox.models import CallbackAnswer, SandboxMessage, UserSpec
 from sandbox.server import SandboxServer
 from sandbox.stats import Stats
@@ -57,6 +58,9 @@ class Backend(Protocol):
     ) -> str: ...
 
     async def create_group(self, chat_id: int, title: str, type: str | None) -> None: ...
+
+    async def migrate_group(self, old_chat_id: int, new_chat_id: int,
+                            by: UserSpec | None) -> None: ...
 
     def messages(self, chat_id: int) -> list[SandboxMessage]: ...
 
@@ -166,6 +170,10 @@ class LocalBackend:
 
     async def create_group(self, chat_id: int, title: str, type: str | None) -> None:
         self.world.group_chat(chat_id, title, type)
+
+    async def migrate_group(self, old_chat_id: int, new_chat_id: int,
+                            by: UserSpec | None) -> None:
+        migrate_group(self.world, old_chat_id, new_chat_id, by)
 
     def messages(self, chat_id: int) -> list[SandboxMessage]:
         return self.world.messages(chat_id)
@@ -334,6 +342,13 @@ class HttpBackend:
 
     async def create_group(self, chat_id: int, title: str, type: str | None) -> None:
         await self._post("create_group", {"chat_id": chat_id, "title": title, "type": type})
+
+    async def migrate_group(self, old_chat_id: int, new_chat_id: int,
+                            by: UserSpec | None) -> None:
+        body: dict[str, Any] = {"old_chat_id": old_chat_id, "new_chat_id": new_chat_id}
+        if by is not None:
+            body["user"] = by.to_json()
+        await self._post("migrate_group", body)
 
     def messages(self, chat_id: int) -> list[SandboxMessage]:
         return [SandboxMessage.from_json(m) for m in self._get("messages", {"chat_id": chat_id})]

@@ -267,6 +267,13 @@ class SandboxClient:
     async def create_group(self, chat_id: int, title: str, type: str | None = None) -> None:
         await self.backend.create_group(chat_id, title, type)
 
+    async def migrate_group(
+        self, old_chat_id: int, new_chat_id: int, by: UserSpec | None = None
+    ) -> None:
+        """The group becomes a supergroup (`sandbox.migration`): old-chat sends answer 400
+        with `migrate_to_chat_id`, and the bot gets both service messages."""
+        await self.backend.migrate_group(old_chat_id, new_chat_id, by)
+
     def messages(self, chat_id: int) -> list[SandboxMessage]:
         return self.backend.messages(chat_id)
 

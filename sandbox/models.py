@@ -66,6 +66,8 @@ class Chat:
     last_action: str | None = None
     signal: Signal = field(default_factory=Signal)
     bot_removed: bool = False  # a group that removed the bot: sends answer 403, as Telegram's
+    # A group upgraded to a supergroup: sends and edits answer 400 with the new id.
+    migrated_to: int | None = None
 
     @property
     def is_group(self) -> bool:

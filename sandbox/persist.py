@@ -158,6 +158,7 @@ def _chat_json(chat: Chat, recent: int) -> dict[str, Any]:
         "user_id": chat.user.user_id if chat.user is not None else None,
         "next_message_id": chat.next_message_id,
         "bot_removed": chat.bot_removed,
+        "migrated_to": chat.migrated_to,
         "messages": [_message_json(chat.messages[i]) for i in kept],
     }
 
@@ -190,6 +191,7 @@ def _restore(world: SandboxWorld, data: dict[str, Any]) -> None:
             user=users.get(item["user_id"]) if item.get("user_id") is not None else None,
             next_message_id=int(item["next_message_id"]),
             bot_removed=bool(item.get("bot_removed")),
+            migrated_to=item.get("migrated_to"),
         )
         if chat.type == "private" and chat.user is None:
             raise ValueError(f"private chat {chat.chat_id} without its person")

@@ -17,6 +17,7 @@ from sandbox.errors import SandboxError, SandboxTimeout
 from sandbox.faults import Faults
 from sandbox.knobs import knob_to_json
 from sandbox.limits import Limits
+from sandbox.migration import migrate_group
 from sandbox.models import UserSpec
 from sandbox.stats import Stats
 from sandbox.webhook import WebhookSettings
@@ -136,6 +137,11 @@ class UserSide:
         chat = self.world.group_chat(int(body["chat_id"]), body.get("title"), body.get("type"))
         return chat.to_api()
 
+    async def migrate_group(self, body: dict[str, Any]) -> Any:
+        by = _user(body) if body.get("user") else None
+        chat = migrate_group(self.world, int(body["old_chat_id"]), int(body["new_chat_id"]), by)
+        return chat.to_api()
+
     async def messages(self, body: dict[str, Any]) -> Any:
         return [m.to_json() for m in self.world.messages(int(body["chat_id"]))]
 
@@ -222,6 +228,7 @@ ROUTES = (
     "send_location",
     "press",
     "create_group",
+    "migrate_group",
     "messages",
     "message",
     "chats",

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery import broadcasts, failures
+from bot.delivery import broadcasts, chats, failures
 from bot.delivery.leasing import (
     Claim,
     Outcome,
@@ -43,7 +43,7 @@ from bot.delivery.leasing import (
 from bot.delivery.message import Message
 from bot.delivery.pacing import Pacer
 from bot.delivery.quiet import QuietHours
-from bot.delivery.sender import Blocked, Flood, Rejected, Transient, Transport
+from bot.delivery.sender import Blocked, Flood, Migrated, Rejected, Transient, Transport
 from bot.redaction import redact
 from models import OutboxMessage, Person
 
@@ -61,6 +61,7 @@ FLUSH_BATCH = 200
 PROGRESS_EVERY_SECONDS = 3.0
 # Ticks a progress state may wait for its chat (429s, 5xx) before it is dropped: ~2 minutes.
 PROGRESS_MAX_TRIES = 40
+MAX_MIGRATIONS = 2  # a bounced send follows its group this often, never in a loop
 
 
 async def _finish(tasks: list[asyncio.Task[None]], grace: float = STOP_GRACE_SECONDS) -> None:
@@ -172,6 +173,8 @@ class Dispatcher:
         self._progress_tries: dict[int, int] = {}
         self._progress_lock = asyncio.Lock()
         self._ticking = False
+        # What follows a group to its new chat id (features add theirs at start).
+        self.chat_moved: list[chats.ChatMoved] = []
 
     # ---- lifecycle ------------------------------------------------------------------------
     @property
@@ -378,6 +381,7 @@ class Dispatcher:
                 self._refill.set()
 
     async def _deliver(self, item: Prepared) -> Outcome:
+        migrations = 0
         while True:
             now = self.clock.now()
             if item.lease_until - now < LEASE_MARGIN:
@@ -391,6 +395,15 @@ class Dispatcher:
                 self.counters.flood += 1
                 self.pacer.pause(exc.retry_after)
                 continue
+            except Migrated as exc:  # to the group's new chat (Rejected after a few)
+                migrations += 1
+                if migrations <= MAX_MIGRATIONS:
+                    await chats.migrated(self.db, self.chat_moved, item.chat_id, exc.new_chat_id)
+                    item = dataclasses.replace(item, chat_id=exc.new_chat_id)
+                    continue
+                self.counters.failed += 1
+                error = failures.failure("rejected", str(exc))
+                return Outcome(item.id, "failed", self.clock.now(), error=error)
             except Blocked as exc:
                 self.counters.blocked += 1
                 return Outcome(

@@ -190,6 +190,15 @@ GROUP_CLAIMED = Kind("group.claimed", "grp-claimed:{signup_id}", "signup:{signup
                      PRIORITY_INTERACTIVE, urgent=True)
 GROUP_GOING = Kind("group.going", "grp-going:{event_id}:{person_id}:{stamp}", _EVENT,
                    PRIORITY_INTERACTIVE, urgent=True)
+# A repeated shift's occurrences, one post (`shift_id`: the first occurrence); no cause:
+# cancelling one occurrence must not withdraw the others' post.
+GROUP_SERIES_POST = Kind("group.series_post", "grp-series:{shift_id}:{chat_id}", None,
+                         urgent=True)
+# Automatic, so quiet hours hold them (a group row has no person: the campaign's zone).
+# One "places left" post per shift and group; the renderer skips it once the shift filled.
+GROUP_PLACES_LEFT = Kind("group.places_left", "grp-left:{shift_id}:{chat_id}", _SHIFT)
+# One digest per group and local day.
+GROUP_DIGEST = Kind("group.digest", "grp-digest:{chat_id}:{day}", None, PRIORITY_BULK)
 
 # ---- people ------------------------------------------------------------------------------------
 # "You are now a lead": one per change (`stamp`: when it was made), so promoting again is told.

@@ -8,7 +8,8 @@ distinguish:
 * `Flood` (429): wait `retry_after`, send the same message again;
 * `Blocked` (403: blocked, deactivated): the person is unreachable, stop;
 * `Rejected` (400 and other permanent errors): failed with Telegram's reason;
-* `Transient` (5xx, timeouts, network): retry later with backoff.
+* `Transient` (5xx, timeouts, network): retry later with backoff;
+* `Migrated` (400 `migrate_to_chat_id`, a `Rejected`): the group has a new chat id.
 
 Text messages (nearly all of the outbox) skip PTB and httpx: a JSON POST on aiohttp's
 keep-alive pool (`bot.delivery.lanes`).  Measured in paid mode (1000 msg/s), PTB's shared
@@ -105,6 +106,16 @@ class Rejected(Exception):
 
 class Transient(Exception):
     """5xx, a timeout or a network error: the same send may work later."""
+
+
+class Migrated(Rejected):
+    """400 with `migrate_to_chat_id`: the group became a supergroup with a new chat id.
+    The same message may go there (the dispatcher re-targets it); anyone catching only
+    `Rejected` treats it as the refusal it is for the old id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"group chat was upgraded to supergroup {new_chat_id}")
+        self.new_chat_id = new_chat_id
 
 
 class Transport(Protocol):
@@ -297,7 +308,9 @@ def _outbox_call(*, done_if: str | None = None) -> Iterator[None]:
         raise Flood(retry_seconds(exc)) from exc
     except Forbidden as exc:
         raise Blocked(exc.message) from exc
-    except (BadRequest, ChatMigrated) as exc:
+    except ChatMigrated as exc:
+        raise Migrated(int(exc.new_chat_id)) from exc
+    except BadRequest as exc:
         if done_if is not None and done_if in str(exc).lower():
             return
         raise Rejected(str(exc)) from exc

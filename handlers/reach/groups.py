@@ -19,13 +19,14 @@ from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
 from bot.commands import CommandSpec
 from bot.context import GotongContext
-from bot.delivery.sender import Blocked, Flood, Rejected, Transient
+from bot.delivery.sender import Blocked, Flood, Migrated, Rejected, Transient
 from bot.services.authz import Permission
 from bot.services.people.members import Actor
-from bot.services.reach import groups, posts
+from bot.services.reach import group_moves, groups, posts
 from bot.views import groups as group_views
 from bot.views.callbacks import CallbackData
-from bot.views.groups import GroupClaim, GroupGoing, going_notice, group_post
+from bot.views.group_news import post_for
+from bot.views.groups import GroupClaim, GroupGoing, going_notice
 from bot.views.i18n import normalize_language
 from bot.views.render import Reader
 from bot.views.shifts import shift_lines
@@ -43,12 +44,12 @@ DEEP_CLAIM = "gc_"  # /start gc_<shift id>: a stranger's tap on Claim, continued
 DEEP_GOING = "gg_"  # /start gg_<event id>
 MEMBER_STATES = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
-def _in_group(update: Update) -> bool:
+def in_group(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type in ("group", "supergroup")
 
 
-def _group_reader(context: GotongContext, language_code: str | None = None) -> Reader:
+def group_reader(context: GotongContext, language_code: str | None = None) -> Reader:
     """A group reads in the campaign's language; a stranger in their Telegram language."""
     settings = context.settings
     lang = normalize_language(language_code, settings.default_language) if language_code else (
@@ -61,7 +62,7 @@ def _group_reader(context: GotongContext, language_code: str | None = None) -> R
 async def cmd_linkteam(update: Update, context: GotongContext, actor: Actor) -> None:
     """In a group: links it to a team (a lead of that team or a coordinator)."""
     reader = reader_for(context, actor)
-    if not _in_group(update):
+    if not in_group(update):
         await send(update, context, reader.t("groups.only_in_groups"))
         return
     if not context.args:
@@ -71,20 +72,20 @@ async def cmd_linkteam(update: Update, context: GotongContext, actor: Actor) -> 
     assert chat is not None
     link = await groups.link_group(context.db, actor, chat.id, chat.title or "",
                                    " ".join(context.args), now=context.clock.now())
-    await send(update, context, _group_reader(context).t("groups.linked", team=link.team_name))
+    await send(update, context, group_reader(context).t("groups.linked", team=link.team_name))
 
 
 @guarded(Permission.MANAGE_TEAMS)
 async def cmd_unlinkteam(update: Update, context: GotongContext, actor: Actor) -> None:
     """In a group: unlinks it from its team; the bot stops posting there."""
     reader = reader_for(context, actor)
-    if not _in_group(update):
+    if not in_group(update):
         await send(update, context, reader.t("groups.only_in_groups"))
         return
     chat = update.effective_chat
     assert chat is not None
     team = await groups.unlink_by(context.db, actor, chat.id)
-    await send(update, context, _group_reader(context).t("groups.unlinked", team=team))
+    await send(update, context, group_reader(context).t("groups.unlinked", team=team))
 
 
 async def on_my_chat_member(update: Update, context: GotongContext) -> None:
@@ -99,7 +100,7 @@ async def on_my_chat_member(update: Update, context: GotongContext) -> None:
             log.info("removed from group %s: unlinked", change.chat.id)
         return
     if now_in and not was:
-        reader = _group_reader(context)
+        reader = group_reader(context)
         team = await groups.linked_team(context.db, change.chat.id)
         text = reader.t("groups.added_linked", team=team) if team else reader.t("groups.added")
         await context.bot.send_message(change.chat.id, text)
@@ -124,7 +125,7 @@ class StrangersGetALink(ButtonAction[C]):
             if query is None or user is None:
                 return
             if not await groups.known_person(context.db, user.id):
-                reader = _group_reader(context, user.language_code)
+                reader = group_reader(context, user.language_code)
                 payload = f"{deep_link}{target(self.kind.parse(query.data))}"
                 await query.answer(reader.plain("groups.start_first"),
                                    url=f"https://t.me/{context.bot.username}?start={payload}")
@@ -263,7 +264,7 @@ async def refresh_posts(app: Any, *, wait: bool = False) -> int:
             if pacer.chat_ready_in(edit.chat_id) > 0:
                 continue
             slot = await pacer.acquire(edit.chat_id)
-            outgoing = group_post(reader, edit.post)
+            outgoing = post_for(reader, edit)
             try:
                 await dispatcher.transport.edit(edit.chat_id, edit.message_id,
                                                 outgoing.text, outgoing.keyboard)
@@ -275,6 +276,9 @@ async def refresh_posts(app: Any, *, wait: bool = False) -> int:
                 continue
             except Blocked:  # the bot was removed mid-post: stop posting there
                 await groups.bot_left_group(db, edit.chat_id)
+                continue
+            except Migrated as exc:  # a supergroup now: the link and live posts move there
+                await group_moves.move_group(db, edit.chat_id, exc.new_chat_id, now=reader.now)
                 continue
             except Rejected as exc:  # deleted by the group's admins: nothing to keep current
                 log.info("group post %d cannot be edited: %s", edit.post_id, exc)

@@ -25,7 +25,7 @@ from bot.services import audit
 from bot.services.authz import Permission, require
 from bot.services.people.members import Actor
 from bot.services.people.teams import find_team
-from bot.services.reach.posts import GroupEvent, group_event
+from bot.services.reach.posts import SHIFT_POSTS, GroupEvent, group_event
 from bot.services.shifts.claims import ClaimResult, claim_shift
 from bot.services.shifts.common import ShiftView, shift_view
 from models import (
@@ -144,13 +144,17 @@ async def known_person(sessionmaker: async_sessionmaker[AsyncSession], telegram_
 
 
 # ---- claiming from a group -------------------------------------------------------------
-async def _check_post(session: AsyncSession, chat_id: int, kind: str, target_id: int) -> None:
+async def _check_post(
+    session: AsyncSession, chat_id: int, kinds: tuple[str, ...], target_id: int
+) -> None:
     """The button must be on a post of this very object in this very group (forged data
-    naming another team's shift is refused, not claimed)."""
+    naming another team's shift is refused, not claimed): its own post, a "places left"
+    post or a series post listing it."""
     found = await session.scalar(
         select(GroupPost.id).where(
-            GroupPost.chat_id == chat_id, GroupPost.kind == kind, GroupPost.target_id == target_id
-        )
+            GroupPost.chat_id == chat_id, GroupPost.kind.in_(kinds),
+            GroupPost.target_id == target_id,
+        ).limit(1)
     )
     if found is None:
         raise NotFound("groups.post_gone")
@@ -167,7 +171,7 @@ async def claim_from_group(
 ) -> ClaimResult:
     """Claims for the person who tapped; the confirmation goes to their private chat."""
     async with sessionmaker() as session:
-        await _check_post(session, chat_id, "shift", shift_id)
+        await _check_post(session, chat_id, SHIFT_POSTS, shift_id)
     result = await claim_shift(sessionmaker, actor, shift_id, settings, now=now)
     if result.signup_id is not None:
         async with sessionmaker.begin() as session:
@@ -193,7 +197,7 @@ async def going_from_group(
     from models import RsvpStatus
 
     async with sessionmaker() as session:
-        await _check_post(session, chat_id, "event", event_id)
+        await _check_post(session, chat_id, ("event",), event_id)
     result = await rsvp(sessionmaker, actor, event_id, RsvpStatus.GOING,
                         timing=Timing.from_settings(settings), now=now)
     if result.changed:

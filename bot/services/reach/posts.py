@@ -17,6 +17,7 @@ this module imports nothing of theirs, so the import graph has no circle.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,6 +65,14 @@ class GroupEvent:
 
 
 GroupPostView = ShiftView | GroupEvent
+SHIFT_POSTS = ("shift", "left")  # the kinds of post that show one shift
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesView:
+    """A repeated shift's post: its occurrences, soonest first."""
+
+    shifts: tuple[ShiftView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +83,8 @@ class PostEdit:
     chat_id: int
     message_id: int
     state: str
-    post: GroupPostView
+    post: GroupPostView | SeriesView
+    kind: str = "shift"  # the post's kind: "shift", "left", "event" or "series"
 
 
 async def group_chats(session: AsyncSession, team_ids: list[int] | None = None) -> list[int]:
@@ -123,12 +133,26 @@ async def _post(
     return await enqueue(session, messages)
 
 
+def _details(*parts: object) -> str:
+    """A short digest of what a post says besides its fill level (time, place, title): a
+    moved shift or event differs from what its post shows, so the post is edited."""
+    return format(zlib.crc32("|".join(map(str, parts)).encode()), "08x")
+
+
 def shift_state(shift: Shift) -> str:
-    return f"{shift.taken}/{shift.capacity}/{shift.status.value}"
+    details = _details(shift.starts_at.timestamp(), shift.ends_at.timestamp(), shift.place,
+                       shift.title)
+    return f"{shift.taken}/{shift.capacity}/{shift.status.value}/{details}"
 
 
 def event_state(event: Event) -> str:
-    return f"{event.going_count}/{event.capacity or 0}/{event.status.value}"
+    details = _details(event.starts_at.timestamp(), event.ends_at.timestamp(), event.place,
+                       event.title)
+    return f"{event.going_count}/{event.capacity or 0}/{event.status.value}/{details}"
+
+
+def live_state(state: str, starts_at: datetime, now: datetime) -> str:
+    return state + ("/started" if starts_at <= now else "")
 
 
 async def group_event(session: AsyncSession, event: Event) -> GroupEvent:
@@ -182,7 +206,9 @@ async def stale_posts(
     sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
     limit: int = MAX_EDITS_PER_TICK,
 ) -> list[PostEdit]:
-    """Posts out in their groups whose shift or event changed since: what they show now."""
+    """Posts out in their groups whose shift or event changed since (fill level, time,
+    place, cancelled, started): what they show now.  A post lives until its shift or event
+    starts (a moved one's new start), plus a grace to show "started"."""
     edits: list[PostEdit] = []
     async with sessionmaker() as session:
         out = outbox.delivered()
@@ -193,25 +219,48 @@ async def stale_posts(
         )
         shifts = await session.execute(
             sent.add_columns(Shift).join(Shift, Shift.id == GroupPost.target_id)
-            .where(GroupPost.kind == "shift", GroupPost.live_until > now - _GRACE)
+            .where(GroupPost.kind.in_(SHIFT_POSTS), Shift.starts_at > now - _GRACE)
             .order_by(GroupPost.id).limit(limit * 4)
         )
         for post, message_id, shift in shifts.all():
-            state = shift_state(shift) + ("/started" if shift.starts_at <= now else "")
+            state = live_state(shift_state(shift), shift.starts_at, now)
             if state != post.shown and len(edits) < limit:
                 edits.append(PostEdit(post.id, post.chat_id, int(message_id), state,
-                                      await shift_view(session, shift)))
+                                      await shift_view(session, shift), post.kind))
         events = await session.execute(
             sent.add_columns(Event).join(Event, Event.id == GroupPost.target_id)
-            .where(GroupPost.kind == "event", GroupPost.live_until > now - _GRACE)
+            .where(GroupPost.kind == "event", Event.starts_at > now - _GRACE)
             .order_by(GroupPost.id).limit(limit * 4)
         )
         for post, message_id, event in events.all():
-            state = event_state(event) + ("/started" if event.starts_at <= now else "")
+            state = live_state(event_state(event), event.starts_at, now)
             if state != post.shown and len(edits) < limit:
                 edits.append(PostEdit(post.id, post.chat_id, int(message_id), state,
-                                      await group_event(session, event)))
+                                      await group_event(session, event), "event"))
+        series = await session.execute(
+            sent.where(GroupPost.kind == "series", GroupPost.live_until > now - _GRACE)
+            .order_by(GroupPost.id).limit(limit)
+        )
+        for post, message_id in series.all():
+            view, state = await series_now(session, post.id, now)
+            if state != post.shown and len(edits) < limit:
+                edits.append(PostEdit(post.id, post.chat_id, int(message_id), state, view,
+                                      "series"))
     return edits
+
+
+async def series_now(
+    session: AsyncSession, post_id: int, now: datetime
+) -> tuple[SeriesView, str]:
+    """A series post's occurrences and the state it shows (one digest over all of them)."""
+    shifts = (await session.scalars(
+        select(Shift).join(GroupPost, GroupPost.target_id == Shift.id)
+        .where(GroupPost.part_of == post_id, GroupPost.kind == "shift")
+        .order_by(Shift.starts_at, Shift.id)
+    )).all()
+    states = ",".join(live_state(shift_state(s), s.starts_at, now) for s in shifts)
+    view = SeriesView(tuple([await shift_view(session, s) for s in shifts]))
+    return view, f"series/{len(shifts)}/{_details(states)}"
 
 
 async def mark_shown(
