@@ -61,16 +61,22 @@ async def repeat_shift(
         source = await managed_shift(session, actor, shift_id)
         event = await session.get(Event, source.event_id) if source.event_id else None
         created: list[datetime] = []
+        copies: list[Shift] = []
         skipped = 0
         for offset in offsets:
             starts_at = source.starts_at + offset
             if starts_at <= now or await _exists(session, source, starts_at):
                 skipped += 1
                 continue
-            session.add(_copy(source, offset, actor, now, event))
+            copies.append(_copy(source, offset, actor, now, event))
+            session.add(copies[-1])
             created.append(starts_at)
         if created:
             await session.flush()
+            # One post listing the copies in the team's linked groups (issue #15).
+            from bot.services.reach.group_news import post_series
+
+            await post_series(session, source.team_id, copies, now)
             audit.record(
                 session,
                 action="shift.repeat",
