@@ -85,6 +85,8 @@ class EventRsvp(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("event_id", "person_id"),
         Index("ix_event_rsvp_person", "person_id"),
+        # /summary's "active": who was checked in at an event lately.
+        Index("ix_event_rsvp_checked_in", "checked_in_at"),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)

@@ -13,6 +13,12 @@ from models.enums import Role, str_enum
 
 class Person(IdMixin, Base):
     __tablename__ = "person"
+    # /summary's volunteer counts (new, active, unreachable): each one range of an index.
+    __table_args__ = (
+        Index("ix_person_role_joined", "role", "joined_at"),
+        Index("ix_person_role_seen", "role", "last_seen_at"),
+        Index("ix_person_reachable_role", "reachable", "role"),
+    )
 
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(128), default="")

@@ -114,7 +114,12 @@ class ShiftSignup(IdMixin, Base):
     __tablename__ = "shift_signup"
     # AUTOINCREMENT: SQLite would reuse a released signup's id, and the reminders' dedup keys
     # (`shift-rem:<signup>:<h>`) of the old one would silently swallow the new one's.
-    __table_args__ = (UniqueConstraint("shift_id", "person_id"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("shift_id", "person_id"),
+        # Hours and shifts worked count a shift's checked-in signups from the index alone.
+        Index("ix_shift_signup_shift_checked_in", "shift_id", "checked_in_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(
@@ -192,7 +197,12 @@ class Task(IdMixin, Base):
 class TaskClaim(IdMixin, Base):
     __tablename__ = "task_claim"
     # AUTOINCREMENT for the same reason as shift_signup: nudge dedup keys carry the claim id.
-    __table_args__ = (UniqueConstraint("task_id", "person_id"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("task_id", "person_id"),
+        # /summary's claimed/done counts read the claims' status from the index alone.
+        Index("ix_task_claim_task_status", "task_id", "status"),
+        {"sqlite_autoincrement": True},
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)

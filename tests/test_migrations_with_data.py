@@ -31,6 +31,7 @@ RELEASED = {
     "0004_reach.py": "6c92acca59ed8a688b1d4ba59e1f11478439e1aebbf087c3b02536578ce3032d",
     "0005_update_answered.py": "ad3dfd1faf4b597bb190f4ef7b9b06208d37b0ce025481111bc73e902bcef7a6",
     "0006_event_invitations.py": "366e763c9c802107c9e4c4c5613ebaefd3a589f1bbf9433758168387660f6d3c",
+    "0007_summary_indexes.py": "653bb306eca82e0524866f3a263f66c6ce880187bbe82c4b2927b3b6ccd6ce83",
     "0008_group_digest.py": "ee1d87139e06a8c57006dcd1d9b151398bd08428373241c2ebd7f50a141e09c8",
 }
 AT = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)

@@ -36,6 +36,7 @@ from models import (
     Role,
     Shift,
     ShiftSignup,
+    ShiftStatus,
     Task,
     TaskClaim,
     TaskClaimStatus,
@@ -193,14 +194,11 @@ def metric_query(session: AsyncSession, metric: str, teams: Scope, now: datetime
             Event.ends_at <= now,
             *_in_scope(Event.team_id, teams),
         )
-    if metric in ("shifts", "hours"):
-        value = (
-            func.count(ShiftSignup.id)
-            if metric == "shifts"
-            else func.coalesce(func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at)), 0)
-        )
+    if metric == "hours":
+        return _hours_query(session, teams, now)
+    if metric == "shifts":
         return (
-            select(value)
+            select(func.count(ShiftSignup.id))
             .select_from(ShiftSignup)
             .join(Shift, Shift.id == ShiftSignup.shift_id)
             # Checked-in signups on ended shifts only (bot.services.people.reliability.shift_done).
@@ -214,6 +212,26 @@ def metric_query(session: AsyncSession, metric: str, teams: Scope, now: datetime
         )
     return select(func.coalesce(func.sum(TaskOutcome.quantity), 0)).where(
         TaskOutcome.unit.in_(unit_group(metric)), *_in_scope(TaskOutcome.team_id, teams)
+    )
+
+
+def _hours_query(session: AsyncSession, teams: Scope, now: datetime) -> Select[Any]:
+    """Hours worked: each ended shift's length times its checked-in signups (`shift_done`).
+
+    Driven by the shifts, one length per shift, its signups counted in the covering index
+    `ix_shift_signup_shift_checked_in`: not one date computation per signup (at 500,000
+    signups that made this the dashboard's slowest statement).
+    """
+    checked_in = (
+        select(func.count())
+        .where(ShiftSignup.shift_id == Shift.id, ShiftSignup.checked_in_at.is_not(None))
+        .correlate(Shift)
+        .scalar_subquery()
+    )
+    return select(
+        func.coalesce(func.sum(hours_expr(session, Shift.starts_at, Shift.ends_at) * checked_in), 0)
+    ).where(
+        Shift.status == ShiftStatus.OPEN, Shift.ends_at <= now, *_in_scope(Shift.team_id, teams)
     )
 
 
