@@ -9,7 +9,7 @@ after `handlers.reach.groups` (`bot/features.py`).
 from __future__ import annotations
 
 import logging
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler, filters
@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 PLACES_LEFT_JOB = "groups.places-left"
 PLACES_LEFT_INTERVAL = timedelta(minutes=1)
 DIGEST_JOB = "groups.digest"
+# A bot down at digest time posts it at start while the morning is still useful; the same
+# hours are the job's grace for a late run (the key keeps it to one a day either way).
+DIGEST_GRACE = timedelta(hours=4)
+DIGEST_JOB_KWARGS = {"misfire_grace_time": int(DIGEST_GRACE.total_seconds()), "coalesce": True}
 
 
 @guarded(Permission.MANAGE_TEAMS)
@@ -92,6 +96,24 @@ def _digest_time(settings: Settings) -> time:
 _digest_time.__qualname__ = "settings.group_digest_time"  # what the dispatch table prints
 
 
+def digest_missed(now: datetime, settings: Settings) -> bool:
+    """Whether `now` lies in the few hours after today's digest time (campaign zone)."""
+    local = now.astimezone(settings.tz)
+    due = datetime.combine(local.date(), settings.clock_setting("group_digest_time"),
+                           tzinfo=settings.tz)
+    return due <= local < due + DIGEST_GRACE
+
+
+async def catch_up_group_digest(state: AppState) -> None:
+    """At start: the morning digest whose time passed while the bot was down."""
+    settings, db = state.settings, state.sessionmaker
+    if settings is None or db is None or not digest_missed(state.clock.now(), settings):
+        return
+    count = await group_digest.enqueue_group_digests(db, now=state.clock.now(),
+                                                     tz=settings.timezone)
+    log.info("groups: caught up on today's morning digest at start: %d enqueued", count)
+
+
 async def follow_migrations(state: AppState) -> None:
     """At start: a send that bounces off a migrated group moves its link and posts too."""
     dispatcher, db = state.dispatcher, state.sessionmaker
@@ -113,8 +135,8 @@ FEATURE = Feature(
     commands=[CommandSpec("groupdigest", Permission.MANAGE_TEAMS, menu=False, group="people")],
     jobs=[
         Every(PLACES_LEFT_JOB, job_places_left, PLACES_LEFT_INTERVAL),
-        Daily(DIGEST_JOB, job_group_digest, _digest_time),
+        Daily(DIGEST_JOB, job_group_digest, _digest_time, job_kwargs=DIGEST_JOB_KWARGS),
     ],
-    on_start=[follow_migrations],
+    on_start=[follow_migrations, catch_up_group_digest],
     renderers=news_views.RENDERERS,
 )

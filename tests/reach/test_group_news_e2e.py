@@ -32,8 +32,9 @@ async def linked(bot: BotHarness, chat_id: int = GROUP) -> None:
 
 async def plan(bot: BotHarness) -> int:
     """What the 'places left' job does each minute."""
-    return await group_news.plan_places_left(bot.db, bot.app.bot_data.settings,
-                                             now=bot.clock.now())
+    settings = bot.app.bot_data.settings
+    assert settings is not None
+    return await group_news.plan_places_left(bot.db, settings, now=bot.clock.now())
 
 
 def now_shows(bot: BotHarness, chat_id: int, message: Any) -> Any:
@@ -49,6 +50,7 @@ async def test_the_last_places_are_posted_once_and_that_post_follows_the_fill(
 ) -> None:
     async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'left.sqlite3'}",
                              clock=FrozenClock(T0)) as bot:
+        await bot.client.set_limits(enabled=True)  # 20 a minute per group, edits count
         await linked(bot)
         await bot.admin.send_and_wait(
             "/newshift Jaksel | Door-knocking | besok 08:00 | 3j | 3 | Pasar Tebet")
@@ -82,6 +84,7 @@ async def test_the_last_places_are_posted_once_and_that_post_follows_the_fill(
         assert len(bot_posts(bot, GROUP)) == 3  # hello, the shift, its last places
         for message in bot.client.messages(GROUP):
             assert all(name not in message.text for name in MEMBERS.values())
+        assert bot.client.stats().answered_429 == 0
 
 
 async def test_places_left_wait_for_the_morning_and_are_skipped_once_the_shift_filled(

@@ -13,6 +13,7 @@ from bot.errors import NotAllowed, NotFound
 from bot.services.events.events import EventDraft, Timing, create_event
 from bot.services.people.members import Actor, TeamRef
 from bot.services.reach import groups, posts
+from bot.views import group_news as group_news_views
 from bot.views import groups as group_views
 from bot.views.i18n import I18n
 from bot.views.render import Reader
@@ -72,7 +73,7 @@ async def test_links_events_posts_and_going_from_the_group(
         await groups.going_from_group(db, ani, -1, event.id, settings(), now=T0)
     stale = await posts.stale_posts(db, now=T0)
     assert [(s.message_id, s.state.rsplit("/", 1)[0]) for s in stale] == [(55, "1/3/scheduled")]
-    assert "Going: 1 of 3" in group_views.group_post(reader(), stale[0].post).text
+    assert "Going: 1 of 3" in group_news_views.post_for(reader(), stale[0]).text
     await posts.mark_shown(db, {stale[0].post_id: stale[0].state})
     assert await posts.stale_posts(db, now=T0) == []
 
