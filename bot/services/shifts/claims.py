@@ -109,7 +109,7 @@ async def claim_shift(
     try:
         async with sessionmaker.begin() as session:
             row = refuse_unclaimable(
-                actor, (await session.execute(claim_read(actor.person_id, shift_id))).first(), now
+                actor, await claim_read(session, actor.person_id, shift_id), now
             )
             if row.taken >= row.capacity:
                 await refuse_mine(session, actor.person_id, row.id, row.starts_at, row.ends_at)
@@ -125,7 +125,7 @@ async def claim_shift(
                     settings, signup_id, actor.person_id, actor.telegram_id, view, now
                 ),
             )
-            await session.execute(_AUDIT_INSERT.values(_claim_audit(actor, shift_id)))
+            await session.execute(_AUDIT_INSERT, _claim_audit(actor, shift_id))
             taken = await take_place(session, shift_id)
             if taken is None:
                 raise _Full()
