@@ -1,4 +1,9 @@
-"""The Mini App's API against the real bot: the chat's services, rules and catalogs."""
+"""The Mini App's API against the real bot: the chat's services, rules and catalogs.
+
+The key flows (planner read, shift create and edit conflict, the claim race through the
+API, the dashboard) run on SQLite and PostgreSQL (`db_url`, see tests/conftest.py: under
+CI=true an unreachable PostgreSQL fails instead of skipping); the rest on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy import func, select
 from bot.services.shifts.parsing import MAX_CAPACITY, MAX_TITLE
 from bot.views.i18n import I18n
 from bot.views.render import to_plain
-from models import Broadcast, OutboxMessage, Person, Role, Shift, ShiftStatus
+from models import Broadcast, OutboxMessage, Person, Role, Shift, ShiftSignup, ShiftStatus
 from tests.support.harness import BotHarness, start_harness
 from tests.web.support import (
     COORDINATOR,
@@ -46,8 +51,8 @@ async def shift_count(bot: BotHarness) -> int:
         return int(await session.scalar(select(func.count()).select_from(Shift)) or 0)
 
 
-async def test_plan_claim_edit_cancel_through_the_chat_use_cases(tmp_path: Path) -> None:
-    async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}") as bot:
+async def test_plan_claim_edit_cancel_through_the_chat_use_cases(db_url: str) -> None:
+    async with start_harness(db_url) as bot:
         teams = await seed_campaign(bot)
         async with web_client(bot) as web:
             created = await web.call("POST", "/api/shifts", user=COORDINATOR,
@@ -170,8 +175,8 @@ async def test_bad_input_is_refused_with_the_chats_words(tmp_path: Path) -> None
                 "events.end_before_start")
 
 
-async def test_two_browsers_saving_one_shift(tmp_path: Path) -> None:
-    async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}") as bot:
+async def test_two_browsers_saving_one_shift(db_url: str) -> None:
+    async with start_harness(db_url) as bot:
         teams = await seed_campaign(bot)
         async with web_client(bot) as web:
             made = await web.call("POST", "/api/shifts", user=COORDINATOR,
@@ -201,6 +206,41 @@ async def test_two_browsers_saving_one_shift(tmp_path: Path) -> None:
             row = await session.get(Shift, shift_id)
             assert row is not None and row.status == ShiftStatus.OPEN
             assert row.capacity == winner.body["capacity"]  # the winner's save, whole
+
+
+async def test_the_last_place_raced_through_the_api(db_url: str) -> None:
+    """Two volunteers tap Claim on the last place at once, and one of them twice: one place
+    is handed out, the other is told the shift is full, nothing is counted twice."""
+    async with start_harness(db_url) as bot:
+        teams = await seed_campaign(bot)
+        async with web_client(bot) as web:
+            made = await web.call("POST", "/api/shifts", user=COORDINATOR,
+                                  body=shift_body(teams["jaksel"], capacity=1))
+            assert made.status == 200, made.body
+            shift_id = made.body["id"]
+            answers = await asyncio.gather(
+                web.call("POST", f"/api/shifts/{shift_id}/claim", user=VOLUNTEER),
+                web.call("POST", f"/api/shifts/{shift_id}/claim", user=VOLUNTEER_2),
+                web.call("POST", f"/api/shifts/{shift_id}/claim", user=VOLUNTEER_2),
+            )
+            won = [a for a in answers if a.status == 200 and a.body["claimed"] is True]
+            assert len(won) == 1, [a.body for a in answers]
+            title = "Door-knocking Tebet"
+            for lost in (a for a in answers if a not in won):
+                assert (lost.status, lost.message) in {
+                    (200, text("shifts.full", title=title)),
+                    (409, text("shifts.already_yours")),
+                }, lost.body
+            assert won[0].body["message"] == text("shifts.claimed")
+            week = await web.call("GET", "/api/planner", user=COORDINATOR)
+            (planned,) = week.body["shifts"]
+            assert (planned["taken"], planned["capacity"], planned["fill"]) == (1, 1, "full")
+        async with bot.db() as session:
+            row = await session.get(Shift, shift_id)
+            assert row is not None and row.taken == 1
+            signups = await session.scalar(select(func.count()).select_from(ShiftSignup).where(
+                ShiftSignup.shift_id == shift_id))
+            assert signups == 1
 
 
 async def test_leads_plan_their_own_teams_only(tmp_path: Path) -> None:
@@ -235,8 +275,8 @@ async def test_leads_plan_their_own_teams_only(tmp_path: Path) -> None:
             assert row is not None and row.capacity == 3
 
 
-async def test_people_dashboard_and_broadcast(tmp_path: Path) -> None:
-    async with start_harness(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}") as bot:
+async def test_people_dashboard_and_broadcast(db_url: str) -> None:
+    async with start_harness(db_url) as bot:
         teams = await seed_campaign(bot)
         async with web_client(bot) as web:
             people = await web.call("GET", "/api/people", user=COORDINATOR)
