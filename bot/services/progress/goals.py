@@ -243,8 +243,8 @@ async def metric_value(session: AsyncSession, metric: str, teams: Scope, now: da
     return float(await session.scalar(metric_query(session, metric, teams, now)) or 0)
 
 
-def _goals_query(teams: Scope, only_teams: bool) -> Select[Any]:
-    query: Select[Any] = (
+def _goals_query(teams: Scope, only_teams: bool) -> Select[Goal, str]:
+    query = (
         select(Goal, Team.name)
         .outerjoin(Team, Team.id == Goal.team_id)
         .where(Goal.archived_at.is_(None))
