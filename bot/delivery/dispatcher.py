@@ -291,8 +291,10 @@ class Dispatcher:
         slot = await self.pacer.acquire(view.progress_chat_id, priority=True)
         try:
             if view.progress_message_id is None:
+                # Paid like the broadcast it reports on: an unpaid send counts against the
+                # free 30/s, which a paid broadcast's window is always over.
                 message_id = await self.transport.send(
-                    view.progress_chat_id, message, paid=False
+                    view.progress_chat_id, message, paid=self.paid
                 )
                 await broadcasts.set_progress_message(self.db, view.id, message_id)
             else:
@@ -300,7 +302,11 @@ class Dispatcher:
                     view.progress_chat_id, view.progress_message_id, text, message.keyboard
                 )
         except Flood as exc:
-            self.pacer.pause(exc.retry_after)
+            # In paid mode an edit (never paid) meets the free 30/s inside a 1000/s window:
+            # that 429 is about edits only and must not pause the paid sends (it did, once
+            # per progress tick: 16 pauses made a 10,000 broadcast ~0.6 of the paid rate).
+            if not self.paid:
+                self.pacer.pause(exc.retry_after)
             log.info("broadcast %d: progress refused with 429; retrying", view.id)
             return False
         except Transient as exc:
