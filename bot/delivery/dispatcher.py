@@ -304,7 +304,7 @@ class Dispatcher:
         except Flood as exc:
             # In paid mode an edit (never paid) meets the free 30/s inside a 1000/s window:
             # that 429 is about edits only and must not pause the paid sends (it did, once
-            # per progress tick: 16 pauses made a 10,000 broadcast ~0.6 of the paid rate).
+            # per progress tick: 16-28 pauses in a 10,000 paid broadcast).
             if not self.paid:
                 self.pacer.pause(exc.retry_after)
             log.info("broadcast %d: progress refused with 429; retrying", view.id)
