@@ -7,7 +7,7 @@ of <input type=datetime-local>) before a use case sees it; a wrong shape is the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.shifts.parsing import check_capacity
+from bot.services.shifts.series import Series
 
 MAX_BODY = 64 * 1024
 MAX_NOTES = 1000
@@ -78,3 +79,22 @@ def path_id(request: web.Request) -> int:
 def body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object (read and checked before the handler runs)."""
     return request.get(BODY_KEY) or {}
+
+
+def day(body: dict[str, Any], key: str) -> date | None:
+    """`2026-12-24` (an <input type=date>), or None when the field is empty."""
+    value = body.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) != 10:
+        raise InvalidInput("webapp.bad_datetime", field=key)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("webapp.bad_datetime", field=key) from None
+
+
+def series(body: dict[str, Any]) -> Series:
+    """The planner's repeat form: `step`, and `count` or `until` (the series' own rules)."""
+    step = text(body, "step", required=True) or ""
+    return Series.of(step, integer(body, "count"), day(body, "until"))

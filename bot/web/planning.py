@@ -1,4 +1,4 @@
-"""The planner page: a week of shifts and events, and adding, moving, cancelling a shift.
+"""The planner page: a week of shifts and events; adding, moving, repeating, cancelling a shift.
 
 Each write is the chat's own use case (`bot.services.shifts.plan`) behind the planner's
 optimistic version check (`bot.services.planning.versions`); the answer is the card as it
@@ -18,8 +18,11 @@ from bot.services.authz import Permission
 from bot.services.people.members import Actor
 from bot.services.planning import versions, week
 from bot.services.shifts import plan as shifts
+from bot.services.shifts import repeat as shift_repeat
 from bot.services.shifts.parsing import MAX_SHIFT_LENGTH, ShiftDraft, parse_place, parse_title
-from bot.views.render import Reader
+from bot.services.shifts.series import RepeatResult
+from bot.views import shift_create as create_views
+from bot.views.render import Reader, to_plain
 from bot.web import inputs
 from bot.web.cards import event_json, shift_json
 from bot.web.endpoints import Routes, WebEnv
@@ -157,3 +160,23 @@ async def api_cancel_shift(request: web.Request, env: WebEnv, actor: Actor) -> A
     )
     card = shift_json(env.reader(actor), await week.planned_shift(env.sessionmaker, shift_id))
     return {**card, "told": told}
+
+
+def repeated_json(reader: Reader, result: RepeatResult) -> dict[str, Any]:
+    """The repeat's answer: the chat's own lines (same catalog), plain for the page."""
+    return {
+        "created": len(result.created),
+        "skipped": result.skipped,
+        "message": "\n".join(to_plain(line) for line in create_views.repeated(reader, result)),
+    }
+
+
+@ROUTES("POST", "/api/shifts/{id}/repeat", Permission.MANAGE_SHIFTS)
+async def api_repeat_shift(request: web.Request, env: WebEnv, actor: Actor) -> Any:
+    shift_id = inputs.path_id(request)
+    reader = env.reader(actor)
+    result = await shift_repeat.repeat_shift_series(
+        env.sessionmaker, actor, shift_id, inputs.series(inputs.body(request)),
+        now=env.clock.now(), tz=reader.tz,
+    )
+    return repeated_json(reader, result)

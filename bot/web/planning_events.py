@@ -1,4 +1,4 @@
-"""The planner's events: creating, editing and cancelling an event from its card.
+"""The planner's events: creating, editing, repeating and cancelling an event from its card.
 
 The chat's use cases (`bot.services.events.events`) behind the planner's optimistic
 version check (`bot.services.planning.versions`); only the fields a save changes are
@@ -16,11 +16,13 @@ from aiohttp import web
 from bot.errors import Conflict, InvalidInput
 from bot.services.authz import Permission
 from bot.services.events import events as event_service
+from bot.services.events.repeat import repeat_event
 from bot.services.people.members import Actor
 from bot.services.planning import versions, week
 from bot.web import inputs
 from bot.web.cards import event_json
 from bot.web.endpoints import Routes, WebEnv
+from bot.web.planning import repeated_json
 from models import Event
 
 ROUTES = Routes()
@@ -116,3 +118,14 @@ async def api_cancel_event(request: web.Request, env: WebEnv, actor: Actor) -> A
     )
     card = event_json(env.reader(actor), await week.planned_event(env.sessionmaker, event_id))
     return {**card, "told": done.told}
+
+
+@ROUTES("POST", "/api/events/{id}/repeat", Permission.MANAGE_EVENTS)
+async def api_repeat_event(request: web.Request, env: WebEnv, actor: Actor) -> Any:
+    event_id = inputs.path_id(request)
+    reader = env.reader(actor)
+    result = await repeat_event(
+        env.sessionmaker, actor, event_id, inputs.series(inputs.body(request)),
+        timing=_timing(env), tz=reader.tz, now=env.clock.now(),
+    )
+    return repeated_json(reader, result)

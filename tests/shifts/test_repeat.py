@@ -43,9 +43,10 @@ async def test_repeat_is_idempotent_and_skips_the_past(
     assert offsets == [timedelta(hours=2)] + [timedelta(days=d, hours=2) for d in range(1, 7)] + [
         timedelta(weeks=w, hours=2) for w in range(1, 4)
     ]
-    # Days later the source is past: copying it to "the next day" may be past too.
-    late = await repeat_shift(sessionmaker, coord, shift_id, "d", now=T0 + timedelta(days=3))
-    assert late.created == ()
+    # Days later the source has started: it is not repeated (the planner's rule too).
+    with pytest.raises(InvalidInput) as late:
+        await repeat_shift(sessionmaker, coord, shift_id, "d", now=T0 + timedelta(days=3))
+    assert late.value.key == "series.past"
     with pytest.raises(InvalidInput):
         await repeat_shift(sessionmaker, coord, shift_id, "zz", now=T0)
 

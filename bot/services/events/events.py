@@ -97,39 +97,48 @@ async def create_event(
             await close_flow(session, flow)
         if draft.team_id is not None and await session.get(Team, draft.team_id) is None:
             raise NotFound("team.not_found", name=str(draft.team_id))
-        event = Event(
-            title=draft.title,
-            description=draft.description,
-            place=draft.place,
-            latitude=draft.latitude,
-            longitude=draft.longitude,
-            starts_at=draft.starts_at,
-            ends_at=draft.ends_at,
-            team_id=draft.team_id,
-            capacity=draft.capacity,
-            going_count=0,
-            status=EventStatus.SCHEDULED,
-            checkin_token=secrets.token_urlsafe(12),
-            created_by_id=actor.person_id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(event)
-        await session.flush()
-        await plan_escalation(session, event, timing, now)
-        audit.record(
-            session,
-            action="event.create",
-            actor_id=actor.person_id,
-            target_type="event",
-            target_id=event.id,
-            title=event.title,
-        )
-        # Posted to the team's linked groups in this same transaction (issue #15).
-        from bot.services.reach.posts import post_new_event
-
-        await post_new_event(session, event, now)
+        event = await insert_event(session, actor, draft, timing=timing, now=now)
         return await view_of(session, event, actor)
+
+
+async def insert_event(
+    session: AsyncSession, actor: Actor, draft: EventDraft, *, timing: Timing, now: datetime
+) -> Event:
+    """A checked draft written with everything a new event brings (its escalation plan, the
+    audit, the post in the team's groups): `create_event`'s and a repeat's copies' writes."""
+    event = Event(
+        title=draft.title,
+        description=draft.description,
+        place=draft.place,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        team_id=draft.team_id,
+        capacity=draft.capacity,
+        going_count=0,
+        status=EventStatus.SCHEDULED,
+        checkin_token=secrets.token_urlsafe(12),
+        created_by_id=actor.person_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    await plan_escalation(session, event, timing, now)
+    audit.record(
+        session,
+        action="event.create",
+        actor_id=actor.person_id,
+        target_type="event",
+        target_id=event.id,
+        title=event.title,
+    )
+    # Posted to the team's linked groups in this same transaction (issue #15).
+    from bot.services.reach.posts import post_new_event
+
+    await post_new_event(session, event, now)
+    return event
 
 
 # ---- edit --------------------------------------------------------------------------------------

@@ -3,14 +3,15 @@
 A coordinator creates one shift, then copies it to the next day, to every day of
 the coming week, or to the same time for the next weeks.  Copies are idempotent:
 a copy whose title, team and start already exist (not cancelled) is skipped, so
-pressing a repeat button twice creates nothing twice.  A copy of an event's role
-stays that event's role only while it lies in the event's window
-(`event_shifts.event_id_for_copy`); next week's copy is a plain shift.
+pressing a repeat button twice creates nothing twice.  A copy of an event's role stays
+that event's role only while it lies in the event's window
+(`event_shifts.event_id_for_copy`); next week's copy is a plain shift.  What a repeat may
+be (how many copies, from when) is `bot.services.shifts.series`, the same for the chat's
+buttons and the planner's repeat form.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -22,6 +23,7 @@ from bot.services import audit
 from bot.services.events.duties import event_id_for_copy
 from bot.services.people.members import Actor
 from bot.services.shifts.plan import managed_shift
+from bot.services.shifts.series import RepeatResult, Series, Step, offsets
 from models import Event, Shift, ShiftStatus
 
 
@@ -31,18 +33,12 @@ class RepeatPattern(StrEnum):
     WEEKLY = "k"  # the same weekday and time for the next three weeks
 
 
-OFFSETS: dict[RepeatPattern, tuple[timedelta, ...]] = {
-    RepeatPattern.NEXT_DAY: (timedelta(days=1),),
-    RepeatPattern.DAILY_WEEK: tuple(timedelta(days=d) for d in range(1, 7)),
-    RepeatPattern.WEEKLY: tuple(timedelta(weeks=w) for w in range(1, 4)),
+# The chat's buttons are fixed series; the planner's repeat form chooses its own.
+PATTERNS: dict[RepeatPattern, Series] = {
+    RepeatPattern.NEXT_DAY: Series(Step.DAILY, count=1),
+    RepeatPattern.DAILY_WEEK: Series(Step.DAILY, count=6),
+    RepeatPattern.WEEKLY: Series(Step.WEEKLY, count=3),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RepeatResult:
-    title: str
-    created: tuple[datetime, ...]  # start times of the new copies
-    skipped: int  # copies that existed already
 
 
 async def repeat_shift(
@@ -53,19 +49,34 @@ async def repeat_shift(
     *,
     now: datetime,
 ) -> RepeatResult:
+    """A chat repeat button: one of `PATTERNS`."""
     try:
-        offsets = OFFSETS[RepeatPattern(pattern)]
+        series = PATTERNS[RepeatPattern(pattern)]
     except ValueError:
         raise InvalidInput("shift_repeat.unknown") from None
+    return await repeat_shift_series(sessionmaker, actor, shift_id, series, now=now)
+
+
+async def repeat_shift_series(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    shift_id: int,
+    series: Series,
+    *,
+    now: datetime,
+    tz: str = "UTC",
+) -> RepeatResult:
+    """Copies the shift as `series` says (`tz`: the zone its `until` date is in)."""
     async with sessionmaker.begin() as session:
         source = await managed_shift(session, actor, shift_id)
+        shifts = offsets(series, source.starts_at, tz=tz, now=now)
         event = await session.get(Event, source.event_id) if source.event_id else None
         created: list[datetime] = []
         copies: list[Shift] = []
         skipped = 0
-        for offset in offsets:
+        for offset in shifts:
             starts_at = source.starts_at + offset
-            if starts_at <= now or await _exists(session, source, starts_at):
+            if await _exists(session, source, starts_at):
                 skipped += 1
                 continue
             copies.append(_copy(source, offset, actor, now, event))
@@ -83,7 +94,7 @@ async def repeat_shift(
                 actor_id=actor.person_id,
                 target_type="shift",
                 target_id=source.id,
-                pattern=pattern,
+                pattern=series.label(),
                 copies=len(created),
             )
         return RepeatResult(source.title, tuple(created), skipped)

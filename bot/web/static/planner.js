@@ -76,6 +76,9 @@ function openEditor(kind, item) {
   cancel.hidden = isNew || item.cancelled;
   cancel.textContent = t(kind === "shift" ? "cancel_shift" : "cancel_event");
   $("f-save").hidden = !!(item && item.cancelled);
+  $("f-repeat").hidden = isNew || item.cancelled;
+  $("f-repeat-count").value = "";
+  $("f-repeat-until").value = "";
   $("editor-error").textContent = "";
   const dialog = $("editor");
   if (!dialog.open) dialog.showModal();
@@ -133,6 +136,23 @@ async function cancelItem() {
   }
 }
 
+// Copies of the item, every day or week, N times or until a date: the server's rules decide
+// (count, last date, not from the past); a refusal is shown in the form, nothing written.
+async function repeatItem() {
+  const { kind, item } = EDITING;
+  const countText = $("f-repeat-count").value.trim();
+  const body = { step: $("f-repeat-step").value, until: $("f-repeat-until").value || null,
+    count: countText === "" ? null : (Number.isInteger(Number(countText)) ? Number(countText) : countText) };
+  try {
+    const done = await api("POST", `/${kind === "shift" ? "shifts" : "events"}/${item.id}/repeat`, body);
+    $("editor").close();
+    status(done.message, "ok");
+    await loadPlanner();
+  } catch (error) {
+    await editorFailed(error);
+  }
+}
+
 // Someone else saved first: show the latest version in the form, keep the message.
 async function editorFailed(error) {
   const message = error.message;
@@ -159,5 +179,6 @@ function setupPlanner() {
   $("new-event").onclick = () => openEditor("event", null);
   $("f-save").onclick = () => saveEditor();
   $("f-cancel-item").onclick = () => cancelItem();
+  $("f-repeat-go").onclick = () => repeatItem();
   $("f-close").onclick = () => $("editor").close();
 }
