@@ -32,7 +32,7 @@ import contextlib
 import contextvars
 import json
 import logging
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, NoReturn, Protocol
@@ -139,6 +139,21 @@ def keyboard_markup(keyboard: MessageKeyboard | None) -> InlineKeyboardMarkup | 
         if row
     ]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def take_off_keyboards(bot: Bot, places: Sequence[tuple[int, int]]) -> int:
+    """Takes the buttons off messages already delivered, (chat_id, message_id) each: a
+    cancelled event's invitations lose Going/Not going (the outbox's notice says why).  The
+    chat's cancel and the Mini App's cancel both end here, through the app's bot and its
+    rate limiter; a message deleted or too old keeps what it has.  Returns how many."""
+    done = 0
+    for chat_id, message_id in places:
+        try:
+            await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            done += 1
+        except TelegramError as exc:
+            log.info("buttons stay on %d/%d (%s)", chat_id, message_id, exc)
+    return done
 
 
 def retry_seconds(exc: RetryAfter) -> float:

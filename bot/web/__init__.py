@@ -23,7 +23,7 @@ def env_of(application: Any) -> WebEnv:
     state = application.bot_data
     assert state.settings is not None and state.sessionmaker is not None
     return WebEnv(state.settings, state.sessionmaker, state.i18n, state.clock,
-                  bot_username=lambda: _username(application))
+                  bot_username=lambda: _username(application), bot=lambda: application.bot)
 
 
 def _username(application: Any) -> str | None:

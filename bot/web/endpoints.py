@@ -34,6 +34,9 @@ class WebEnv:
     clock: Clock
     # The bot's @username once it is known (t.me deep links: invites); None before that.
     bot_username: Callable[[], str | None] = field(default=lambda: None)
+    # The application's bot (None in a process without one): what the chat's handlers send
+    # and edit with, e.g. taking a cancelled event's RSVP buttons off its invitations.
+    bot: Callable[[], Any] = field(default=lambda: None)
 
     @property
     def token(self) -> str:

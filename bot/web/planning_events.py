@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.delivery.sender import take_off_keyboards
 from bot.errors import Conflict, InvalidInput
 from bot.services.authz import Permission
 from bot.services.events import events as event_service
@@ -116,6 +117,9 @@ async def api_cancel_event(request: web.Request, env: WebEnv, actor: Actor) -> A
     done = await versions.guarded_change(
         env.sessionmaker, actor, Event, event_id, version, env.clock.now(), change
     )
+    # As the chat's cancel does: the invitations already delivered lose Going/Not going.
+    if done.invitations and (bot := env.bot()) is not None:
+        await take_off_keyboards(bot, done.invitations)
     card = event_json(env.reader(actor), await week.planned_event(env.sessionmaker, event_id))
     return {**card, "told": done.told}
 

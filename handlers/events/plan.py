@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from bot.commands import CommandSpec
 from bot.context import GotongContext
+from bot.delivery.sender import take_off_keyboards
 from bot.errors import InvalidInput
 from bot.services.authz import Permission
 from bot.services.events import attendance, drafts, events, reading
@@ -384,12 +384,8 @@ async def cb_cancel_yes(
     assert update.callback_query is not None
     done = await events.cancel_event(context.db, actor, data.event_id, now=context.clock.now())
     await update.callback_query.answer()
-    for chat_id, message_id in done.invitations:
-        # The invitation's RSVP buttons go away; the notice (outbox) says why.
-        try:
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-        except TelegramError as exc:  # deleted by the person, or too old: nothing to take off
-            log.info("cancelled event %d: invitation buttons stay (%s)", data.event_id, exc)
+    # The invitations' RSVP buttons go away (as from the Mini App); the notice says why.
+    await take_off_keyboards(context.bot, done.invitations)
     text = views.cancelled(done.event.title, done.told, reader_for(context, actor))
     await edit_or_send(update, context, text)
 

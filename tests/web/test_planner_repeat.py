@@ -68,7 +68,7 @@ async def test_bad_repeats_are_refused_and_write_nothing(tmp_path: Path) -> None
             made = await web.call("POST", "/api/shifts", user=COORDINATOR,
                                   body=shift_body(teams["jaksel"]))
             path = f"/api/shifts/{made.body['id']}/repeat"
-            cases = [
+            cases: list[tuple[dict[str, object], str, dict[str, object]]] = [
                 ({"step": "weekly", "count": 0}, "series.bad_count", {"max": MAX_COPIES}),
                 ({"step": "weekly", "count": 10**9}, "series.bad_count", {"max": MAX_COPIES}),
                 ({"step": "daily", "until": "2026-11-20"}, "series.until_too_early",
@@ -89,14 +89,14 @@ async def test_bad_repeats_are_refused_and_write_nothing(tmp_path: Path) -> None
                 answer = await web.call("POST", path, user=COORDINATOR, body=body)
                 assert answer.status == 422, (body, answer.body)
                 assert answer.body["error"] == key, (body, answer.body)
-                assert answer.message == text(key, **params)
+                assert answer.message == text(key, "en", **params)
             # The same refusal in Indonesian, from the same catalog.
             answer = await web.call("POST", path, user=COORDINATOR, language="id",
                                     body={"step": "weekly", "count": 0})
             assert answer.status == 422
             assert await count(bot, Shift) == 1
             # Once the shift has started it is not repeated (the past is not planned).
-            bot.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+            bot.clock.advance(timedelta(days=1))
             late = await web.call("POST", path, user=COORDINATOR,
                                   body={"step": "daily", "count": 1})
             assert late.status == 422 and late.message == text("series.past")
