@@ -29,7 +29,7 @@ class MessageMethods(ApiCore):
         self._check_reachable(chat)
         formatted = self._formatted(p, "text", caption=False)
         assert formatted is not None
-        inline, reply_keyboard = self._markup(p)
+        inline, reply_keyboard = self._markup(p, chat.chat_id)
         reply_to = self._reply_to(chat, p)
         content: dict[str, Any] = {"text": formatted.text}
         if formatted.entities:
@@ -78,7 +78,7 @@ class MessageMethods(ApiCore):
         chat = self._chat(p)
         self._check_reachable(chat)
         caption = self._formatted(p, "caption", caption=True)
-        inline, reply_keyboard = self._markup(p)
+        inline, reply_keyboard = self._markup(p, chat.chat_id)
         reply_to = self._reply_to(chat, p)
         stored = self._input_file(p, field)
         content: dict[str, Any] = (
@@ -111,7 +111,7 @@ class MessageMethods(ApiCore):
             raise bad_request("there is no text in the message to edit")
         formatted = self._formatted(p, "text", caption=False)
         assert formatted is not None
-        inline, _ = self._markup(p)
+        inline, _ = self._markup(p, message.chat.chat_id)
         changes: dict[str, Any] = {"text": formatted.text}
         if formatted.entities:
             changes["entities"] = formatted.entities
@@ -129,7 +129,7 @@ class MessageMethods(ApiCore):
         if "text" in message.content or "location" in message.content:
             raise bad_request("there is no caption in the message to edit")
         caption = self._formatted(p, "caption", caption=True)
-        inline, _ = self._markup(p)
+        inline, _ = self._markup(p, message.chat.chat_id)
         changes: dict[str, Any] = {}
         if caption is not None and caption.text:
             changes["caption"] = caption.text
@@ -150,7 +150,7 @@ class MessageMethods(ApiCore):
         message = self._own_message(p, "message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
-        inline, _ = self._markup(p)
+        inline, _ = self._markup(p, message.chat.chat_id)
         changes: dict[str, Any] = {} if inline is None else {"reply_markup": inline}
         return await self._edit(call, message, changes, message.sandbox_html, ("reply_markup",))
 

@@ -21,7 +21,7 @@ from sandbox.errors import ApiError, bad_request, forbidden
 from sandbox.faults import Fate, FaultDecider
 from sandbox.html import parse_html
 from sandbox.limits import RateReferee
-from sandbox.markup import check_reply_markup, inline_keyboard
+from sandbox.markup import check_reply_markup, has_web_app, inline_keyboard
 from sandbox.models import Chat, StoredMessage
 from sandbox.params import Params
 from sandbox.stats import Delivery, Stats
@@ -169,9 +169,15 @@ class ApiCore:
             raise bad_request("message to be replied not found")
         return found
 
-    def _markup(self, params: Params) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """(inline keyboard echoed on the message, other reply markup kept for the user)."""
+    def _markup(
+        self, params: Params, chat_id: int | None = None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(inline keyboard echoed on the message, other reply markup kept for the user);
+        a `web_app` button outside a private chat is refused, as Telegram does."""
         markup = check_reply_markup(params.json("reply_markup"))
+        chat = self.world.chats.get(chat_id) if chat_id is not None else None
+        if chat is not None and chat.type != "private" and has_web_app(markup):
+            raise bad_request("BUTTON_TYPE_INVALID")
         inline = inline_keyboard(markup)
         return inline, (markup if markup is not None and inline is None else None)
 

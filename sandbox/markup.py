@@ -53,6 +53,25 @@ def _check_button(button: Any) -> None:
         url = button["url"]
         if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
             raise bad_request("BUTTON_URL_INVALID")
+    if "web_app" in button:
+        _check_web_app(button["web_app"])
+
+
+# Telegram opens a Mini App only over HTTPS; the browser sandbox serves its own on the
+# loopback (http://127.0.0.1:<port>/app), which is the one exception a local run needs.
+_WEB_APP_URL = re.compile(r"^(https://\S+|http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?)$")
+
+
+def _check_web_app(info: Any) -> None:
+    url = info.get("url") if isinstance(info, dict) else None
+    if not isinstance(url, str) or not _WEB_APP_URL.match(url):
+        raise _button_error(f"Web App URL '{url}' is invalid: Only HTTPS links are allowed")
+
+
+def has_web_app(markup: dict[str, Any] | None) -> bool:
+    """Whether an inline keyboard holds a `web_app` button (private chats only, as Telegram)."""
+    rows = (markup or {}).get("inline_keyboard") or []
+    return any(isinstance(b, dict) and "web_app" in b for row in rows for b in row)
 
 
 def check_reply_markup(markup: Any) -> dict[str, Any] | None:

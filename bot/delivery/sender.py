@@ -37,7 +37,7 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, NoReturn, Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -132,6 +132,8 @@ def keyboard_markup(keyboard: MessageKeyboard | None) -> InlineKeyboardMarkup | 
         [
             InlineKeyboardButton(b.text, callback_data=b.data)
             if b.data is not None
+            else InlineKeyboardButton(b.text, web_app=WebAppInfo(web_app))
+            if (web_app := getattr(b, "web_app", None)) is not None
             else InlineKeyboardButton(b.text, url=b.url)
             for b in row
         ]
@@ -167,6 +169,8 @@ def inline_keyboard_json(keyboard: MessageKeyboard) -> dict[str, Any] | None:
         [
             {"text": b.text, "callback_data": b.data}
             if b.data is not None
+            else {"text": b.text, "web_app": {"url": web_app}}
+            if (web_app := getattr(b, "web_app", None)) is not None
             else {"text": b.text, "url": b.url}
             for b in row
         ]

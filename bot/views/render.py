@@ -56,10 +56,11 @@ class Button:
     text: str
     data: str | None = None  # callback_data (≤ 64 bytes, checked here)
     url: str | None = None
+    web_app: str | None = None  # opens the Mini App at this URL (private chats only)
 
     def __post_init__(self) -> None:
-        if (self.data is None) == (self.url is None):
-            raise ValueError("a button needs exactly one of data or url")
+        if [self.data, self.url, self.web_app].count(None) != 2:
+            raise ValueError("a button needs exactly one of data, url or web_app")
         label = to_plain(self.text) if isinstance(self.text, Html) else str(self.text)
         object.__setattr__(self, "text", truncate(label, BUTTON_TEXT_LIMIT))
         if self.data is not None and len(self.data.encode()) > CALLBACK_DATA_LIMIT:

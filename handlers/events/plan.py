@@ -11,6 +11,7 @@ questions in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -39,6 +40,8 @@ from bot.views import events_outbox
 from bot.views import feedback as feedback_views
 from bot.views.events_attendance import confirmation_answer
 from bot.views.render import Outgoing
+from bot.views.webapp import plan_button
+from handlers.app_links import planner_url
 from handlers.buttons import pressed
 from handlers.common import edit_or_send, int_arg, reader_for, send
 from handlers.feature import Feature
@@ -82,8 +85,11 @@ async def _show_card(
         scores = await feedback_scores.event_scores(context.db, actor, view.id)
         if scores is not None:
             extra.append(feedback_views.event_line(reader, scores, view.id))
-    await _reply(update, context, views.card(view, reader, head=head, offers=offers,
-                                             extra_lines=extra))
+    out = views.card(view, reader, head=head, offers=offers, extra_lines=extra)
+    if view.can_manage and (url := planner_url(update, context, actor)) is not None:
+        button = plan_button(url, reader, view.starts_at, view.team_id)
+        out = dataclasses.replace(out, keyboard=[*out.keyboard, [button]])
+    await _reply(update, context, out)
 
 
 async def _create(

@@ -53,6 +53,8 @@ from bot.views.shift_buttons import (
     NewWithSkill,
     RepeatShift,
 )
+from bot.views.webapp import plan_button
+from handlers.app_links import planner_url
 from handlers.buttons import pressed
 from handlers.common import edit_or_send, int_arg, reader_for, send
 from handlers.feature import Feature
@@ -218,8 +220,10 @@ async def _create_shift(
 ) -> None:
     created = await shifts.create_shift(context.db, actor, draft, now=context.clock.now(),
                                         flow=flow)
-    text, keyboard = create_views.shift_created(reader_for(context, actor), created,
-                                                draft.event_id)
+    reader = reader_for(context, actor)
+    text, keyboard = create_views.shift_created(reader, created, draft.event_id)
+    if (url := planner_url(update, context, actor)) is not None:
+        keyboard.append([plan_button(url, reader, created.starts_at, created.team_id)])
     await send(update, context, text, keyboard)
 
 

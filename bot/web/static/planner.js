@@ -166,8 +166,19 @@ async function editorFailed(error) {
 }
 
 
+// "📅 Plan in the app" on a chat card opens the planner at that item's week and team:
+// ?start=YYYY-MM-DD&team=ID (a query: Telegram's own parameters are in the fragment).
+function plannerFromLink() {
+  const query = new URLSearchParams(location.search);
+  const start = query.get("start") || HASH.get("start") || "";
+  const team = query.get("team") || HASH.get("team") || "";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(start)) state.start = start;
+  if (/^\d{1,12}$/.test(team)) state.team = team;
+}
+
 // Wires this page's controls (texts from the catalogs, handlers); start() calls it.
 function setupPlanner() {
+  plannerFromLink();
   $("week-prev").textContent = t("week_prev");
   $("week-next").textContent = t("week_next");
   $("new-shift").textContent = t("new_shift");
