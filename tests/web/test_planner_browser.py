@@ -2,7 +2,8 @@
 
 A chat card's "📅 Plan in the app" opens `/app/?start=<Monday>&team=<id>`: the planner
 shows that week and team.  The editor's Repeat refuses a bad count with the catalog's
-words and writes nothing, then repeats the shift daily until a date.
+words and writes nothing, then repeats the shift daily until a date.  With
+SCREENSHOT_DIR=docs the editor with its Repeat control is saved there (the README shows it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from bot.services.shifts.series import MAX_COPIES
 from models import Shift
 from tests.support.harness import start_harness
-from tests.web.browser import chromium, require_chromium, wait_for
+from tests.web.browser import chromium, require_chromium, screenshot, wait_for
 from tests.web.support import COORDINATOR, seed_campaign, web_client
 from tests.web.test_api import shift_body, text
 from tests.web.test_browser import app_url, item_titled, items, open_app, set_value
@@ -56,6 +57,7 @@ async def test_open_at_a_week_and_repeat_a_shift(tmp_path: Path) -> None:
                     wait_for(driver, lambda d: d.find_element(By.ID, "editor-error").text
                              == refused, "a bad count refused in the form")
                     assert len(items(driver)) == 1
+                    screenshot(driver, "webapp-planner-repeat.png", tmp_path)
                     set_value(driver, "f-repeat-count", "")
                     driver.find_element(By.ID, "f-repeat-step").send_keys("day")
                     set_value(driver, "f-repeat-until", "2026-12-03")
