@@ -7,8 +7,10 @@ in); the Mini App's aiohttp sub-app (`bot.web`) served on loopback over the seed
 database, with a coordinator's initData signed as Telegram signs it.  Per run: the week
 planner (this week, all teams) and the dashboard, each called `--calls` times in a row
 after a warm-up, timed at the client (HTTP on loopback included, so an upper bound of the
-server's time).  Several runs show the spread.  Also the page set's weight (HTML + JS +
-CSS, raw and gzipped, as served) and, where Debian's chromium is installed, the planner's
+server's time), and the bench process's CPU per call (server, SQLite's work and client;
+PostgreSQL's own CPU is in its server process).  Several runs show the spread.  Also the
+page set's weight (HTML + JS + CSS, raw and gzipped, as served) and, where Debian's
+chromium is installed, the planner's
 first render in headless Chromium (navigation start to the week drawn), per run (SQLite).
 
     .venv/bin/python -m benchmarks.webapp_bench [--volunteers 100000] [--runs 3] [--calls 40]
@@ -58,18 +60,21 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def timed_calls(http: aiohttp.ClientSession, url: str, headers: dict[str, str],
-                      calls: int) -> tuple[list[float], int]:
+                      calls: int) -> tuple[list[float], int, float]:
+    """Client-timed ms per call, the body's size, and this process's CPU ms per call (the
+    server, its SQLite and the client: a figure the machine's other load hardly moves)."""
     async with http.get(url, headers=headers) as response:  # warm-up
         body = await response.read()
         assert response.status == 200, body[:300]
     times = []
+    cpu_started = time.process_time()
     for _ in range(calls):
         started = time.perf_counter()
         async with http.get(url, headers=headers) as response:
             body = await response.read()
         times.append((time.perf_counter() - started) * 1000)
         assert response.status == 200
-    return times, len(body)
+    return times, len(body), (time.process_time() - cpu_started) * 1000 / calls
 
 
 def first_render_ms(app_url: str, profile: Path) -> float | None:
@@ -128,11 +133,13 @@ async def serve_and_measure(url: str, volunteers: int, runs: int, calls: int,
                 headers = {"Authorization": f"tma {init_data}"}
                 line = [f"run {run}:"]
                 for name, path in (("planner", "/api/planner"), ("dashboard", "/api/dashboard")):
-                    times, size_bytes = await timed_calls(http, base + path, headers, calls)
+                    times, size_bytes, cpu = await timed_calls(http, base + path, headers,
+                                                               calls)
                     p95 = percentile(times, 0.95)
                     p95s[name].append(p95)
                     line.append(f"{name} p50 {statistics.median(times):6.1f} ms "
-                                f"p95 {p95:6.1f} ms ({size_bytes / 1024:.0f} KB JSON) |")
+                                f"p95 {p95:6.1f} ms cpu {cpu:5.1f} ms "
+                                f"({size_bytes / 1024:.0f} KB JSON) |")
                 render = None
                 if browser:
                     render = await asyncio.to_thread(
