@@ -33,6 +33,7 @@ import asyncio
 import heapq
 import logging
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -279,6 +280,7 @@ async def one_day(args: argparse.Namespace, model: Model, seed_no: int,
                     .group_by(OutboxMessage.kind))})
     finally:
         await sandbox.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     outcome.places_open, outcome.filled = end.places_open, end.filled
     outcome.full_shifts, outcome.shifts, outcome.over = end.full_shifts, end.shifts, end.over
     outcome.seconds = time.perf_counter() - started

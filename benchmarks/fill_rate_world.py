@@ -220,7 +220,8 @@ async def _set_counts(engine: AsyncEngine, counts: Mapping[int, int], *, full: b
 async def _targets(engine: AsyncEngine, rng: random.Random, world: World, team_ids: list[int],
                    members: list[list[int]], shifts: int, start: datetime,
                    skill_id: int | None) -> None:
-    """Tomorrow's understaffed shifts (09:00-19:00 starts, 3 h, 2+ places free each)."""
+    """Tomorrow's understaffed shifts (09:00-19:00 starts, 3 h, 2+ places free each), dealt
+    to the teams in turn; every fifth of a team's shifts needs the skill."""
     tomorrow = start + timedelta(days=1, hours=1)  # Friday 09:00 WIB
     rows, taken = [], []
     for i in range(shifts):
@@ -228,7 +229,8 @@ async def _targets(engine: AsyncEngine, rng: random.Random, world: World, team_i
         taken.append(rng.randint(0, capacity - 2))
         starts = tomorrow + timedelta(minutes=30 * rng.randint(0, 20))
         rows.append(_shift(f"Door-knocking {i + 1}", team_ids[i % len(team_ids)], starts,
-                           SHIFT_HOURS, capacity, 0, skill_id if i % 5 == 4 else None))
+                           SHIFT_HOURS, capacity, 0,
+                           skill_id if (i // len(team_ids)) % 5 == 4 else None))
     await _bulk(engine, Shift, rows)
     world.targets = await _shift_ids(engine, "Door-knocking ")
     signups, counts = [], {}
