@@ -8,6 +8,8 @@ async function loadPeople(more) {
   if ($("people-q").value.trim()) query.set("q", $("people-q").value.trim());
   query.set("offset", String(state.peopleOffset));
   const data = await api("GET", "/people?" + query.toString());
+  fillInvite(data);
+  if (!more) loadUnconfirmedEvents().catch(showError);
   const team = $("people-team").value;
   const skill = $("people-skill").value;
   fillTeams($("people-team"), data.teams, t("all_teams"), team);
@@ -61,4 +63,86 @@ function setupPeople() {
   let typing = null;
   $("people-q").oninput = () => { clearTimeout(typing); typing = setTimeout(() => loadPeople().catch(showError), 300); };
   $("people-more").onclick = () => loadPeople(true).catch(showError);
+  setupPeopleTools();
+}
+
+// ---- invite links and who hasn't confirmed -------------------------------------------------
+let INVITE_SETUP = false;
+function fillInvite(data) {
+  if (INVITE_SETUP || !data.invite) return;
+  INVITE_SETUP = true;
+  const team = $("invite-team");
+  team.replaceChildren();
+  if (data.invite.no_team) team.append(el("option", { value: "", text: t("no_team") }));
+  for (const x of data.teams) team.append(el("option", { value: x.id, text: x.name }));
+  $("invite-role").replaceChildren(...data.invite.roles.map((r) => el("option", { value: r.role, text: r.label })));
+}
+
+async function createInvite() {
+  const teamId = $("invite-team").value;
+  try {
+    const made = await api("POST", "/people/invites", { role: $("invite-role").value,
+      team_id: teamId ? Number(teamId) : null });
+    $("invite-link").value = made.link || made.payload;
+    $("invite-open").hidden = !made.link;
+    if (made.link) $("invite-open").href = made.link;
+    $("invite-result").hidden = false;
+    $("invite-msg").textContent = made.text;
+  } catch (error) { $("invite-msg").textContent = error.message; }
+}
+
+async function copyInvite() {
+  const link = $("invite-link");
+  try { await navigator.clipboard.writeText(link.value); } catch (e) { link.select(); document.execCommand("copy"); }
+  $("invite-msg").textContent = t("invite_copied");
+}
+
+async function loadUnconfirmedEvents() {
+  if (!ME.can.events && !ME.can.people) return;
+  let data;
+  try { data = await api("GET", "/people/events"); } catch (e) { $("unconf-box").hidden = true; return; }
+  const select = $("unconf-event");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "", text: data.events.length ? t("unconfirmed_pick") : t("unconfirmed_no_events") }),
+    ...data.events.map((e) => el("option", { value: e.id, text: t("unconfirmed_event", { title: e.title, when: e.when, n: e.unconfirmed, going: e.going }) })));
+  if (chosen && data.events.some((e) => String(e.id) === chosen)) select.value = chosen;
+  await loadUnconfirmed();
+}
+
+function openChat(link) {
+  if (TG && link.startsWith("https://t.me/") && TG.openTelegramLink) TG.openTelegramLink(link);
+  else window.open(link, "_blank", "noopener");
+}
+
+async function loadUnconfirmed() {
+  const id = $("unconf-event").value;
+  const list = $("unconf-list");
+  list.replaceChildren();
+  $("unconf-remind").hidden = true;
+  $("unconf-msg").textContent = "";
+  if (!id) return;
+  const d = await api("GET", `/events/${id}/unconfirmed`);
+  $("unconf-msg").textContent = d.people.length ? t("unconfirmed_count", { n: d.people.length }) : t("unconfirmed_all");
+  $("unconf-remind").hidden = !(d.can_remind && d.people.length);
+  for (const p of d.people) {
+    const link = el("a", { href: p.chat_link, text: t("message_person"), onclick: (ev) => { ev.preventDefault(); openChat(p.chat_link); } });
+    list.append(el("li", { class: "unconfirmed", "data-person": p.person_id },
+      el("span", { text: p.name + (p.username ? " @" + p.username : "") }), link));
+  }
+}
+
+async function remindUnconfirmed() {
+  const id = $("unconf-event").value;
+  if (!id) return;
+  try {
+    const done = await api("POST", `/events/${id}/remind`, {});
+    $("unconf-msg").textContent = done.message;
+  } catch (error) { $("unconf-msg").textContent = error.message; }
+}
+
+function setupPeopleTools() {
+  $("invite-create").onclick = createInvite;
+  $("invite-copy").onclick = copyInvite;
+  $("unconf-event").onchange = () => loadUnconfirmed().catch(showError);
+  $("unconf-remind").onclick = remindUnconfirmed;
 }
