@@ -131,8 +131,12 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    # JIT compilation pays off for long analytic scans only; the bot's statements are short
+    # and its heaviest (the summary's counts at campaign scale) spent 20-45 ms compiling.
+    connect_args = {"server_settings": {"jit": "off"}} if "asyncpg" in database_url else {}
     return create_async_engine(
-        database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+        database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
