@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.errors import InvalidInput
-from bot.services.authz import GRANTABLE, Permission
+from bot.services.authz import Permission
 from bot.services.events import attendance
 from bot.services.events.confirmations import events_to_confirm
 from bot.services.events.reading import PersonRef
@@ -28,7 +28,6 @@ from bot.views.people import invite_text
 from bot.views.render import Reader, to_plain
 from bot.web import inputs
 from bot.web.endpoints import Routes, WebEnv
-from handlers.people.admin import DEFAULT_INVITE_DAYS, DEFAULT_INVITE_USES, INVITE_ROLE_ORDER
 from models import Role
 
 ROUTES = Routes()
@@ -100,16 +99,10 @@ async def api_set_role(request: web.Request, env: WebEnv, actor: Actor) -> Any:
 
 
 # ---- invite links ----------------------------------------------------------------------
-def invite_roles(actor: Actor) -> list[Role]:
-    """The roles the chat's /invite offers this person (volunteer first)."""
-    grantable = GRANTABLE.get(actor.role, frozenset())
-    return [r for r in INVITE_ROLE_ORDER if r in grantable or r == Role.VOLUNTEER]
-
-
 def _invite_choices(reader: Reader, actor: Actor) -> dict[str, Any]:
     return {
         "roles": [{"role": r.value, "label": to_plain(reader.t(f"webapp.role_{r.value}"))}
-                  for r in invite_roles(actor)],
+                  for r in invites.invite_roles(actor)],
         "no_team": actor.role != Role.LEAD,  # a lead's link always joins one of their teams
     }
 
@@ -128,8 +121,8 @@ async def api_create_invite(request: web.Request, env: WebEnv, actor: Actor) -> 
         actor,
         team_id=inputs.integer(body, "team_id"),
         role=role,
-        days=DEFAULT_INVITE_DAYS,
-        max_uses=DEFAULT_INVITE_USES,
+        days=invites.DEFAULT_INVITE_DAYS,
+        max_uses=invites.DEFAULT_INVITE_USES,
         now=env.clock.now(),
     )
     reader = env.reader(actor)

@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler
 from bot.commands import CommandSpec
 from bot.context import GotongContext
 from bot.errors import InvalidInput
-from bot.services.authz import GRANTABLE, Permission, can, is_team_scoped
+from bot.services.authz import Permission, can, is_team_scoped
 from bot.services.people import invites, roles, teams
 from bot.services.people import members as people
 from bot.services.people.members import Actor
@@ -30,18 +30,6 @@ from handlers.guard import StaleButton, guarded
 from handlers.menus import sync_person_menu
 from models import Role
 
-DEFAULT_INVITE_DAYS = 14
-DEFAULT_INVITE_USES = 100
-
-
-# Most invites are for volunteers, so that button comes first.
-INVITE_ROLE_ORDER = (Role.VOLUNTEER, Role.LEAD, Role.COORDINATOR, Role.PARTNER, Role.MEDIA)
-
-
-def _invite_roles(actor: Actor) -> list[Role]:
-    grantable = GRANTABLE.get(actor.role, frozenset())
-    return [r for r in INVITE_ROLE_ORDER if r in grantable or r == Role.VOLUNTEER]
-
 
 @guarded(Permission.INVITE)
 async def cmd_invite(update: Update, context: GotongContext, actor: Actor) -> None:
@@ -59,7 +47,7 @@ async def _invite_from_args(
     update: Update, context: GotongContext, actor: Actor, args: list[str]
 ) -> None:
     role = Role.VOLUNTEER
-    days, uses = DEFAULT_INVITE_DAYS, DEFAULT_INVITE_USES
+    days, uses = invites.DEFAULT_INVITE_DAYS, invites.DEFAULT_INVITE_USES
     numbers = [a for a in args[1:] if a.isdigit()]
     words = [a for a in args[1:] if not a.isdigit()]
     if len(words) > 1 or len(numbers) > 2:
@@ -111,7 +99,7 @@ async def cb_invite_team(
     if not can(actor, Permission.INVITE, data.team_id or None):
         raise StaleButton()
     reader = reader_for(context, actor)
-    keyboard = invite_role_keyboard(reader, data.team_id, _invite_roles(actor))
+    keyboard = invite_role_keyboard(reader, data.team_id, invites.invite_roles(actor))
     await query.answer()
     await edit_or_send(update, context, reader.t("invite.pick_role"), keyboard)
 
@@ -123,7 +111,7 @@ async def cb_invite_role(
     """Role picked → the invite link."""
     query = update.callback_query
     assert query is not None
-    if data.role not in _invite_roles(actor):  # not a role this person was offered
+    if data.role not in invites.invite_roles(actor):  # not a role this person was offered
         raise StaleButton()
     await _create_and_show(
         update,
@@ -131,8 +119,8 @@ async def cb_invite_role(
         actor,
         data.team_id or None,
         data.role,
-        DEFAULT_INVITE_DAYS,
-        DEFAULT_INVITE_USES,
+        invites.DEFAULT_INVITE_DAYS,
+        invites.DEFAULT_INVITE_USES,
     )
     await query.answer()
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.services.people.invites import INVITE_PREFIX
+from bot.services.people.invites import DEFAULT_INVITE_DAYS, DEFAULT_INVITE_USES, INVITE_PREFIX
 from bot.views.i18n import I18n
 from bot.views.render import to_plain
-from handlers.people.admin import DEFAULT_INVITE_DAYS, DEFAULT_INVITE_USES
 from models import Invite, Membership, Person, Role
 from tests.support.harness import T0, start_harness
 from tests.web.support import COORDINATOR, LEAD, VOLUNTEER, seed_campaign, web_client

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import audit
-from bot.services.authz import Permission, can_grant, require
+from bot.services.authz import GRANTABLE, Permission, can_grant, require
 from bot.services.people.members import Actor, TelegramUser, actor_from, upsert_person
 from bot.services.people.teams import join_team
 from models import Invite, Role, Team
@@ -20,6 +20,17 @@ MAX_INVITE_DAYS = 90
 MAX_INVITE_USES = 10_000
 # Deep-link payloads allow A-Z a-z 0-9 _ - ; a prefix keeps them apart from checkin_ links.
 INVITE_PREFIX = "inv_"
+# What an invite gets when its maker says nothing (the chat's two taps, the Mini App).
+DEFAULT_INVITE_DAYS = 14
+DEFAULT_INVITE_USES = 100
+# Most invites are for volunteers, so that choice comes first.
+INVITE_ROLE_ORDER = (Role.VOLUNTEER, Role.LEAD, Role.COORDINATOR, Role.PARTNER, Role.MEDIA)
+
+
+def invite_roles(actor: Actor) -> list[Role]:
+    """The roles this person may invite to (volunteer first), in the chat and the app alike."""
+    grantable = GRANTABLE.get(actor.role, frozenset())
+    return [r for r in INVITE_ROLE_ORDER if r in grantable or r == Role.VOLUNTEER]
 
 
 @dataclass(frozen=True, slots=True)
