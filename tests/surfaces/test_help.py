@@ -67,7 +67,8 @@ async def test_help_groups_commands_and_a_lead_sees_only_what_a_lead_can_do(
     assert {x.split(" ")[0] for x in money} >= {"/budget", "/ledger", "/fund"}
     people = lines[positions[1] + 1 : positions[2]]
     assert [x.split(" ")[0] for x in people] == [
-        "/invite", "/team", "/promote", "/demote", "/linkteam", "/unlinkteam", "/import"]
+        "/invite", "/team", "/promote", "/demote", "/linkteam", "/unlinkteam", "/groupdigest",
+        "/import"]
     # The coordinator's /team offers create; the lead's describes only what leads do.
     team_for = {x.split(" ")[0]: x for x in lines}["/team"]
     assert to_plain(catalog["cmd.team"]) in team_for
