@@ -2,8 +2,8 @@
 
 Run: `.venv/bin/python -m benchmarks.fill_rate_bench [--seeds 1 2 3] [--teams 20]
 [--volunteers 2000] [--shifts 100] [--p-personal 0.25] [--p-broadcast 0.05]
-[--delay-mean 60] [--step 5]` (the full figure: ~10 min a seed and scenario on the shared
-machine; develop with `--volunteers 200 --shifts 10 --teams 2 --seeds 1`).
+[--delay-mean 60] [--step 5]` (the full figure: ~4 min for A and ~2 min for B a seed on the
+shared machine; develop with `--volunteers 200 --shifts 10 --teams 2 --seeds 1`).
 
 The real Application on SQLite polls an in-process sandbox with Telegram's limits on (30
 messages/s, 1/s per chat, edits counted).  The bot's clock is a `FrozenClock` moved through
