@@ -79,16 +79,13 @@ def _setup_logging(level: str, as_json: bool) -> None:
 
 
 def run(settings: Settings, *, fresh: bool = False) -> int:
-    if settings.auto_migrate:
-        from bot import migrate as migrations
+    from bot.ops.schema import prepare_in_child
 
-        migrations.upgrade(settings.database_url)
-    from bot.ops.schema import schema_problem
-
-    problem = schema_problem(settings.database_url)
+    code, problem = prepare_in_child(settings.database_url, upgrade=settings.auto_migrate)
     if problem is not None:
         print(f"gotong: refusing to start: {problem}", file=sys.stderr)
-        return 3
+    if code != 0:
+        return code
     if settings.bot_token is None:
         print(
             "No BOT_TOKEN set: starting the local sandbox Bot API and a terminal chat "

@@ -46,3 +46,25 @@ def test_report_and_export_libraries_are_not_loaded_at_start() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines() == ["import []", "running []"], done.stdout
+
+
+START_SCRIPT = r"""
+import sys, tempfile
+from bot.ops.schema import prepare_in_child
+
+url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/start.sqlite3"
+print(prepare_in_child(url, upgrade=False)[0])  # no schema yet, no upgrade: refused
+print(prepare_in_child(url, upgrade=True))  # AUTO_MIGRATE: upgraded and ready
+print(sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "mako", "pygments"}))
+"""
+
+
+def test_the_schema_step_at_start_leaves_alembic_out_of_the_bot_process() -> None:
+    """`python -m bot run` upgrades and checks the schema in a child process: Alembic, Mako
+    and Pygments (~12 MiB) would otherwise stay resident for the bot's whole life."""
+    done = subprocess.run(
+        [sys.executable, "-c", START_SCRIPT], capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parents[2], timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["3", "(0, None)", "[]"], done.stdout
