@@ -83,11 +83,16 @@ class SandboxUser:
         chat_id: int | None = None,
         predicate: MessagePredicate | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        after: SandboxMessage | None = None,
     ) -> SandboxMessage:
-        """The bot's next message after the last one this person sent or was handed."""
+        """The bot's next message after the last one this person sent or was handed (or
+        after `after`, for a message that may have come before or after other replies)."""
         chat = self._chat(chat_id)
-        after = self._cursor.get(chat, self._backend.last_message_id(chat))
-        found = await self._backend.wait_for_message(chat, after, predicate, timeout, True)
+        if after is None:
+            start = self._cursor.get(chat, self._backend.last_message_id(chat))
+        else:
+            start = after.message_id
+        found = await self._backend.wait_for_message(chat, start, predicate, timeout, True)
         self._advance(chat, found.message_id)
         return found
 
