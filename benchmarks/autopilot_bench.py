@@ -10,8 +10,12 @@ that a third of the volunteers have), 100,000 upcoming signups (the "busy" check
   transaction), after the previous run's asks, state and outbox rows were deleted, so
   every run plans the same first wave.
 
+Planner statistics as a running bot has them: on SQLite the bot's own refresh
+(`bot.ops.statistics`, a minute after start), on PostgreSQL an ANALYZE standing in for
+autovacuum's; `--no-statistics` skips both (SQLite before the bot refreshed them).
+
     .venv/bin/python -m benchmarks.autopilot_bench [--volunteers 100000] [--shifts 1000]
-        [--runs 3] [--no-postgres]
+        [--runs 3] [--no-postgres] [--no-statistics]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.ops.statistics import refresh_statistics
 from bot.services.reach import autopilot
 from models import (
     AutopilotAsk,
@@ -127,12 +132,20 @@ async def seed(engine: AsyncEngine, volunteers: int, shifts: int) -> None:
     await _bulk(engine, ShiftSignup, signups)
 
 
-async def run(url: str, volunteers: int, shifts: int, runs: int) -> dict[str, list[float]]:
+async def run(
+    url: str, volunteers: int, shifts: int, runs: int, with_statistics: bool
+) -> dict[str, list[float]]:
     engine = create_engine(url)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     started = time.perf_counter()
     await seed(engine, volunteers, shifts)
     print(f"  seeded in {time.perf_counter() - started:.0f} s")
+    if with_statistics:
+        started = time.perf_counter()
+        if not await refresh_statistics(engine):
+            async with engine.begin() as conn:
+                await conn.execute(text("ANALYZE"))
+        print(f"  planner statistics in {time.perf_counter() - started:.2f} s")
     db = create_sessionmaker(engine)
     out: dict[str, list[float]] = {"plan": [], "sweep": [], "invites": [], "reports": []}
     for _ in range(runs):
@@ -185,17 +198,19 @@ def main() -> None:
     parser.add_argument("--shifts", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-statistics", action="store_true")
     args = parser.parse_args()
+    shape = (args.volunteers, args.shifts, args.runs, not args.no_statistics)
     for backend in ["sqlite"] + ([] if args.no_postgres else ["postgres"]):
         print(f"{backend}: {args.volunteers} volunteers, {args.shifts} understaffed shifts")
         with tempfile.TemporaryDirectory() as tmp:
             if backend == "sqlite":
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'autopilot.sqlite3'}"
-                out = asyncio.run(run(url, args.volunteers, args.shifts, args.runs))
+                out = asyncio.run(run(url, *shape))
             else:
                 url = asyncio.run(_pg_database())
                 try:
-                    out = asyncio.run(run(url, args.volunteers, args.shifts, args.runs))
+                    out = asyncio.run(run(url, *shape))
                 finally:
                     asyncio.run(_drop_pg(url))
         print(f"  plan one wave s : {spread(out['plan'])}")

@@ -31,6 +31,11 @@ from bot.ops import heartbeat
 from bot.ops.dedup import UpdateGate, prune_processed_updates
 from bot.ops.health import Health, check_health
 from bot.ops.leader import Leadership, gate_jobs, leader_only
+from bot.ops.statistics import (
+    FIRST_REFRESH_SECONDS,
+    REFRESH_INTERVAL_SECONDS,
+    refresh_statistics,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,7 @@ class Ops:
     ) -> None:
         """`pacer`: the app's one pacer, whose rate this replica sets to its share."""
         self.settings = settings
+        self.engine = engine
         self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
         self.host = socket.gethostname()
         self.pid = os.getpid()
@@ -99,6 +105,13 @@ class Ops:
                 first=30,
                 name="ops.prune",
             )
+            if self.engine.dialect.name == "sqlite":
+                app.job_queue.run_repeating(
+                    leader_only(job_refresh_statistics),
+                    interval=REFRESH_INTERVAL_SECONDS,
+                    first=FIRST_REFRESH_SECONDS,
+                    name="ops.statistics",
+                )
         log.info("replica %s started (%s)", self.replica_id, self.role)
 
     def gate_jobs(self, app: Any) -> None:
@@ -208,3 +221,8 @@ async def job_prune_ops_tables(context: Any) -> None:
     updates, replicas = await get_ops(context).prune()
     if updates or replicas:
         log.info("pruned %d handled update ids and %d gone replicas", updates, replicas)
+
+
+async def job_refresh_statistics(context: Any) -> None:
+    """Leader job (SQLite only): fresh planner statistics (see bot.ops.statistics)."""
+    await refresh_statistics(get_ops(context).engine)
