@@ -86,6 +86,8 @@ def repeated(reader: Reader, result: RepeatResult) -> list[str]:
         return [reader.t("shift_repeat.nothing", title=result.title)]
     lines = [reader.t("shift_repeat.created", count=len(result.created), title=result.title)]
     lines += [reader.t("shift_repeat.line", when=reader.when(start)) for start in result.created]
+    if result.roles:
+        lines.append(reader.t("shift_repeat.roles", count=result.roles))
     if result.skipped:
         lines.append(reader.t("shift_repeat.skipped", count=result.skipped))
     return lines

@@ -111,14 +111,40 @@ async def test_repeat_an_event(tmp_path: Path) -> None:
                 "title": "Rally <b>", "starts_at": TOMORROW_8, "ends_at": TOMORROW_11,
                 "place": "Monas", "capacity": 50, "team_id": None})
             assert made.status == 200, made.body
-            path = f"/api/events/{made.body['id']}/repeat"
+            event_id = made.body["id"]
+            desk = await web.call("POST", "/api/shifts", user=COORDINATOR, body=shift_body(
+                None, title="Registration desk", event_id=event_id, capacity=4))
+            gone = await web.call("POST", "/api/shifts", user=COORDINATOR, body=shift_body(
+                None, title="Old role", event_id=event_id))
+            assert desk.status == gone.status == 200, (desk.body, gone.body)
+            cancelled = await web.call("POST", f"/api/shifts/{gone.body['id']}/cancel",
+                                       user=COORDINATOR, body={"version": gone.body["version"]})
+            assert cancelled.status == 200, cancelled.body
+            async with bot.db.begin() as session:  # a volunteer on the desk: not copied
+                taken = await session.get_one(Shift, desk.body["id"])
+                taken.taken = 1
+            path = f"/api/events/{event_id}/repeat"
             weekly = await web.call("POST", path, user=COORDINATOR,
                                     body={"step": "weekly", "until": "2026-12-11"})
             assert weekly.status == 200, weekly.body
             assert weekly.body["created"] == 2
             assert "Rally <b>" in weekly.body["message"]
+            assert text("shift_repeat.roles", count=2) in weekly.body["message"]
             assert await starts(bot, Event) == [timedelta(0), timedelta(weeks=1),
                                                 timedelta(weeks=2)]
+            async with bot.db() as session:  # each copy has its own empty desk, same hours
+                events = (await session.scalars(select(Event).order_by(Event.starts_at))).all()
+                desks = (await session.execute(
+                    select(Shift.event_id, Shift.starts_at, Shift.capacity, Shift.taken)
+                    .where(Shift.title == "Registration desk").order_by(Shift.starts_at)
+                )).all()
+                old_roles = await session.scalar(
+                    select(func.count()).where(Shift.title == "Old role"))
+            assert [(d.event_id, d.starts_at - e.starts_at, d.capacity, d.taken)
+                    for d, e in zip(desks, events, strict=True)] == [
+                (e.id, desks[0].starts_at - events[0].starts_at, 4, t)
+                for e, t in zip(events, (1, 0, 0), strict=True)]
+            assert old_roles == 1
             # The copies are on the planner, as events of their weeks.
             week = await web.call("GET", "/api/planner?start=2026-11-30", user=COORDINATOR)
             assert [e["title"] for e in week.body["events"]] == ["Rally <b>"]
@@ -128,3 +154,6 @@ async def test_repeat_an_event(tmp_path: Path) -> None:
             lead = await web.call("POST", path, user=LEAD, body={"step": "weekly", "count": 1})
             assert lead.status == 403
             assert await count(bot, Event) == 3
+            again = await web.call("POST", path, user=COORDINATOR,
+                                   body={"step": "weekly", "until": "2026-12-11"})
+            assert again.body["created"] == 0 and await count(bot, Shift) == 3 + 1

@@ -4,7 +4,10 @@ The series rules are the shifts' (`bot.services.shifts.series`: how many copies,
 each copy passes the same checks as a new event (`drafts.validate_draft`) and is written
 as one (`events.insert_event`: escalation plan, audit, group post), all in one transaction.
 A copy whose title, team and start exist already (not cancelled) is skipped, so repeating
-twice creates nothing twice.  The event's duties and invitations are not copied.
+twice creates nothing twice.  Each copy brings the event's roles (its duties, the shifts
+that belong to it, not cancelled) at the same times relative to it, empty: next week's
+rally needs its registration desk again, not last week's volunteers.  Invitations are not
+sent for the copies: whom to invite, and when, is decided per event (its card's Invite).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from bot.services.events.events import insert_event
 from bot.services.events.messages import Timing
 from bot.services.events.reading import load_event
 from bot.services.people.members import Actor
+from bot.services.shifts.repeat import copy_shift
 from bot.services.shifts.series import RepeatResult, Series, offsets
-from models import Event, EventStatus
+from models import Event, EventStatus, Shift, ShiftStatus
 
 
 async def repeat_event(
@@ -49,6 +53,10 @@ async def repeat_event(
             place=source.place, latitude=source.latitude, longitude=source.longitude,
             team_id=source.team_id, capacity=source.capacity, description=source.description,
         )
+        duties = (await session.scalars(
+            select(Shift).where(Shift.event_id == source.id, Shift.status != ShiftStatus.CANCELLED)
+            .order_by(Shift.starts_at, Shift.id)
+        )).all()
         created: list[datetime] = []
         skipped = 0
         for step in steps:
@@ -58,14 +66,16 @@ async def repeat_event(
             if await _exists(session, source, copy.starts_at):
                 skipped += 1
                 continue
-            await insert_event(session, actor, copy, timing=timing, now=now)
+            event = await insert_event(session, actor, copy, timing=timing, now=now)
+            session.add_all(copy_shift(duty, step, actor, now, event) for duty in duties)
             created.append(copy.starts_at)
         if created:
             audit.record(
                 session, action="event.repeat", actor_id=actor.person_id, target_type="event",
                 target_id=source.id, pattern=series.label(), copies=len(created),
+                roles=len(duties),
             )
-        return RepeatResult(source.title, tuple(created), skipped)
+        return RepeatResult(source.title, tuple(created), skipped, len(duties) * len(created))
 
 
 async def _exists(session: AsyncSession, source: Event, starts_at: datetime) -> bool:

@@ -79,7 +79,7 @@ async def repeat_shift_series(
             if await _exists(session, source, starts_at):
                 skipped += 1
                 continue
-            copies.append(_copy(source, offset, actor, now, event))
+            copies.append(copy_shift(source, offset, actor, now, event))
             session.add(copies[-1])
             created.append(starts_at)
         if created:
@@ -115,9 +115,11 @@ async def _exists(session: AsyncSession, source: Shift, starts_at: datetime) -> 
     return found is not None
 
 
-def _copy(
+def copy_shift(
     source: Shift, offset: timedelta, actor: Actor, now: datetime, event: Event | None
 ) -> Shift:
+    """`source` moved by `offset`, empty (nobody signed up), an `event`'s role while it lies
+    in that event's window (a repeat of the shift, or of the event it belongs to)."""
     return Shift(
         title=source.title,
         team_id=source.team_id,

@@ -63,6 +63,7 @@ class RepeatResult:
     title: str
     created: tuple[datetime, ...]  # start times of the new copies
     skipped: int  # copies that existed already
+    roles: int = 0  # an event's repeat: its roles' shifts copied with it, over all copies
 
 
 def offsets(series: Series, starts_at: datetime, *, tz: str, now: datetime) -> list[timedelta]:
