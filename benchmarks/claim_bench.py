@@ -364,12 +364,16 @@ def run_gotong_on(which: str, args: argparse.Namespace) -> Figures:
     with tempfile.TemporaryDirectory() as tmp:
         return asyncio.run(bench_gotong(f"sqlite+aiosqlite:///{Path(tmp) / 'b.sqlite3'}", args))
 
+# Claims/s ÷ echo's, issue #13 (issue #4 asked 0.5).
+CLAIM_GOAL = 0.8
+
 
 def report(label: str, figures: Figures, concurrency: int, echo: Figures | None = None) -> None:
     line = f"{label:<28} closed loop ({concurrency} at once): {figures.closed_rate:6.1f} taps/s"
     if echo is not None:
         ratio = figures.closed_rate / echo.closed_rate
-        line += f"  ratio {ratio:.2f} (goal ≥ 0.50) {'OK' if ratio >= 0.5 else 'BELOW GOAL'}"
+        line += (f"  ratio {ratio:.2f} (goal ≥ {CLAIM_GOAL:.2f}) "
+                 f"{'OK' if ratio >= CLAIM_GOAL else 'BELOW GOAL'}")
     print(line)
     for run in figures.runs:
         kept = "sustained" if run.sustained else "NOT sustained"
