@@ -39,6 +39,10 @@ from models import (
 
 IMPORT_PREFIX = "imp_"  # deep-link payload prefix: /start imp_<code>
 CHUNK = 500  # keys per IN (...) query: far below SQLite's and asyncpg's parameter limits
+# Rows per multi-row INSERT (12 parameters each).  Each batch's statement is compiled on
+# the event loop, so batches stay small: import_bench's /help p95 during a 10,000-row
+# import was 20 ms at 25 rows, 66 ms at 100, with the commit as fast within 0.3 s.
+INSERT_BATCH = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +182,20 @@ async def commit_import(
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(ImportedVolunteer).on_conflict_do_nothing(index_elements=["row_key"])
         created = 0
-        for start in range(0, len(values), 1000):
-            batch = values[start : start + 1000]
-            result = await session.execute(stmt.returning(ImportedVolunteer.id), batch)
-            created += len(result.all())
-        # A concurrent import of the same rows may have won: read back every code.
+        # One INSERT ... VALUES (...), (...) per batch: given as executemany parameters, an
+        # ON CONFLICT ... RETURNING runs row by row and SQLAlchemy splices each row's result
+        # into the batch's (quadratic: 10,000 rows took 4.7 s on SQLite, most in splicing).
+        for start in range(0, len(values), INSERT_BATCH):
+            batch = values[start : start + INSERT_BATCH]
+            result = await session.execute(
+                stmt.values(batch).returning(ImportedVolunteer.row_key, ImportedVolunteer.code))
+            for key, code in result:
+                plan.codes[key] = code
+                created += 1
+        # A concurrent import of the same rows may have won: read back the codes of the rows
+        # this one did not write (none, unless two imports of one file overlapped).
         fresh = {r.key for r in plan.new}
-        for chunk in _chunks(sorted(fresh)):
+        for chunk in _chunks(sorted(fresh - plan.codes.keys())):
             for key, code in await session.execute(
                 select(ImportedVolunteer.row_key, ImportedVolunteer.code)
                 .where(ImportedVolunteer.row_key.in_(chunk))
