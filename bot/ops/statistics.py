@@ -3,11 +3,11 @@ hours.
 
 SQLite never gathers statistics on its own; without them its planner guesses every index
 equally selective and picks badly on a grown database (the autopilot's wave planning over
-100,000 volunteers and 1,000 shifts: 6.4-7.1 s without statistics, 3.9-4.0 s with them,
-`benchmarks/autopilot_bench.py`).  `analysis_limit` makes ANALYZE sample about that many
-rows per index instead of reading every row, so a refresh costs milliseconds whatever the
-database's size and holds the write lock only that long.  PostgreSQL's autovacuum keeps
-its own statistics: nothing runs there.
+100,000 volunteers and 1,000 shifts: 3.1 s without statistics, 2.0-2.3 s with them on a
+quiet machine, `benchmarks/autopilot_bench.py`).  `analysis_limit` makes ANALYZE sample
+about that many rows per index instead of reading every row, so a refresh costs
+milliseconds whatever the database's size and holds the write lock only that long.
+PostgreSQL's autovacuum keeps its own statistics: nothing runs there.
 """
 
 from __future__ import annotations
