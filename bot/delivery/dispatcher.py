@@ -38,6 +38,7 @@ from bot.delivery.leasing import (
     claim,
     expire_leases,
     has_due,
+    holds_leases,
     record,
 )
 from bot.delivery.message import Message
@@ -55,6 +56,8 @@ BACKOFF_MAX_SECONDS = 300.0
 # Do not start a send whose lease ends this soon: another replica may take the row back.
 LEASE_MARGIN = timedelta(seconds=5)
 FLUSH_EVERY_SECONDS = 0.25
+# run_once, while only rows its refill loop leased are still out: how often it looks again.
+IN_FLIGHT_POLL_SECONDS = 0.02
 # On stop, how long sends already under way may take to finish before they are cancelled.
 STOP_GRACE_SECONDS = 10.0
 FLUSH_BATCH = 200
@@ -458,7 +461,10 @@ class Dispatcher:
 
     # ---- synchronous drain (tests, tools) ---------------------------------------------------
     async def run_once(self, *, max_rounds: int = 50) -> DrainReport:
-        """Sends everything due now and records it; returns when nothing due is left.
+        """Sends everything due now and records it; returns when nothing due is left and
+        nothing this dispatcher leased is still out (its own refill loop, when it runs, may
+        have leased rows this drain did not see, and their sends may enqueue more, such as
+        a post re-sent to a group's new id).
 
         Works with a `FrozenClock`: retries scheduled for later are not due, so it ends.
         """
@@ -477,7 +483,9 @@ class Dispatcher:
                 report.rounds += 1
                 report.leased += leased
                 if leased == 0 and not await has_due(self.db, self.clock.now()):
-                    break
+                    if not await holds_leases(self.db, self.instance):
+                        break
+                    await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
         finally:
             if started_here:
                 await self.stop()

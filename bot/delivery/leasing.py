@@ -120,6 +120,18 @@ async def has_due(sessionmaker: async_sessionmaker[AsyncSession], now: datetime)
         return found is not None
 
 
+async def holds_leases(sessionmaker: async_sessionmaker[AsyncSession], instance: str) -> bool:
+    """Whether `instance` still has rows out (being sent, or their outcome being written)."""
+    async with sessionmaker() as session:
+        found = await session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.leased_by == instance)
+            .limit(1)
+        )
+        return found is not None
+
+
 async def claim(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,

@@ -14,7 +14,6 @@ test need not wait a second between two replies; the overall rate is always Tele
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import GotongApp, build_application, running
@@ -169,36 +167,13 @@ async def forged_press(bot: BotHarness, user_id: int, message: Any, data: str) -
     return pressed.answer.text or ""
 
 
-# How long `deliver` waits at most for sends the dispatcher's own loop has under way.
-IN_FLIGHT_WAIT_SECONDS = 10.0
-
-
 async def deliver(bot: BotHarness) -> None:
     """Sends everything the outbox holds that is due at the clock's time, through the app's
-    own dispatcher (one per process, as in production), and returns when it is done.
-
-    Done includes what the dispatcher's own loop leased meanwhile: `run_once` ends when
-    nothing is due, which is also true while the loop is still sending a row it leased (and
-    what that send enqueues in turn, such as a post re-sent to a group's new id)."""
+    own dispatcher (one per process, as in production), and returns when it is done
+    (including what the dispatcher's own loop had under way: `Dispatcher.run_once`)."""
     dispatcher = bot.app.bot_data.dispatcher
     assert dispatcher is not None, "the delivery engine starts with the app"
     await dispatcher.run_once()
-    deadline = asyncio.get_running_loop().time() + IN_FLIGHT_WAIT_SECONDS
-    while await _in_flight(bot, dispatcher.instance):
-        if asyncio.get_running_loop().time() > deadline:
-            return
-        await asyncio.sleep(0.02)
-        await dispatcher.run_once()
-
-
-async def _in_flight(bot: BotHarness, instance: str) -> bool:
-    from models import OutboxMessage, OutboxStatus
-
-    async with bot.db() as session:
-        found = await session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.leased_by == instance,
-        ).limit(1))
-    return found is not None
 
 
 @asynccontextmanager
