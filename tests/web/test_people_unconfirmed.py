@@ -88,6 +88,9 @@ async def test_the_unconfirmed_are_listed_and_reminded_once(tmp_path: Path) -> N
                 ("Budi", None, f"tg://user?id={VOLUNTEER_2}"),
             ]
 
+            # Ani has a chat with the bot before the reminder: the outbox's own loop may send
+            # it at once, and Telegram would refuse a chat that does not exist yet.
+            bot.sandbox.world.private_chat(UserSpec(VOLUNTEER, "Ani"))
             reminded = await web.call("POST", f"/api/events/{rally}/remind", user=COORDINATOR)
             assert reminded.status == 200
             assert reminded.body == {"count": 2, "message": text("events.renudged", count=2)}
@@ -96,7 +99,6 @@ async def test_the_unconfirmed_are_listed_and_reminded_once(tmp_path: Path) -> N
             assert [c for c, _ in await nudges(bot)] == [VOLUNTEER, VOLUNTEER_2]
 
             # What Ani sees: the chat's own nudge with its Confirm buttons.
-            bot.sandbox.world.private_chat(UserSpec(VOLUNTEER, "Ani"))
             await deliver(bot)
             [nudge] = bot.user(VOLUNTEER, "Ani").bot_messages()
             assert "We still need your answer" in nudge.text
