@@ -28,8 +28,10 @@ is not re-entrant: a write use case must not open a second write session while i
 one (that never worked on SQLite: the second BEGIN IMMEDIATE would wait on the first);
 `WRITE_LOCK_TIMEOUT` turns such a mistake into an error instead of a hang.
 
-PostgreSQL needs none of this (row locks, MVCC): plain `async_sessionmaker`, whose
-`begin()` only marks the session as a write transaction.
+PostgreSQL needs none of this (row locks, MVCC): `begin()` only marks the session as a
+write transaction.  Its read-only sessions run in autocommit: under READ COMMITTED (the
+default) each statement reads its own snapshot whether or not a transaction is open, so
+the BEGIN and ROLLBACK around a read bought nothing but two round trips per update.
 
 `WRITE_HOOK`: while an update is handled, `bot.ops.dedup` puts a hook in this context
 variable; every write transaction (`sessionmaker.begin()`, not a read-only session) calls
@@ -55,6 +57,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+
+from bot.sqlite_driver import one_hop_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -127,6 +131,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
             database_url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            module=one_hop_dbapi(),  # one thread hop per statement (bot/sqlite_driver.py)
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -175,6 +180,8 @@ def write_lock(engine: AsyncEngine) -> asyncio.Lock:
 class GotongSessionmaker(async_sessionmaker[AsyncSession]):
     """`begin()` is a write transaction (the dedup hook sees it); `()` reads."""
 
+    write_bind: AsyncEngine | None = None  # None: writes use the sessionmaker's own bind
+
     def __init__(self, bind: AsyncEngine, **kw: Any) -> None:
         super().__init__(bind, sync_session_class=GotongSession, **kw)
 
@@ -183,9 +190,18 @@ class GotongSessionmaker(async_sessionmaker[AsyncSession]):
 
     @asynccontextmanager
     async def _marked_write(self) -> AsyncIterator[AsyncSession]:
-        async with self() as session, session.begin():
+        writer = self() if self.write_bind is None else self(bind=self.write_bind)
+        async with writer as session, session.begin():
             session.info[WRITE_INFO] = True
             yield session
+
+
+class PostgresSessionmaker(GotongSessionmaker):
+    """Reads in autocommit (see the module docstring); `begin()` a real transaction."""
+
+    def __init__(self, engine: AsyncEngine, **kw: Any) -> None:
+        super().__init__(engine.execution_options(isolation_level="AUTOCOMMIT"), **kw)
+        self.write_bind = engine
 
 
 class SqliteSessionmaker(GotongSessionmaker):
@@ -220,4 +236,6 @@ class SqliteSessionmaker(GotongSessionmaker):
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     if engine.dialect.name == "sqlite":
         return SqliteSessionmaker(engine, expire_on_commit=False)
+    if engine.dialect.name == "postgresql":
+        return PostgresSessionmaker(engine, expire_on_commit=False)
     return GotongSessionmaker(engine, expire_on_commit=False)

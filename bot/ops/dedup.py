@@ -27,7 +27,13 @@ A replica killed after that commit and before its reply went out (the reply may 
 for its chat's 1/s window: up to a second) has made the change: the redelivery is not
 handled again, but `answered` is still false, so it is UNANSWERED and the person is told
 their last message was done (`tell_unanswered`) rather than left without a word.  Nothing
-is done twice.  Marking `answered` is one small write per *writing* update.
+is done twice.  Marking `answered` is off the update's path and coalesced: the update's
+slot is free as soon as it is handled, and one UPDATE marks every update finished while
+the previous marks were being written (under a rally's load, dozens at once; when the bot
+is quiet, each at once).  Until its mark is written, this process already knows an update
+is finished (a redelivery here is DUPLICATE); another replica would find it UNANSWERED
+for those few milliseconds, as it would a replica that died just then.  `drain()` writes
+the last marks at shutdown.
 
 The choice for read-only updates (`/help`, `/me`, a list): they write nothing, so they
 leave no row and a redelivery answers again.  That costs nothing but a repeated answer
@@ -40,6 +46,8 @@ Rows older than the retention window (Telegram keeps updates 24 h) are pruned.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import enum
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -57,7 +65,7 @@ from sqlalchemy.orm import Session
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.db import WRITE_HOOK, housekeeping, is_housekeeping
+from bot.db import WRITE_HOOK, create_sessionmaker, housekeeping, is_housekeeping
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -79,6 +87,14 @@ class DuplicateUpdate(ApplicationHandlerStop):
     """Another copy of this update committed first: stop quietly, change nothing."""
 
 
+# The update's row, built once per dialect ([sqlite, postgresql]): it is in every writing
+# update's transaction.
+_RECORD_UPDATE = tuple(
+    insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
+    for insert in (sqlite_insert, pg_insert)
+)
+
+
 @dataclass
 class Handling:
     """One update being handled; the write hook records it in the first write transaction."""
@@ -93,13 +109,10 @@ class Handling:
     def begun(self, session: Session, connection: Connection) -> None:
         if self.claimed or self._pending is not None or is_housekeeping():
             return
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         result = connection.execute(
-            insert(ProcessedUpdate)
-            .values(
-                update_id=self.update_id, handled_at=datetime.now(UTC), handled_by=self.replica_id
-            )
-            .on_conflict_do_nothing(index_elements=["update_id"])
+            _RECORD_UPDATE[connection.dialect.name == "postgresql"],
+            {"update_id": self.update_id, "handled_at": datetime.now(UTC),
+             "handled_by": self.replica_id},
         )
         if result.rowcount == 0:
             self.duplicate = True
@@ -121,28 +134,59 @@ class UpdateGate:
         self.engine = engine
         self.replica_id = replica_id
         self._in_flight: set[int] = set()
-        self._sessionmaker = async_sessionmaker(engine)
+        # On SQLite its writes join the writer queue (bot/db.py) instead of sleeping in
+        # SQLite's busy handler while a claim holds the lock.
+        self._sessionmaker = create_sessionmaker(engine)
         self._watermark: int | None = None  # polling: the newest update recorded before
+        self._finished: set[int] = set()  # handled, their `answered` mark not written yet
+        self._marking: asyncio.Task[None] | None = None
 
     async def seen(self, update_id: int) -> bool:
         return await self._record(update_id) is not None
 
     async def _record(self, update_id: int) -> bool | None:
         """None: never handled; else whether that handling finished (`answered`)."""
+        if update_id in self._finished:
+            return True
         async with self._sessionmaker() as session:
             answered = await session.scalar(
                 select(ProcessedUpdate.answered).where(ProcessedUpdate.update_id == update_id)
             )
             return None if answered is None else bool(answered)
 
-    async def _mark_answered(self, update_id: int) -> None:
-        with housekeeping():
-            async with self._sessionmaker.begin() as session:
-                await session.execute(
-                    update(ProcessedUpdate)
-                    .where(ProcessedUpdate.update_id == update_id)
-                    .values(answered=True)
-                )
+    def _mark_answered(self, update_id: int) -> None:
+        """Queues the update's `answered` mark; one task writes the queued marks."""
+        self._finished.add(update_id)
+        if self._marking is None or self._marking.done():
+            # Its own context: the marks are upkeep, never the finished update's write.
+            self._marking = asyncio.create_task(
+                self._write_marks(), name="dedup-answered", context=contextvars.Context()
+            )
+
+    async def _write_marks(self) -> None:
+        while self._finished:
+            batch = sorted(self._finished)
+            try:
+                with housekeeping():
+                    async with self._sessionmaker.begin() as session:
+                        await session.execute(
+                            update(ProcessedUpdate)
+                            .where(ProcessedUpdate.update_id.in_(batch))
+                            .values(answered=True)
+                        )
+            except Exception:
+                # Unmarked, a redelivery after a restart is told "done" (UNANSWERED), as
+                # after a crash: nothing is handled twice.  Kept for the next try.
+                log.exception("could not mark %d updates answered", len(batch))
+                return
+            self._finished.difference_update(batch)
+
+    async def drain(self) -> None:
+        """Writes the queued `answered` marks (shutdown; tests that restart a replica)."""
+        if self._marking is not None:
+            await self._marking
+        if self._finished:
+            await self._write_marks()
 
     async def _handled_before(self, update_id: int, *, polling: bool) -> bool | None:
         """Whether a committed row says so.  Polling has one poller, which never gets an
@@ -180,7 +224,7 @@ class UpdateGate:
             finally:
                 WRITE_HOOK.reset(token)
             if handling.claimed:  # its reply went out (or its error was told): finished
-                await self._mark_answered(update_id)
+                self._mark_answered(update_id)
         finally:
             self._in_flight.discard(update_id)
 

@@ -126,6 +126,7 @@ class Ops:
         # inside a database call, SQLAlchemy would close the connection in a task nobody
         # awaits.  Cancelled only if a beat hangs past its bound.
         self._stopping.set()
+        await self.gate.drain()  # the last updates' `answered` marks
         if self._task is not None:
             _, late = await asyncio.wait({self._task}, timeout=STOP_BEAT_SECONDS)
             if late:

@@ -132,7 +132,9 @@ async def test_a_replica_dying_mid_update_leaves_it_to_the_next(
             await session.execute(select(1))
             raise RuntimeError("killed mid-update")
     assert await count(sessionmaker) == 0
-    assert await _handle(UpdateGate(engine, "next"), 2, sessionmaker) is Claim.NEW
+    following = UpdateGate(engine, "next")
+    assert await _handle(following, 2, sessionmaker) is Claim.NEW
+    await following.drain()  # its `answered` mark is written behind the update
     assert await _handle(UpdateGate(engine, "later"), 2, sessionmaker) is Claim.DUPLICATE
 
 
@@ -153,6 +155,25 @@ async def test_sqlite_gate_and_pruning(
         row.handled_at = NOW - timedelta(days=3)
     pruned = await prune_processed_updates(sessionmaker, now=NOW, retention=timedelta(hours=48))
     assert pruned == 1 and await count(sessionmaker) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+async def test_answered_marks_are_written_behind_the_updates(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    gate = UpdateGate(engine, "busy")
+    claims = await asyncio.gather(*(_handle(gate, i, sessionmaker) for i in range(10, 40)))
+    assert set(claims) == {Claim.NEW}
+    # Before its mark is written, this replica already knows each update is finished...
+    assert [await _handle(gate, i, sessionmaker) for i in (10, 39)] == [Claim.DUPLICATE] * 2
+    await gate.drain()
+    async with sessionmaker() as session:
+        answered = await session.scalars(
+            select(ProcessedUpdate.update_id).where(ProcessedUpdate.answered.is_(True))
+        )
+        assert sorted(answered) == list(range(10, 40))
+    # ...and once written, so does every other replica (nothing is told "answer lost").
+    assert await _handle(UpdateGate(engine, "other"), 25, sessionmaker) is Claim.DUPLICATE
 
 
 async def _handle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
@@ -164,6 +164,15 @@ class Visitor:
     flow: Flow | None
 
 
+# Built once: an update neither rebuilds the joined SELECT nor recomputes its cache key.
+_VISITOR = (
+    select(Person, FlowState)
+    .outerjoin(FlowState, FlowState.telegram_id == Person.telegram_id)
+    .where(Person.telegram_id == bindparam("visitor", type_=Person.telegram_id.type))
+    .options(joinedload(Person.memberships).joinedload(Membership.team))
+)
+
+
 async def load_actor(
     sessionmaker: async_sessionmaker[AsyncSession],
     user: TelegramUser,
@@ -199,12 +208,7 @@ async def load_visitor(
     Nothing is cached across updates: a role changed a moment ago is read on the next.
     """
     async with sessionmaker() as session:
-        found = await session.execute(
-            select(Person, FlowState)
-            .outerjoin(FlowState, FlowState.telegram_id == Person.telegram_id)
-            .where(Person.telegram_id == user.id)
-            .options(joinedload(Person.memberships).joinedload(Membership.team))
-        )
+        found = await session.execute(_VISITOR, {"visitor": user.id})
         row = found.unique().one_or_none()
         known, state = (row[0], row[1]) if row is not None else (None, None)
         flow = open_flow(state, now)

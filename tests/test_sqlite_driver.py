@@ -1,0 +1,125 @@
+"""The one-hop SQLite adapter (bot/sqlite_driver.py) against real SQLite files.
+
+What it must keep from SQLAlchemy's own aiosqlite adapter: rows, row counts and ids,
+many-row inserts, streamed results, error mapping, and the write lock that `BEGIN
+IMMEDIATE` takes although the BEGIN now travels with the transaction's first statement.
+What it changes is counted, not timed: the calls queued on the connection's thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db import create_engine, create_sessionmaker
+from models import Base, Team
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hops.sqlite3'}")
+    async with eng.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@contextmanager
+def thread_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Names of the functions queued on aiosqlite's connection threads."""
+    calls: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(
+        self: aiosqlite.Connection, fn: object, *args: object, **kw: object
+    ) -> object:
+        calls.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kw)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    yield calls
+
+
+async def test_a_statement_is_one_call_on_the_thread_and_begin_rides_with_it(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with sessionmaker.begin() as session:  # warm the pool: connecting is not counted
+        session.add(Team(name="Jaksel", name_key="jaksel"))
+    with thread_calls(monkeypatch) as calls:
+        async with sessionmaker() as session:
+            assert await session.scalar(select(Team.name)) == "Jaksel"
+        assert calls == ["_run", "_end"]  # BEGIN + SELECT + rows, then ROLLBACK
+        calls.clear()
+        async with sessionmaker.begin() as session:
+            await session.execute(update(Team).values(name="Jakarta Selatan"))
+            await session.execute(insert(Team).values(name="Bogor", name_key="bogor"))
+        assert calls == ["_run", "_run", "_end"]  # BEGIN IMMEDIATE rides on the first
+        calls.clear()
+        async with sessionmaker.begin():
+            pass  # begun (BEGIN IMMEDIATE issued) but no statement: nothing to do there
+        assert calls == []
+
+
+async def test_rows_counts_ids_and_many_row_inserts(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        team = Team(name="Jaksel", name_key="jaksel")
+        session.add(team)
+        await session.flush()
+        assert team.id is not None  # the ORM's id (RETURNING) came back
+        await session.execute(insert(Team), [
+            {"name": f"Team {i}", "name_key": f"team-{i}"} for i in range(50)
+        ])
+        moved = await session.execute(
+            update(Team).where(Team.name_key.like("team-%")).values(name="Renamed")
+        )
+        assert moved.rowcount == 50  # type: ignore[attr-defined]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count(Team.id))) == 51
+        streamed = await session.stream_scalars(select(Team.name_key).order_by(Team.id))
+        assert [key async for key in streamed][:3] == ["jaksel", "team-0", "team-1"]
+
+
+async def test_errors_are_sqlalchemys_and_the_session_goes_on(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        session.add(Team(name="Jaksel", name_key="jaksel"))
+    with pytest.raises(IntegrityError):
+        async with sessionmaker.begin() as session:
+            await session.execute(insert(Team).values(name="Again", name_key="jaksel"))
+    async with sessionmaker.begin() as session:  # the connection was rolled back cleanly
+        session.add(Team(name="Bogor", name_key="bogor"))
+    async with sessionmaker() as session:
+        assert sorted(await session.scalars(select(Team.name_key))) == ["bogor", "jaksel"]
+
+
+async def test_begin_immediate_still_takes_the_write_lock(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    path = engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process's view
+    try:
+        async with sessionmaker.begin() as session:
+            await session.execute(select(1))  # the deferred BEGIN IMMEDIATE ran with it
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # committed: free again
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
