@@ -31,7 +31,9 @@ one (that never worked on SQLite: the second BEGIN IMMEDIATE would wait on the f
 PostgreSQL needs none of this (row locks, MVCC): `begin()` only marks the session as a
 write transaction.  Its read-only sessions run in autocommit: under READ COMMITTED (the
 default) each statement reads its own snapshot whether or not a transaction is open, so
-the BEGIN and ROLLBACK around a read bought nothing but two round trips per update.
+the BEGIN and ROLLBACK around a read bought nothing but two round trips per update.  A
+read that needs a transaction (a streamed result: PostgreSQL's server-side cursors live
+in one; several statements that must agree) asks for `snapshot(sessionmaker)`.
 
 `WRITE_HOOK`: while an update is handled, `bot.ops.dedup` puts a hook in this context
 variable; every write transaction (`sessionmaker.begin()`, not a read-only session) calls
@@ -58,7 +60,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.sqlite_driver import one_hop_dbapi
+from bot.sqlite_driver import mark_inline, one_hop_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -130,11 +132,14 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             database_url,
             echo=echo,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            module=one_hop_dbapi(),  # one thread hop per statement (bot/sqlite_driver.py)
+            # One thread hop per statement, none for the hot path's INLINE statements
+            # (bot/sqlite_driver.py): those use the connection from the loop's thread.
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            module=one_hop_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", mark_inline)
         return engine
     # JIT compilation pays off for long analytic scans only; the bot's statements are short
     # and its heaviest (the summary's counts at campaign scale) spent 20-45 ms compiling.
@@ -202,6 +207,16 @@ class PostgresSessionmaker(GotongSessionmaker):
     def __init__(self, engine: AsyncEngine, **kw: Any) -> None:
         super().__init__(engine.execution_options(isolation_level="AUTOCOMMIT"), **kw)
         self.write_bind = engine
+        self.snapshot_bind = engine.execution_options(isolation_level="REPEATABLE READ")
+
+
+def snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A read-only session in one transaction that reads one snapshot throughout (an
+    export's tables agree with each other; a streamed result has its cursor).  On SQLite
+    every read session is one already."""
+    if isinstance(sessionmaker, PostgresSessionmaker):
+        return sessionmaker(bind=sessionmaker.snapshot_bind)
+    return sessionmaker()
 
 
 class SqliteSessionmaker(GotongSessionmaker):

@@ -38,6 +38,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util.concurrency import await_
 
+INLINE_OPTION = "gotong_inline"
+# `.execution_options(**INLINE)`: a statement that SQLite answers in microseconds (a lookup
+# or a few rows by primary or unique key) runs on the event loop's thread, no hop at all.
+INLINE = {INLINE_OPTION: True}
+
 # (description, rows, rowcount, lastrowid) of one statement, read on the connection's thread.
 _Outcome = tuple[Any, list[Any], int, int | None]
 
@@ -76,7 +81,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     It holds no aiosqlite cursor: `description`, `rowcount` and `lastrowid` are those of
     its last statement, and its rows were fetched with it (as SQLAlchemy's adapter does)."""
 
-    __slots__ = ("_description", "_lastrowid", "_owner", "_rowcount")
+    __slots__ = ("_description", "_lastrowid", "_owner", "_rowcount", "inline")
 
     def __init__(self, adapt_connection: OneHopConnection) -> None:  # no cursor hop
         self._owner = adapt_connection
@@ -88,6 +93,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self.inline = False  # set per statement by `mark_inline` (INLINE)
 
     @property
     def description(self) -> Any:
@@ -123,17 +129,24 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _statement(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._owner
+        inline, self.inline = self.inline, False
         if not many and _is_begin(operation):
             connection.pending_begin = operation
             self._description, self._rows, self._rowcount = None, collections.deque(), -1
             return
         begin, connection.pending_begin = connection.pending_begin, None
+        if begin is not None:
+            connection.began = begin
+        conn = self._connection._conn
         try:
-            description, rows, rowcount, lastrowid = await_(
-                self._connection._execute(
-                    _run, self._connection._conn, begin, operation, parameters, many
+            if inline and not _may_wait(begin):
+                description, rows, rowcount, lastrowid = _run(
+                    conn, begin, operation, parameters, many
                 )
-            )
+            else:
+                description, rows, rowcount, lastrowid = await_(
+                    self._connection._execute(_run, conn, begin, operation, parameters, many)
+                )
         except Exception as error:
             connection._handle_exception(error)
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
@@ -144,16 +157,23 @@ def _is_begin(operation: Any) -> bool:
     return isinstance(operation, str) and operation[:5].upper() == "BEGIN"
 
 
+def _may_wait(begin: str | None) -> bool:
+    """`BEGIN IMMEDIATE` (or EXCLUSIVE) waits in the busy handler while another process
+    writes: never on the event loop's thread.  A deferred BEGIN under WAL does not wait."""
+    return begin is not None and begin.split()[-1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection with `OneHopCursor` and a deferred BEGIN."""
 
-    __slots__ = ("pending_begin",)
+    __slots__ = ("began", "pending_begin")
 
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # a subclass; mypy sees __init__
 
     def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
         super().__init__(dbapi, connection)
         self.pending_begin: str | None = None
+        self.began: str | None = None  # the BEGIN of the open transaction
 
     def commit(self) -> None:
         self._end(commit=True)
@@ -169,8 +189,14 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             return
         if not self._connection.in_transaction:  # e.g. the pool's rollback at check-in
             return
+        began, self.began = self.began, None
         try:
-            await_(self._connection._execute(_end, self._connection._conn, commit))
+            if not commit and not _may_wait(began):
+                # Ending a read: nothing to undo or write (a COMMIT may checkpoint the WAL
+                # and sync the file, and undoing a write touches pages: both on the thread).
+                _end(self._connection._conn, commit)
+            else:
+                await_(self._connection._execute(_end, self._connection._conn, commit))
         except Exception as error:
             self._handle_exception(error)
 
@@ -185,3 +211,12 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def one_hop_dbapi() -> OneHopDBAPI:
     return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+def mark_inline(
+    _conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """The engine's `before_cursor_execute` listener: a statement built with `INLINE` runs
+    on the event loop's thread."""
+    if context is not None and context.execution_options.get(INLINE_OPTION):
+        cursor.inline = True

@@ -3,7 +3,8 @@
 What it must keep from SQLAlchemy's own aiosqlite adapter: rows, row counts and ids,
 many-row inserts, streamed results, error mapping, and the write lock that `BEGIN
 IMMEDIATE` takes although the BEGIN now travels with the transaction's first statement.
-What it changes is counted, not timed: the calls queued on the connection's thread.
+What it changes is counted, not timed: the calls queued on the connection's thread (none
+for an INLINE statement, unless it carries a BEGIN that may wait for the write lock).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import create_engine, create_sessionmaker
+from bot.sqlite_driver import INLINE
 from models import Base, Team
 
 
@@ -61,7 +63,7 @@ async def test_a_statement_is_one_call_on_the_thread_and_begin_rides_with_it(
     with thread_calls(monkeypatch) as calls:
         async with sessionmaker() as session:
             assert await session.scalar(select(Team.name)) == "Jaksel"
-        assert calls == ["_run", "_end"]  # BEGIN + SELECT + rows, then ROLLBACK
+        assert calls == ["_run"]  # BEGIN + SELECT + rows; ending a read needs no hop
         calls.clear()
         async with sessionmaker.begin() as session:
             await session.execute(update(Team).values(name="Jakarta Selatan"))
@@ -71,6 +73,28 @@ async def test_a_statement_is_one_call_on_the_thread_and_begin_rides_with_it(
         async with sessionmaker.begin():
             pass  # begun (BEGIN IMMEDIATE issued) but no statement: nothing to do there
         assert calls == []
+
+
+async def test_inline_statements_skip_the_thread_but_never_wait_for_the_write_lock(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with sessionmaker.begin() as session:
+        session.add(Team(name="Jaksel", name_key="jaksel"))
+    by_key = select(Team.name).where(Team.name_key == "jaksel").execution_options(**INLINE)
+    renamed = update(Team).where(Team.name_key == "jaksel").execution_options(**INLINE)
+    with thread_calls(monkeypatch) as calls:
+        async with sessionmaker() as session:  # a read: BEGIN, SELECT, ROLLBACK all inline
+            assert await session.scalar(by_key) == "Jaksel"
+        assert calls == []
+        async with sessionmaker.begin() as session:
+            # BEGIN IMMEDIATE may wait for another process: it and the first statement go
+            # to the thread although that statement is INLINE; the next one stays; COMMIT
+            # (it may checkpoint and sync) goes.
+            await session.execute(renamed.values(name="Jakarta Selatan"))
+            await session.execute(renamed.values(name="Jaksel Raya"))
+        assert calls == ["_run", "_end"]
+    async with sessionmaker() as session:
+        assert await session.scalar(by_key) == "Jaksel Raya"
 
 
 async def test_rows_counts_ids_and_many_row_inserts(

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
+from bot.sqlite_driver import INLINE
 from models import OutboxMessage, OutboxStatus
 from models.base import utcnow
 
@@ -51,6 +52,10 @@ _ENQUEUE = tuple(
     .returning(OutboxMessage.id)
     for insert in (sqlite.insert, postgresql.insert)
 )
+# A claim's or an answer's few reminders: on SQLite without a thread hop (INLINE); a
+# broadcast's thousands stay on the connection's thread.
+FEW_ROWS = 8
+_ENQUEUE_FEW = _ENQUEUE[0].execution_options(**INLINE)
 
 
 async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
@@ -81,7 +86,8 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
     if not rows:
         return 0
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    result = await session.execute(_ENQUEUE[postgres], rows)
+    few = not postgres and len(rows) <= FEW_ROWS
+    result = await session.execute(_ENQUEUE_FEW if few else _ENQUEUE[postgres], rows)
     return len(result.all())
 
 

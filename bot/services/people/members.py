@@ -14,6 +14,7 @@ from bot.db import housekeeping
 from bot.errors import InvalidInput, NotFound
 from bot.languages import LANGUAGES, normalize_language
 from bot.services.flows import Flow, open_flow
+from bot.sqlite_driver import INLINE
 from bot.zones import is_known_zone
 from models import FlowState, Membership, Person, Role
 
@@ -164,12 +165,14 @@ class Visitor:
     flow: Flow | None
 
 
-# Built once: an update neither rebuilds the joined SELECT nor recomputes its cache key.
+# Built once: an update neither rebuilds the joined SELECT nor recomputes its cache key;
+# a lookup by unique key, so on SQLite it runs without a thread hop (INLINE).
 _VISITOR = (
     select(Person, FlowState)
     .outerjoin(FlowState, FlowState.telegram_id == Person.telegram_id)
     .where(Person.telegram_id == bindparam("visitor", type_=Person.telegram_id.type))
     .options(joinedload(Person.memberships).joinedload(Membership.team))
+    .execution_options(**INLINE)
 )
 
 

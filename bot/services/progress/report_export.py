@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Numeric, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import snapshot
 from bot.services.authz import Permission, require
 from bot.services.csv_export import csv_text
 from bot.services.people.members import Actor
@@ -71,7 +72,7 @@ async def export_bundle(
     """
     require(actor, Permission.VIEW_REPORT)
     bundle: dict[str, str] = {}
-    async with sessionmaker() as session:
+    async with snapshot(sessionmaker) as session:  # streamed, and the files agree
         team_names = (
             select(func.min(Team.name))
             .join(Membership, Membership.team_id == Team.id)

@@ -33,6 +33,7 @@ from bot.errors import Conflict, NotFound
 from bot.services.people.members import Actor
 from bot.services.people.skills import person_skill_ids
 from bot.services.shifts.common import reminder_messages
+from bot.sqlite_driver import INLINE
 from models import Person, PersonSkill, Shift, ShiftSignup, ShiftStatus, Skill, Team
 
 
@@ -123,7 +124,7 @@ _TAKE_PLACE = (
     )
     .values(taken=Shift.taken + 1)
     .returning(Shift.taken)
-    .execution_options(synchronize_session=False)
+    .execution_options(synchronize_session=False, **INLINE)
 )
 
 
@@ -148,7 +149,8 @@ async def give_back_place(session: AsyncSession, shift: Shift) -> None:
 
 # ---- the claim's own statements (claims.claim_shift: the rally's hot path) ---------------
 # Built once, with bound parameters: a claim neither rebuilds them nor recomputes their
-# cache keys (a tenth of a claim's CPU when they were built per call).
+# cache keys (a tenth of a claim's CPU when they were built per call).  Each reads or
+# writes a few rows by key: on SQLite they run without a thread hop (INLINE).
 _PERSON = bindparam("claim_person", type_=ShiftSignup.person_id.type)
 _SHIFT = bindparam("claim_shift", type_=ShiftSignup.shift_id.type)
 _STARTS = bindparam("claim_starts", type_=Shift.starts_at.type)
@@ -176,6 +178,7 @@ CLAIM_READ = (
     .outerjoin(Skill, Skill.id == Shift.skill_id)
     .where(Shift.id == _SHIFT)
     .with_for_update(of=Person)
+    .execution_options(**INLINE)
 )
 
 # The signup, only if none of the person's is in the way (this shift, or an open one that
@@ -204,6 +207,7 @@ _SIGNUP_UNLESS_MINE = (
         ),
     )
     .returning(_SIGNUP_TABLE.c.id)
+    .execution_options(**INLINE)
 )
 
 

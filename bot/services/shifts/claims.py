@@ -33,6 +33,7 @@ from bot.services.shifts.capacity import (
 from bot.services.shifts.common import ShiftView, lead_targets, reminder_messages, shift_view
 from bot.services.shifts.tasks import MyTask, my_tasks
 from bot.services.shifts.waitlist import free_place
+from bot.sqlite_driver import INLINE
 from models import (
     AuditEntry,
     CoverRequest,
@@ -137,7 +138,9 @@ async def claim_shift(
         return await _full_result(sessionmaker, actor, shift_id)
 
 
-_AUDIT_INSERT = insert(AuditEntry.__table__).inline()  # type: ignore[arg-type]
+_AUDIT_INSERT = (
+    insert(AuditEntry.__table__).inline().execution_options(**INLINE)  # type: ignore[arg-type]
+)
 
 
 def _claim_audit(actor: Actor, shift_id: int) -> dict[str, object]:
