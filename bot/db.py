@@ -45,6 +45,7 @@ the update's work (registering its sender) run inside `with housekeeping():`.
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -52,6 +53,7 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -144,10 +146,45 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     # JIT compilation pays off for long analytic scans only; the bot's statements are short
     # and its heaviest (the summary's counts at campaign scale) spent 20-45 ms compiling.
     connect_args = {"server_settings": {"jit": "off"}} if "asyncpg" in database_url else {}
-    return create_async_engine(
-        database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
-        connect_args=connect_args,
-    )
+    return ping_when_idle(create_async_engine(
+        database_url, echo=echo, pool_size=10, max_overflow=20, connect_args=connect_args,
+    ))
+
+
+# A pooled connection that rested longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+_CHECKED_IN = "gotong_checked_in"
+
+
+def ping_when_idle(engine: AsyncEngine) -> AsyncEngine:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that rested a while.
+
+    `pool_pre_ping` costs a round trip on every checkout: two or three per update, a tenth
+    of the bot's CPU at a rally (py-spy, claim_bench postgres).  A connection that was in
+    use a moment ago is alive; one that rested `PING_AFTER_IDLE_SECONDS` may have been cut
+    (a database restart, a proxy's idle timeout) and is pinged: a dead one is replaced
+    before anyone sees it, as with `pool_pre_ping`.  A restart in the middle of a rally is
+    still seen by the statements in flight (SQLAlchemy then discards the whole pool).
+    """
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:  # also: just connected
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested = time.monotonic() - record.info.get(_CHECKED_IN, 0.0)
+        if rested < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection did not answer a ping")
+
+    event.listen(engine.sync_engine, "connect", checkin)
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -28,9 +28,9 @@ for its chat's 1/s window: up to a second) has made the change: the redelivery i
 handled again, but `answered` is still false, so it is UNANSWERED and the person is told
 their last message was done (`tell_unanswered`) rather than left without a word.  Nothing
 is done twice.  Marking `answered` is off the update's path and coalesced: the update's
-slot is free as soon as it is handled, and one UPDATE marks every update finished while
-the previous marks were being written (under a rally's load, dozens at once; when the bot
-is quiet, each at once).  Until its mark is written, this process already knows an update
+slot is free as soon as it is handled, and one UPDATE marks every update finished in the
+last `MARK_GATHER_SECONDS` or while the previous marks were being written (under a rally's
+load, dozens at once).  Until its mark is written, this process already knows an update
 is finished (a redelivery here is DUPLICATE); another replica would find it UNANSWERED
 for those few milliseconds, as it would a replica that died just then.  `drain()` writes
 the last marks at shutdown.
@@ -129,6 +129,12 @@ class Handling:
             self._pending = None
 
 
+# How long a queued `answered` mark waits for others to join its UPDATE.  Short against
+# Telegram's redelivery (it retries a webhook after seconds), long enough that a rally's
+# dozens of finished updates per second share a transaction instead of one each.
+MARK_GATHER_SECONDS = 0.05
+
+
 class UpdateGate:
     def __init__(self, engine: AsyncEngine, replica_id: str) -> None:
         self.engine = engine
@@ -165,6 +171,7 @@ class UpdateGate:
 
     async def _write_marks(self) -> None:
         while self._finished:
+            await asyncio.sleep(MARK_GATHER_SECONDS)  # the updates finishing meanwhile join
             batch = sorted(self._finished)
             try:
                 with housekeeping():

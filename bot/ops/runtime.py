@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import Settings
+from bot.db import ping_when_idle
 from bot.ops import heartbeat
 from bot.ops.dedup import UpdateGate, prune_processed_updates
 from bot.ops.health import Health, check_health
@@ -74,10 +75,10 @@ class Ops:
         self._claim_engine = (
             engine
             if settings.is_sqlite
-            else create_async_engine(
+            else ping_when_idle(create_async_engine(
                 settings.database_url, pool_size=CLAIM_POOL_SIZE, max_overflow=0,
-                pool_timeout=60, pool_pre_ping=True,
-            )
+                pool_timeout=60,
+            ))
         )
         self.gate = UpdateGate(self._claim_engine, self.replica_id)
         self.multi_process = not settings.is_sqlite
