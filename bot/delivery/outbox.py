@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
@@ -63,8 +64,31 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
 
     INSERT ... ON CONFLICT DO NOTHING, batched: 10,000 reminders take about half a second.
     """
+    rows = _rows(messages)
+    if not rows:
+        return 0
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    result = await session.execute(_enqueue_statement(postgres, len(rows)), rows)
+    return len(result.all())
+
+
+def enqueue_on(conn: Connection, messages: Iterable[NewMessage]) -> int:
+    """`enqueue` on a Core connection, from sync code in SQLAlchemy's greenlet (the claim's
+    `run_sync`): the same statement, without the ORM session around it."""
+    rows = _rows(messages)
+    if not rows:
+        return 0
+    statement = _enqueue_statement(conn.dialect.name == "postgresql", len(rows))
+    return len(conn.execute(statement, rows).all())
+
+
+def _enqueue_statement(postgres: bool, rows: int) -> Any:
+    return _ENQUEUE_FEW if not postgres and rows <= FEW_ROWS else _ENQUEUE[postgres]
+
+
+def _rows(messages: Iterable[NewMessage]) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = [
+    return [
         {
             "kind": m.kind,
             "chat_id": m.chat_id,
@@ -83,12 +107,6 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage]) -> int:
         }
         for m in messages
     ]
-    if not rows:
-        return 0
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    few = not postgres and len(rows) <= FEW_ROWS
-    result = await session.execute(_ENQUEUE_FEW if few else _ENQUEUE[postgres], rows)
-    return len(result.all())
 
 
 async def withdraw(session: AsyncSession, cause: str) -> int:

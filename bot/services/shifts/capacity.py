@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -128,11 +129,11 @@ _TAKE_PLACE = (
 )
 
 
-async def take_place(session: AsyncSession, shift_id: int) -> int | None:
+def take_place(conn: Connection, shift_id: int) -> int | None:
     """Counts one more place taken if one is free and the shift is open: the new count,
     or None when it was full (or no longer open).  Run it last before COMMIT: on
     PostgreSQL it locks the shift row until then.  (One statement built once.)"""
-    taken = await session.scalar(_TAKE_PLACE, {"shift_id": shift_id})
+    taken = conn.scalar(_TAKE_PLACE, {"shift_id": shift_id})
     return None if taken is None else int(taken)
 
 
@@ -150,7 +151,9 @@ async def give_back_place(session: AsyncSession, shift: Shift) -> None:
 # ---- the claim's own statements (claims.claim_shift: the rally's hot path) ---------------
 # Built once, with bound parameters: a claim neither rebuilds them nor recomputes their
 # cache keys (a tenth of a claim's CPU when they were built per call).  Each reads or
-# writes a few rows by key: on SQLite they run without a thread hop (INLINE).
+# writes a few rows by key: on SQLite they run without a thread hop (INLINE).  They are
+# sync functions on a Core connection: the claim runs them together in one `run_sync`
+# (`claims.claim_shift`).
 _PERSON = bindparam("claim_person", type_=ShiftSignup.person_id.type)
 _SHIFT = bindparam("claim_shift", type_=ShiftSignup.shift_id.type)
 _STARTS = bindparam("claim_starts", type_=Shift.starts_at.type)
@@ -211,9 +214,9 @@ _SIGNUP_UNLESS_MINE = (
 )
 
 
-async def claim_read(session: AsyncSession, person_id: int, shift_id: int) -> Row[Any] | None:
+def claim_read(conn: Connection, person_id: int, shift_id: int) -> Row[Any] | None:
     """`CLAIM_READ`'s row, None when the shift does not exist."""
-    result = await session.execute(CLAIM_READ, {"claim_person": person_id, "claim_shift": shift_id})
+    result = conn.execute(CLAIM_READ, {"claim_person": person_id, "claim_shift": shift_id})
     return result.first()  # type: ignore[return-value]
 
 
@@ -232,12 +235,12 @@ def refuse_unclaimable(actor: Actor, row: Row[Any] | None, now: datetime) -> Row
     return row
 
 
-async def insert_signup_unless_mine(
-    session: AsyncSession, person_id: int, row: Row[Any], now: datetime
+def insert_signup_unless_mine(
+    conn: Connection, person_id: int, row: Row[Any], now: datetime
 ) -> int | None:
     """Inserts the signup unless one of the person's is in the way; the new signup's id, or
     None when one was (`refuse_mine` then names it)."""
-    signup_id = await session.scalar(
+    signup_id = conn.scalar(
         _SIGNUP_UNLESS_MINE,
         {"claim_shift": row.id, "claim_person": person_id, "claim_now": now,
          "claim_starts": row.starts_at, "claim_ends": row.ends_at},
