@@ -11,6 +11,14 @@ from models.base import Base, IdMixin, utcnow
 from models.enums import Role, str_enum
 
 
+def display_name(
+    first_name: str | None, last_name: str | None, username: str | None, telegram_id: int
+) -> str:
+    """How a person is named to others: their names, else @username, else #id."""
+    name = " ".join(p for p in (first_name, last_name) if p).strip()
+    return name or (f"@{username}" if username else f"#{telegram_id}")
+
+
 class Person(IdMixin, Base):
     __tablename__ = "person"
     # /summary's volunteer counts (new, active, unreachable): each one range of an index.
@@ -42,8 +50,7 @@ class Person(IdMixin, Base):
 
     @property
     def display_name(self) -> str:
-        name = " ".join(p for p in (self.first_name, self.last_name) if p).strip()
-        return name or (f"@{self.username}" if self.username else f"#{self.telegram_id}")
+        return display_name(self.first_name, self.last_name, self.username, self.telegram_id)
 
 
 class Team(IdMixin, Base):

@@ -13,6 +13,8 @@ stay.  Harness clocks are frozen at `T0` (tests/support/harness.py).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,6 +32,14 @@ from tests.support.databases import (
 from tests.support.harness import T0, BotHarness, start_harness
 
 __all__ = ["T0"]  # tests import the common start moment from here
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Matplotlib builds its font cache the first time it loads on a machine (~10 s or
+    more on a fresh one): done here, in a child process (this one must not load it, see
+    tests/services/test_lazy_imports.py), so the first `/report` test waits for the chart,
+    not for the cache, within its usual timeout."""
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=False)
 
 
 def settings_env_names() -> set[str]:

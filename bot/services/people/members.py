@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session
 
 from bot.db import housekeeping
 from bot.errors import InvalidInput, NotFound
@@ -16,7 +18,8 @@ from bot.languages import LANGUAGES, normalize_language
 from bot.services.flows import Flow, open_flow
 from bot.sqlite_driver import INLINE
 from bot.zones import is_known_zone
-from models import FlowState, Membership, Person, Role
+from models import FlowState, Membership, Person, Role, Team
+from models.people import display_name
 
 # Touch last_seen_at at most this often: saves a write on nearly every update.
 LAST_SEEN_GRANULARITY = timedelta(minutes=10)
@@ -75,22 +78,27 @@ def language_of(person: Person, default_language: str) -> str:
 
 
 def actor_from(person: Person, default_language: str, *, created: bool = False) -> Actor:
+    teams = (TeamRef(m.team.id, m.team.name, m.is_lead) for m in person.memberships)
+    return _actor(person, teams, default_language, created=created)
+
+
+def _actor(
+    person: Any, teams: Iterable[TeamRef], default_language: str, *, created: bool = False
+) -> Actor:
+    """The snapshot from a `Person` or from `_VISITOR`'s row (the same attribute names)."""
     return Actor(
         person_id=person.id,
         telegram_id=person.telegram_id,
-        display_name=person.display_name,
+        display_name=display_name(
+            person.first_name, person.last_name, person.username, person.telegram_id
+        ),
         username=person.username,
         role=person.role,
         language=language_of(person, default_language),
         language_chosen=person.language is not None,
         timezone=person.timezone,
         reachable=person.reachable,
-        teams=tuple(
-            sorted(
-                (TeamRef(m.team.id, m.team.name, m.is_lead) for m in person.memberships),
-                key=lambda t: t.name.lower(),
-            )
-        ),
+        teams=tuple(sorted(teams, key=lambda t: t.name.lower())),
         created=created,
     )
 
@@ -166,14 +174,32 @@ class Visitor:
 
 
 # Built once: an update neither rebuilds the joined SELECT nor recomputes its cache key;
-# a lookup by unique key, so on SQLite it runs without a thread hop (INLINE).
+# a lookup by unique key, so on SQLite it runs without a thread hop (INLINE).  Core
+# columns, not ORM entities: one row per membership (or one with NULL team columns), the
+# person's and the flow's columns under the names `actor_from` and `open_flow` read.
+# Loading a Person with its memberships and teams through the ORM cost as much CPU as
+# the rest of a `/help`.
 _VISITOR = (
-    select(Person, FlowState)
+    select(
+        Person.id, Person.telegram_id, Person.first_name, Person.last_name, Person.username,
+        Person.role, Person.language, Person.telegram_language, Person.timezone,
+        Person.reachable, Person.last_seen_at,
+        FlowState.flow, FlowState.step, FlowState.data, FlowState.expires_at,
+        Team.id.label("team_id"), Team.name.label("team_name"), Membership.is_lead,
+    )
+    .select_from(Person)
     .outerjoin(FlowState, FlowState.telegram_id == Person.telegram_id)
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .outerjoin(Team, Team.id == Membership.team_id)
     .where(Person.telegram_id == bindparam("visitor", type_=Person.telegram_id.type))
-    .options(joinedload(Person.memberships).joinedload(Membership.team))
     .execution_options(**INLINE)
 )
+
+
+def _visitor_rows(session: Session, telegram_id: int) -> list[Any]:
+    """`_VISITOR` on the session's Core connection (sync, inside `run_sync`); rows typed
+    Any: `actor_from`'s and `open_flow`'s readers take them as they take the ORM objects."""
+    return list(session.connection().execute(_VISITOR, {"visitor": telegram_id}).all())
 
 
 async def load_actor(
@@ -211,20 +237,23 @@ async def load_visitor(
     Nothing is cached across updates: a role changed a moment ago is read on the next.
     """
     async with sessionmaker() as session:
-        found = await session.execute(_VISITOR, {"visitor": user.id})
-        row = found.unique().one_or_none()
-        known, state = (row[0], row[1]) if row is not None else (None, None)
-        flow = open_flow(state, now)
-        actor = (
-            None if known is None or _needs_upsert(known, user, admin_ids)
-            else actor_from(known, default_language)
-        )
-        seen_long_ago = known is not None and _seen_long_ago(known, now)
+        rows = await session.run_sync(_visitor_rows, user.id)
+    known = rows[0] if rows else None
+    flow = open_flow(known if known is not None and known.expires_at is not None else None, now)
+    actor = (
+        None if known is None or _needs_upsert(known, user, admin_ids)
+        else _actor(known, _teams(rows), default_language)
+    )
+    seen_long_ago = known is not None and _seen_long_ago(known, now)
     if actor is None:
         return Visitor(await _upsert(sessionmaker, user, admin_ids, default_language, now), flow)
     if seen_long_ago:
         await _touch(sessionmaker, actor.person_id, now)
     return Visitor(actor, flow)
+
+
+def _teams(rows: list[Any]) -> list[TeamRef]:
+    return [TeamRef(r.team_id, r.team_name, r.is_lead) for r in rows if r.team_id is not None]
 
 
 async def _touch(
