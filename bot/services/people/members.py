@@ -176,7 +176,7 @@ class Visitor:
 # Built once: an update neither rebuilds the joined SELECT nor recomputes its cache key;
 # a lookup by unique key, so on SQLite it runs without a thread hop (INLINE).  Core
 # columns, not ORM entities: one row per membership (or one with NULL team columns), the
-# person's and the flow's columns under the names `actor_from` and `open_flow` read.
+# person's and the flow's columns under the names `_actor` and `open_flow` read.
 # Loading a Person with its memberships and teams through the ORM cost as much CPU as
 # the rest of a `/help`.
 _VISITOR = (
@@ -198,7 +198,7 @@ _VISITOR = (
 
 def _visitor_rows(session: Session, telegram_id: int) -> list[Any]:
     """`_VISITOR` on the session's Core connection (sync, inside `run_sync`); rows typed
-    Any: `actor_from`'s and `open_flow`'s readers take them as they take the ORM objects."""
+    Any: `_actor` and `open_flow` read them as they read the ORM objects."""
     return list(session.connection().execute(_VISITOR, {"visitor": telegram_id}).all())
 
 

@@ -153,7 +153,7 @@ async def give_back_place(session: AsyncSession, shift: Shift) -> None:
 # cache keys (a tenth of a claim's CPU when they were built per call).  Each reads or
 # writes a few rows by key: on SQLite they run without a thread hop (INLINE).  They are
 # sync functions on a Core connection: the claim runs them together in one `run_sync`
-# (`claims.claim_shift`).
+# (`claims._place`).
 _PERSON = bindparam("claim_person", type_=ShiftSignup.person_id.type)
 _SHIFT = bindparam("claim_shift", type_=ShiftSignup.shift_id.type)
 _STARTS = bindparam("claim_starts", type_=Shift.starts_at.type)
