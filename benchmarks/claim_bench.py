@@ -53,7 +53,6 @@ from bot.db import create_engine, create_sessionmaker
 from models import Base, Membership, Person, Role, Shift, ShiftStatus, Team
 from sandbox import SandboxClient, SandboxMessage, SandboxUser
 from sandbox.backends import HttpBackend
-from sandbox.errors import SandboxError, SandboxTimeout
 
 TOKEN = "1000000001:BENCHbenchBENCHbenchBENCHbench12345"
 FIRST_ID = 10_000
@@ -107,12 +106,7 @@ class _Backend(HttpBackend):
     async def _post(self, name: str, body: dict[str, Any], wait: float = 0.0) -> Any:
         timeout = aiohttp.ClientTimeout(total=30.0 + wait)
         async with self._session.post(f"/sandbox/{name}", json=body, timeout=timeout) as response:
-            found = await response.json()
-        if response.status == 408:
-            raise SandboxTimeout(found.get("description", "timed out"))
-        if not found.get("ok"):
-            raise SandboxError(found.get("description", f"HTTP {response.status}"))
-        return found["result"]
+            return self.result_of(response.status, await response.json())
 
     async def aclose(self) -> None:
         await self._session.close()

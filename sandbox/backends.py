@@ -265,11 +265,15 @@ class HttpBackend:
         self._sync = httpx.Client(base_url=self.url, timeout=30.0)
 
     def _unwrap(self, response: httpx.Response) -> Any:
-        body = response.json()
-        if response.status_code == 408:
+        return self.result_of(response.status_code, response.json())
+
+    @staticmethod
+    def result_of(status: int, body: dict[str, Any]) -> Any:
+        """The result of a `/sandbox/...` answer, or its error raised (408: timed out)."""
+        if status == 408:
             raise SandboxTimeout(body.get("description", "timed out"))
         if not body.get("ok"):
-            raise SandboxError(body.get("description", f"HTTP {response.status_code}"))
+            raise SandboxError(body.get("description", f"HTTP {status}"))
         return body["result"]
 
     async def _post(self, name: str, body: dict[str, Any], wait: float = 0.0) -> Any:

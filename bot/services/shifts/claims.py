@@ -143,7 +143,7 @@ def _place(
 
     Sync code in SQLAlchemy's greenlet: one hand-off for the whole claim instead of one per
     statement, and no ORM layer around statements that load no ORM objects (measured on
-    PostgreSQL: a claim's CPU 2.7-3.7 -> 1.7-2.5 ms).  A refusal raises from here; "full"
+    PostgreSQL: a claim's CPU 2.5-3.7 -> 1.8-2.5 ms).  A refusal raises from here; "full"
     and "in the way" return, and the caller names the refusal."""
     conn = session.connection()
     row = refuse_unclaimable(actor, claim_read(conn, actor.person_id, shift_id), now)
