@@ -355,6 +355,11 @@ async def main(args: argparse.Namespace) -> None:
                   f"p95={p95:.0f} ms max={ms[-1]:.0f} ms")
         if args.trace and trace.exists():
             _print_trace(json.loads(trace.read_text()), stats.deliveries)
+        if args.trace and texts:
+            per_second = [0] * (int(duration) + 1)
+            for d in texts:
+                per_second[int(d.time - first)] += 1
+            print("deliveries per second: " + " ".join(map(str, per_second)))
         print(f"final outbox: {await _counts(db_url)}")
     finally:
         if bot_proc is not None:

@@ -348,7 +348,8 @@ class InteractiveMeter(BaseRateLimiter[None]):
     * "message is not modified": the edit's goal is already met, answered as Telegram
       answers an edit (True), never an error;
     * a callback query too old to answer: nothing to do, logged.
-    None of these reach the error handler or alert anyone.
+    None of these reach the error handler or alert anyone.  The dispatcher's own calls
+    (`_OUTBOX_SEND`: paced already) pass through, their errors to the dispatcher.
     """
 
     def __init__(self, pacer: Pacer) -> None:
@@ -382,6 +383,11 @@ class InteractiveMeter(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                if _OUTBOX_SEND.get():
+                    # The dispatcher paced this call and decides what its 429 means: a paid
+                    # broadcast's progress edit meets the free 30/s and must not pause the
+                    # paid sends (pausing here stalled them ~1 s per progress tick).
+                    raise
                 # Someone else (another replica, an earlier burst) used the budget; a reply
                 # is worth the wait.
                 self.pacer.pause(retry_seconds(exc))

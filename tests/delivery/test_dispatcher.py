@@ -9,17 +9,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ExtBot
 
 from bot.db import create_engine, create_sessionmaker
 from bot.delivery import leasing
 from bot.delivery.failures import Reason, detail_of, reason_of
+from bot.delivery.pacing import Pacer
 from bot.delivery.quiet import QuietHours
 from bot.delivery.renderers import param
+from bot.delivery.sender import Flood, InteractiveMeter, PtbTransport
 from bot.views.render import Outgoing, Reader
 from models import OutboxMessage, OutboxStatus, Person
 from sandbox import Limits
 from tests.conftest import T0
 from tests.delivery.support import KIND, add_people, queue_notes, rows, sandbox_env
+from tests.support.harness import TOKEN
 
 SentRows = list[tuple[int, int | None]]
 
@@ -264,3 +268,34 @@ async def test_a_broadcast_and_its_progress_message_share_the_pace(
         texts = [m.text for m in env.sandbox.world.messages(1)]
         assert len(texts) == 3 and texts[0] == "Halo semua"
         assert all("#1" in text for text in texts[1:])
+
+
+async def test_a_paid_broadcasts_refused_progress_edit_pauses_no_send(
+    sessionmaker: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    # In paid mode the progress edit (never paid) meets the free 30/s: its 429 is about
+    # edits only.  The handlers' meter used to pause the shared pacer and retry the edit
+    # itself, three times: every paid send stood still ~1 s per progress tick.
+    async with sandbox_env(sessionmaker, db_url, T0) as env:
+        people = await add_people(env, 1)
+        telegram_id = people[0][1]
+        pacer = Pacer(1000)
+        bot = ExtBot(
+            TOKEN, base_url=env.sandbox.base_url, base_file_url=env.sandbox.base_file_url,
+            rate_limiter=InteractiveMeter(pacer),
+        )
+        await bot.initialize()
+        try:
+            transport = PtbTransport(bot)
+            message_id = await transport.send(telegram_id, Outgoing(text="Sent 0 of 10"), paid=True)
+            env.sandbox.set_limits(
+                forced_429s=1, forced_retry_after=3, forced_methods=["editmessagetext"]
+            )
+            with pytest.raises(Flood):
+                await transport.edit(telegram_id, message_id, "Sent 5 of 10")
+            await transport.aclose()
+        finally:
+            await bot.shutdown()
+        assert pacer.pauses == 0  # the dispatcher alone decides (paid: no pause)
+        assert env.sandbox.stats.edits_429 == 1  # refused once, not retried behind its back
+        assert env.sandbox.world.messages(telegram_id)[-1].text == "Sent 0 of 10"
