@@ -180,9 +180,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _print_trace(rows: list[list[float]], deliveries: list[Any]) -> None:
+def _print_per_second(texts: list[Any]) -> None:
+    """The broadcast's deliveries in each second from the first: a stall shows as a dip."""
+    if not texts:
+        return
+    per_second = [0] * (int(texts[-1].time - texts[0].time) + 1)
+    for delivery in texts:
+        per_second[int(delivery.time - texts[0].time)] += 1
+    print("deliveries per second: " + " ".join(map(str, per_second)))
+
+
+def _print_trace(trace: Path, deliveries: list[Any], texts: list[Any]) -> None:
     """Where in each request the referee stamped the send: out = stamp - pacer grant,
-    back = pacer release - stamp (the part of the round trip the window rule waits for)."""
+    back = pacer release - stamp (the part of the round trip the window rule waits for);
+    then the broadcast's deliveries per second."""
+    _print_per_second(texts)
+    if not trace.exists():
+        return
+    rows: list[list[float]] = json.loads(trace.read_text())
     stamps: dict[int, list[float]] = {}
     for d in deliveries:
         stamps.setdefault(d.chat_id, []).append(d.time)
@@ -353,13 +368,8 @@ async def main(args: argparse.Namespace) -> None:
             p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
             print(f"interactive /help: n={len(ms)} p50={statistics.median(ms):.0f} ms "
                   f"p95={p95:.0f} ms max={ms[-1]:.0f} ms")
-        if args.trace and trace.exists():
-            _print_trace(json.loads(trace.read_text()), stats.deliveries)
-        if args.trace and texts:
-            per_second = [0] * (int(duration) + 1)
-            for d in texts:
-                per_second[int(d.time - first)] += 1
-            print("deliveries per second: " + " ".join(map(str, per_second)))
+        if args.trace:
+            _print_trace(trace, stats.deliveries, texts)
         print(f"final outbox: {await _counts(db_url)}")
     finally:
         if bot_proc is not None:
