@@ -188,6 +188,10 @@ def _print_per_second(texts: list[Any]) -> None:
     for delivery in texts:
         per_second[int(delivery.time - texts[0].time)] += 1
     print("deliveries per second: " + " ".join(map(str, per_second)))
+    if len(texts) > 1:  # a straggler stretches the rate's span: whose was it?
+        last, before = texts[-1], texts[-2]
+        print(f"last delivery: chat {last.chat_id} at +{last.time - texts[0].time:.2f} s "
+              f"(the one before at +{before.time - texts[0].time:.2f} s)")
 
 
 def _print_trace(trace: Path, deliveries: list[Any], texts: list[Any]) -> None:

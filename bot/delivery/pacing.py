@@ -8,7 +8,8 @@ Two rules, both enforced before a send starts:
 * **Even spacing**: sends start `1/rate` apart, with up to `CATCH_UP_SECONDS` (at least one
   interval) of catch-up after late wake-ups.  At 1000/s a busy event loop wakes a sender
   several intervals late; forgiving that debt (one interval of catch-up, as before) lost a
-  third of the paid rate.  The catch-up burst cannot break a limit: the window rule below
+  third of the paid rate.  Sends due within `SPACING_GRAIN_SECONDS` go together, so at
+  1000/s a wake-up starts about ten.  Neither burst can break a limit: the window rule below
   still holds every send.
 * **A provable window**: Telegram (and the sandbox referee) counts sends by when *it*
   accepted them, which we never see; we only know it happened between our request's start
@@ -54,6 +55,14 @@ MAX_SLOWDOWN = 2.0
 CATCH_UP_SECONDS = 0.05
 # Spacing returns to normal after this many successful sends per doubling of slowdown.
 RECOVERY_SENDS = 200
+# Sends due within this much of now start at once, and a sender that must wait sleeps at
+# least this long: at 1000/s about ten sends per wake-up instead of one.  Measured against
+# the sandbox: aiohttp's client paced one per 1 ms cost 265 µs of CPU per request, in fives
+# 175, in twenties 133; a paid broadcast's bot CPU per message 0.48 ms with no grain, 0.44
+# with 2 ms, 0.39 with 5 ms, 0.33 with 10 ms, at the same 986-992 msg/s.  The average keeps
+# to the rate (each grant moves the next start one interval on) and the window rule below
+# still holds every send; at 30/s a send may start 10 ms early.
+SPACING_GRAIN_SECONDS = 0.01
 
 
 class _Window:
@@ -173,9 +182,10 @@ class Pacer:
     async def _take_global(self) -> None:
         while True:
             now = self.clock()
+            spacing = self._next_start - now
             wait = max(
                 self._paused_until - now,
-                self._next_start - now,
+                spacing if spacing > SPACING_GRAIN_SECONDS else 0.0,
                 self.global_window.wait(now),
             )
             if self._priority_waiting:

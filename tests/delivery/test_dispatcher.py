@@ -46,6 +46,23 @@ async def test_pacing_stays_inside_the_referees_limits(
         assert env.sandbox.world.messages(people[0][1])[-1].text == f"note {people[0][0]}"
 
 
+async def test_a_fast_pace_sends_in_small_bursts_and_stays_inside_the_window(
+    sessionmaker: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    # At hundreds per second the pacer starts the sends due within a few milliseconds
+    # together (one wake-up for several): the referee's one-second window must still hold.
+    limits = Limits(enabled=True, global_per_second=300)
+    async with sandbox_env(sessionmaker, db_url, T0, limits) as env:
+        people = await add_people(env, 450)
+        await queue_notes(env, people)
+        await env.dispatcher(rate=300).run_once()
+        stats = env.sandbox.stats
+        assert stats.answered_429 == 0
+        assert stats.max_in_window(1.0) <= 300
+        assert len(stats.deliveries) == 450 and not stats.duplicates()
+        assert {r.status for r in await rows(env)} == {OutboxStatus.SENT}
+
+
 async def test_429_is_waited_out_and_the_same_message_sent(
     sessionmaker: async_sessionmaker[AsyncSession], db_url: str
 ) -> None:
