@@ -302,16 +302,16 @@ async def test_a_paid_broadcasts_refused_progress_edit_pauses_no_send(
             rate_limiter=InteractiveMeter(pacer),
         )
         await bot.initialize()
+        transport = PtbTransport(bot)
         try:
-            transport = PtbTransport(bot)
             message_id = await transport.send(telegram_id, Outgoing(text="Sent 0 of 10"), paid=True)
             env.sandbox.set_limits(
                 forced_429s=1, forced_retry_after=3, forced_methods=["editmessagetext"]
             )
             with pytest.raises(Flood):
                 await transport.edit(telegram_id, message_id, "Sent 5 of 10")
-            await transport.aclose()
         finally:
+            await transport.aclose()
             await bot.shutdown()
         assert pacer.pauses == 0  # the dispatcher alone decides (paid: no pause)
         assert env.sandbox.stats.edits_429 == 1  # refused once, not retried behind its back
