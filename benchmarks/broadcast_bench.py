@@ -7,7 +7,8 @@ job) each run in their own process, so the bot has a core of its own; this proce
 the database, drives users over the sandbox's HTTP user API and reads the referee's record.
 
 Printed figures:
-- rate: deliveries / (last - first delivery) and rate ÷ limit (goal ≥ 0.97 at 30/s);
+- rate: deliveries / (last - first delivery), the author's own copy left out, and
+  rate ÷ limit (goal ≥ 0.97 at 30/s);
 - lost (recipients with no delivery), duplicates (same chat and text twice), 429s answered;
 - edits (the live progress message) count against the limits like sends, as on Telegram:
   all sends ÷ limit includes them; edits refused with 429; whether the progress message
@@ -15,6 +16,8 @@ Printed figures:
 - --interactive: p50/p95 of `/help` round-trips (one every `--probe-every` s, default 2)
   while the broadcast runs (goal p95 < 100 ms);
 - --faults: 5 % 5xx + 5 % timeouts injected, everything must still arrive;
+- --trace: the pacer's grant/release times against the referee's stamps, the deliveries
+  in each second and the last delivery's chat;
 - --kill: SIGKILL the bot mid-broadcast, restart it; duplicates must be ≤ rows in flight.
 """
 
