@@ -198,9 +198,9 @@ def _print_per_second(texts: list[Any]) -> None:
 
 
 def _print_trace(trace: Path, deliveries: list[Any], texts: list[Any]) -> None:
-    """Where in each request the referee stamped the send: out = stamp - pacer grant,
-    back = pacer release - stamp (the part of the round trip the window rule waits for);
-    then the broadcast's deliveries per second."""
+    """The broadcast's deliveries per second, then where in each request the referee
+    stamped the send: out = stamp - pacer grant, back = pacer release - stamp (the part
+    of the round trip the window rule waits for)."""
     _print_per_second(texts)
     if not trace.exists():
         return
