@@ -4,24 +4,28 @@ What it must keep from SQLAlchemy's own aiosqlite adapter: rows, row counts and 
 many-row inserts, streamed results, error mapping, and the write lock that `BEGIN
 IMMEDIATE` takes although the BEGIN now travels with the transaction's first statement.
 What it changes is counted, not timed: the calls queued on the connection's thread (none
-for an INLINE statement, unless it carries a BEGIN that may wait for the write lock).
+for an INLINE statement, nor for a free write lock's BEGIN IMMEDIATE or a COMMIT under
+WAL), and the loop staying free while another process holds the write lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import create_engine, create_sessionmaker
-from bot.sqlite_driver import INLINE
+from bot.sqlite_driver import CHECKPOINT_AFTER_ROWS, INLINE
 from models import Base, Team
 
 
@@ -68,7 +72,9 @@ async def test_a_statement_is_one_call_on_the_thread_and_begin_rides_with_it(
         async with sessionmaker.begin() as session:
             await session.execute(update(Team).values(name="Jakarta Selatan"))
             await session.execute(insert(Team).values(name="Bogor", name_key="bogor"))
-        assert calls == ["_run", "_run", "_end"]  # BEGIN IMMEDIATE rides on the first
+        # The write lock was free: BEGIN IMMEDIATE on the loop's thread, then each
+        # statement one call; COMMIT under WAL, with no checkpoint due, needs none.
+        assert calls == ["_run", "_run"]
         calls.clear()
         async with sessionmaker.begin():
             pass  # begun (BEGIN IMMEDIATE issued) but no statement: nothing to do there
@@ -86,15 +92,74 @@ async def test_inline_statements_skip_the_thread_but_never_wait_for_the_write_lo
         async with sessionmaker() as session:  # a read: BEGIN, SELECT, ROLLBACK all inline
             assert await session.scalar(by_key) == "Jaksel"
         assert calls == []
-        async with sessionmaker.begin() as session:
-            # BEGIN IMMEDIATE may wait for another process: it and the first statement go
-            # to the thread although that statement is INLINE; the next one stays; COMMIT
-            # (it may checkpoint and sync) goes.
+        async with sessionmaker.begin() as session:  # a write nobody is in the way of
             await session.execute(renamed.values(name="Jakarta Selatan"))
             await session.execute(renamed.values(name="Jaksel Raya"))
-        assert calls == ["_run", "_end"]
+        assert calls == []
     async with sessionmaker() as session:
         assert await session.scalar(by_key) == "Jaksel Raya"
+    path = engine_path(sessionmaker)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process's view
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with thread_calls(monkeypatch) as calls:
+            writing = asyncio.create_task(write_name(sessionmaker, renamed, "Jaksel Baru"))
+            ticks = 0
+            for _ in range(20):  # the loop runs while the writer waits on its thread
+                await asyncio.sleep(0.01)
+                ticks += 1
+            assert not writing.done()
+            other.execute("ROLLBACK")
+            await asyncio.wait_for(writing, 5)
+        assert ticks == 20
+        # BEGIN IMMEDIATE and the first (INLINE) statement waited on the thread; COMMIT
+        # under WAL did not.
+        assert calls == ["_run"]
+    finally:
+        other.close()
+    async with sessionmaker() as session:
+        assert await session.scalar(by_key) == "Jaksel Baru"
+
+
+def engine_path(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
+    bind = sessionmaker.kw["bind"]
+    assert bind.url.database is not None
+    return str(bind.url.database)
+
+
+async def write_name(
+    sessionmaker: async_sessionmaker[AsyncSession], statement: Any, name: str
+) -> None:
+    async with sessionmaker.begin() as session:
+        await session.execute(statement.values(name=name))
+
+
+async def test_the_wal_is_checkpointed_on_the_thread_every_few_hundred_changed_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    rows_per_commit = 50
+    commits = 2 * CHECKPOINT_AFTER_ROWS // rows_per_commit
+    with thread_calls(monkeypatch) as calls:
+        for batch in range(commits):
+            async with sessionmaker.begin() as session:
+                await session.execute(insert(Team), [
+                    {"name": f"T{batch}-{i}", "name_key": f"t{batch}-{i}"}
+                    for i in range(rows_per_commit)
+                ])
+    assert calls.count("_finish") == 2  # one per CHECKPOINT_AFTER_ROWS rows
+    assert calls.count("_end") == 0  # every other COMMIT ran on the loop's thread
+    async with sessionmaker() as session:  # SQLite's own checkpoint would run in a COMMIT
+        assert await session.scalar(text("PRAGMA wal_autocheckpoint")) == 0
+    # The last commit checkpointed: the database file alone, without its WAL, has the rows.
+    alone = tmp_path / "without-wal.sqlite3"
+    shutil.copyfile(engine_path(sessionmaker), alone)
+    copy = sqlite3.connect(alone)
+    try:
+        count = copy.execute(f"SELECT count(*) FROM {Team.__tablename__}").fetchone()[0]
+    finally:
+        copy.close()
+    assert count == commits * rows_per_commit
 
 
 async def test_rows_counts_ids_and_many_row_inserts(

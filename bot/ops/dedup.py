@@ -66,6 +66,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.db import WRITE_HOOK, create_sessionmaker, housekeeping, is_housekeeping
+from bot.sqlite_driver import INLINE
 from models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,10 @@ class DuplicateUpdate(ApplicationHandlerStop):
 
 # The update's row, built once per dialect ([sqlite, postgresql]): it is in every writing
 # update's transaction.
-_RECORD_UPDATE = tuple(
-    insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
+_RECORD_UPDATE = tuple(  # one row by its key: on SQLite it runs on the loop's thread
+    insert(ProcessedUpdate)
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .execution_options(**INLINE)
     for insert in (sqlite_insert, pg_insert)
 )
 
