@@ -62,7 +62,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.sqlite_driver import mark_inline, one_hop_dbapi
+from bot.sqlite_driver import begin_with_first_statement, mark_inline, one_hop_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -203,10 +203,8 @@ def _sqlite_begin(conn: Any) -> None:
     # transactions read then both try to upgrade: SQLITE_BUSY without waiting.  Writers and
     # Core use take the write lock up front (the busy timeout applies); read-only sessions
     # ask for a deferred BEGIN (see the module docstring).
-    if conn.get_execution_options().get(BEGIN_OPTION) == "deferred":
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    deferred = conn.get_execution_options().get(BEGIN_OPTION) == "deferred"
+    begin_with_first_statement(conn, "BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def write_lock(engine: AsyncEngine) -> asyncio.Lock:
