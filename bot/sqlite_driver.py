@@ -107,7 +107,7 @@ def _begin_unless_busy(conn: sqlite3.Connection, begin: str, busy_timeout_ms: in
     try:
         conn.execute(begin)
     except sqlite3.OperationalError as error:
-        if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # or BUSY_RECOVERY, …
             raise
         return False
     finally:

@@ -16,7 +16,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 import pytest
@@ -82,7 +81,8 @@ async def test_a_statement_is_one_call_on_the_thread_and_begin_rides_with_it(
 
 
 async def test_inline_statements_skip_the_thread_but_never_wait_for_the_write_lock(
-    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with sessionmaker.begin() as session:
         session.add(Team(name="Jaksel", name_key="jaksel"))
@@ -98,20 +98,26 @@ async def test_inline_statements_skip_the_thread_but_never_wait_for_the_write_lo
         assert calls == []
     async with sessionmaker() as session:
         assert await session.scalar(by_key) == "Jaksel Raya"
-    path = engine_path(sessionmaker)
-    other = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process's view
+
+    async def rename() -> None:
+        async with sessionmaker.begin() as session:
+            await session.execute(renamed.values(name="Jaksel Baru"))
+
+    async with sessionmaker() as one, sessionmaker() as two:  # two pooled connections
+        assert await one.scalar(by_key) == await two.scalar(by_key)
+    assert engine.url.database is not None
+    other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
     try:
-        other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         with thread_calls(monkeypatch) as calls:
-            writing = asyncio.create_task(write_name(sessionmaker, renamed, "Jaksel Baru"))
-            ticks = 0
-            for _ in range(20):  # the loop runs while the writer waits on its thread
-                await asyncio.sleep(0.01)
-                ticks += 1
+            writing = asyncio.create_task(rename())
+            await asyncio.sleep(0.2)
+            # The writer waits on its thread: the loop still serves a read meanwhile.
+            async with sessionmaker() as session:
+                assert await session.scalar(by_key) == "Jaksel Raya"
             assert not writing.done()
-            other.execute("ROLLBACK")
+            other.execute("ROLLBACK")  # from the loop: a blocked loop would never get here
             await asyncio.wait_for(writing, 5)
-        assert ticks == 20
         # BEGIN IMMEDIATE and the first (INLINE) statement waited on the thread; COMMIT
         # under WAL did not.
         assert calls == ["_run"]
@@ -121,22 +127,9 @@ async def test_inline_statements_skip_the_thread_but_never_wait_for_the_write_lo
         assert await session.scalar(by_key) == "Jaksel Baru"
 
 
-def engine_path(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
-    bind = sessionmaker.kw["bind"]
-    assert bind.url.database is not None
-    return str(bind.url.database)
-
-
-async def write_name(
-    sessionmaker: async_sessionmaker[AsyncSession], statement: Any, name: str
-) -> None:
-    async with sessionmaker.begin() as session:
-        await session.execute(statement.values(name=name))
-
-
 async def test_the_wal_is_checkpointed_on_the_thread_every_few_hundred_changed_rows(
-    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     rows_per_commit = 50
     commits = 2 * CHECKPOINT_AFTER_ROWS // rows_per_commit
@@ -153,7 +146,8 @@ async def test_the_wal_is_checkpointed_on_the_thread_every_few_hundred_changed_r
         assert await session.scalar(text("PRAGMA wal_autocheckpoint")) == 0
     # The last commit checkpointed: the database file alone, without its WAL, has the rows.
     alone = tmp_path / "without-wal.sqlite3"
-    shutil.copyfile(engine_path(sessionmaker), alone)
+    assert engine.url.database is not None
+    shutil.copyfile(engine.url.database, alone)
     copy = sqlite3.connect(alone)
     try:
         count = copy.execute(f"SELECT count(*) FROM {Team.__tablename__}").fetchone()[0]
